@@ -1,0 +1,26 @@
+// Loads every built package under plain node, as a consumer would: ESM import and require().
+// vitest's interop hides CommonJS/ESM mistakes that plain Node rejects, so this runs on dist only.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+
+const require = createRequire(import.meta.url);
+const packages = ['framing', 'ns', 'rpc'];
+let failures = 0;
+
+for (const name of packages) {
+  const dir = new URL(`../packages/${name}/`, import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
+  const entry = new URL(manifest.exports['.'].default, dir);
+  try {
+    const esm = await import(entry.href);
+    const cjs = require(entry.pathname);
+    const exported = Object.keys(esm);
+    if (exported.length === 0) throw new Error('no exports');
+    if (Object.keys(cjs).length !== exported.length) throw new Error('require() and import disagree');
+    console.log(`ok ${manifest.name}: ${exported.length} exports via import and require()`);
+  } catch (err) {
+    failures++;
+    console.error(`FAIL ${manifest.name}:`, err);
+  }
+}
+process.exitCode = failures === 0 ? 0 : 1;
