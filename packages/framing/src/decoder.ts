@@ -1,0 +1,237 @@
+import { FrameTooLargeError, ProtocolError, UnexpectedEofError } from './errors.js';
+import { checkMaxFrameBytes, type FrameOptions, resolveFrameOptions } from './frame-options.js';
+import { isBuiltInCodec, type LengthPrefixCodec, UINT32BE_CODEC } from './length-prefix.js';
+import { PayloadAssembler } from './payload-assembler.js';
+
+/** Options of {@link FrameDecoder}; use the same values as the peer's encoder. */
+export interface FrameDecoderOptions extends FrameOptions {}
+
+/** Called with each complete frame's payload, in order. */
+export type FrameHandler = (frame: Buffer) => void;
+
+// Between frames, in a partial header, or collecting a payload that spans chunks.
+const IDLE = 0;
+const HEADER = 1;
+const PAYLOAD = 2;
+
+function tooLarge(length: number, max: number): FrameTooLargeError {
+  return new FrameTooLargeError(`frame header announces ${String(length)} bytes, over maxFrameBytes (${String(max)})`);
+}
+
+/**
+ * Incremental decoder of length-prefixed frames. Feed it the chunks of a byte stream in order with
+ * {@link FrameDecoder.push}; it calls back once per complete frame, whatever the chunk boundaries.
+ *
+ * A frame that lies inside one chunk is handed out as a view of that chunk (no copy), so the caller
+ * must not modify a chunk after pushing it. A frame spanning chunks is assembled with one copy once
+ * all its bytes are present. The decoder never writes into memory it has handed out, so a frame
+ * stays valid after the callback returns.
+ *
+ * Any error (a malformed or oversized header, or an exception from the callback) leaves the decoder
+ * failed: later `push()`/`end()` calls throw that same error again.
+ */
+export class FrameDecoder {
+  private readonly _codec: LengthPrefixCodec;
+  private readonly _fastUint32be: boolean;
+  private readonly _trusted: boolean;
+  private _maxFrameBytes: number;
+  private _state: number = IDLE;
+  /** Bytes of a header that straddles chunks; reused, never handed out. */
+  private readonly _header: Buffer;
+  private _headerLength = 0;
+  private readonly _out = { length: 0 };
+  private readonly _payload = new PayloadAssembler();
+  private _failed = false;
+  private _error: unknown = undefined;
+
+  /** @throws InvalidArgError for an unknown prefix or a bad `maxFrameBytes`. */
+  constructor(options?: FrameDecoderOptions) {
+    const { codec, maxFrameBytes } = resolveFrameOptions(options);
+    this._codec = codec;
+    this._fastUint32be = codec === UINT32BE_CODEC;
+    this._trusted = isBuiltInCodec(codec);
+    this._maxFrameBytes = maxFrameBytes;
+    this._header = Buffer.alloc(codec.maxHeaderBytes);
+  }
+
+  /**
+   * Largest payload accepted, in bytes. Upper layers tighten it before authentication and relax it
+   * after; a new value applies to every header completed from then on.
+   *
+   * @throws InvalidArgError (on set) unless a positive integer within the length prefix's range.
+   */
+  get maxFrameBytes(): number {
+    return this._maxFrameBytes;
+  }
+
+  set maxFrameBytes(value: number) {
+    this._maxFrameBytes = checkMaxFrameBytes(value, this._codec);
+  }
+
+  /** Bytes received but not yet delivered: a partial header, or the received part of a partial payload. */
+  get bufferedBytes(): number {
+    return this._headerLength + this._payload.receivedBytes;
+  }
+
+  /**
+   * Decodes `chunk`, calling `onFrame` for every frame it completes, in order (zero-length frames
+   * as an empty Buffer). Bytes left over are kept for the next push.
+   *
+   * @throws FrameTooLargeError when a header announces more than `maxFrameBytes`; checked before any
+   *   of that frame's payload is buffered.
+   * @throws ProtocolError on a malformed header.
+   */
+  push(chunk: Buffer, onFrame: FrameHandler): void {
+    if (this._failed) throw this._error;
+    try {
+      let offset = 0;
+      if (this._state !== IDLE) {
+        offset = this._resume(chunk, onFrame);
+        if (offset === chunk.length) return;
+      }
+      if (this._fastUint32be) this._scanUint32be(chunk, offset, onFrame);
+      else this._scan(chunk, offset, onFrame);
+    } catch (error) {
+      this._fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Declares the end of the stream.
+   *
+   * @throws UnexpectedEofError (`ERR_UNEXPECTED_EOF`) when it ends inside a frame or a header.
+   */
+  end(): void {
+    if (this._failed) throw this._error;
+    if (this._state === IDLE) return;
+    const error = new UnexpectedEofError(
+      this._state === HEADER
+        ? `stream ended inside a frame header (${String(this._headerLength)} bytes received)`
+        : `stream ended inside a frame (${String(this._payload.receivedBytes)} of ${String(this._payload.expectedBytes)} payload bytes received)`,
+    );
+    this._fail(error);
+    throw error;
+  }
+
+  private _fail(error: unknown): void {
+    this._failed = true;
+    this._error = error;
+    this._state = IDLE;
+    this._headerLength = 0;
+    this._payload.reset();
+  }
+
+  /** The common case, kept tight: no calls besides `onFrame` and `subarray` per frame. */
+  private _scanUint32be(chunk: Buffer, start: number, onFrame: FrameHandler): void {
+    const end = chunk.length;
+    let offset = start;
+    while (end - offset >= 4) {
+      const length =
+        chunk[offset]! * 0x100_0000 + ((chunk[offset + 1]! << 16) | (chunk[offset + 2]! << 8) | chunk[offset + 3]!);
+      if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes);
+      const payloadStart = offset + 4;
+      offset = payloadStart + length;
+      if (offset > end) {
+        this._beginPayload(chunk, payloadStart, length);
+        return;
+      }
+      onFrame(chunk.subarray(payloadStart, offset));
+    }
+    if (offset < end) this._beginHeader(chunk, offset);
+  }
+
+  private _scan(chunk: Buffer, start: number, onFrame: FrameHandler): void {
+    const codec = this._codec;
+    const out = this._out;
+    const end = chunk.length;
+    let offset = start;
+    while (offset < end) {
+      const headerBytes = codec.decode(chunk, offset, end, out);
+      if (headerBytes === 0) {
+        this._beginHeader(chunk, offset);
+        return;
+      }
+      if (!this._trusted && !(headerBytes > 0 && headerBytes <= end - offset)) {
+        throw new ProtocolError(`length prefix codec returned an invalid header size (${String(headerBytes)})`);
+      }
+      const length = this._checkLength(out.length);
+      const payloadStart = offset + headerBytes;
+      offset = payloadStart + length;
+      if (offset > end) {
+        this._beginPayload(chunk, payloadStart, length);
+        return;
+      }
+      onFrame(chunk.subarray(payloadStart, offset));
+    }
+  }
+
+  private _checkLength(length: number): number {
+    if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes);
+    if (!this._trusted && !(Number.isSafeInteger(length) && length >= 0)) {
+      throw new ProtocolError(`length prefix codec decoded an invalid length (${String(length)})`);
+    }
+    return length;
+  }
+
+  private _beginHeader(chunk: Buffer, offset: number): void {
+    const count = chunk.length - offset;
+    if (count >= this._header.length) {
+      // A well-behaved codec decodes or throws once it has maxHeaderBytes.
+      throw new ProtocolError(`length prefix codec needs more than maxHeaderBytes (${String(this._header.length)})`);
+    }
+    chunk.copy(this._header, 0, offset);
+    this._headerLength = count;
+    this._state = HEADER;
+  }
+
+  private _beginPayload(chunk: Buffer, offset: number, length: number): void {
+    this._payload.begin(length);
+    if (offset < chunk.length) this._payload.add(chunk.subarray(offset));
+    this._state = PAYLOAD;
+  }
+
+  /** Continues a header or payload left over from earlier chunks; returns where the next frame starts. */
+  private _resume(chunk: Buffer, onFrame: FrameHandler): number {
+    const end = chunk.length;
+    if (this._state === PAYLOAD) {
+      const missing = this._payload.missingBytes;
+      if (end < missing) {
+        this._payload.add(chunk);
+        return end;
+      }
+      const frame = this._payload.finish(chunk.subarray(0, missing));
+      this._state = IDLE;
+      onFrame(frame);
+      return missing;
+    }
+
+    // HEADER: complete the header in the scratch buffer; any payload bytes copied with it are skipped.
+    const header = this._header;
+    const had = this._headerLength;
+    const copied = chunk.copy(header, had, 0, Math.min(end, header.length - had));
+    const available = had + copied;
+    const headerBytes = this._codec.decode(header, 0, available, this._out);
+    if (headerBytes === 0) {
+      if (available >= header.length) {
+        throw new ProtocolError(`length prefix codec needs more than maxHeaderBytes (${String(header.length)})`);
+      }
+      this._headerLength = available;
+      return end;
+    }
+    if (!this._trusted && !(headerBytes > had && headerBytes <= available)) {
+      throw new ProtocolError(`length prefix codec returned an invalid header size (${String(headerBytes)})`);
+    }
+    this._headerLength = 0;
+    this._state = IDLE;
+    const length = this._checkLength(this._out.length);
+    const payloadStart = headerBytes - had;
+    const payloadEnd = payloadStart + length;
+    if (payloadEnd > end) {
+      this._beginPayload(chunk, payloadStart, length);
+      return end;
+    }
+    onFrame(chunk.subarray(payloadStart, payloadEnd));
+    return payloadEnd;
+  }
+}
