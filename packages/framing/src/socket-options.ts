@@ -1,0 +1,77 @@
+import { InvalidArgError } from './errors.js';
+import type { FrameOptions } from './frame-options.js';
+
+/** Default outbound high-water mark of a {@link FramedSocket}: 512 KiB. */
+export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+/** Default outbound hard limit of a {@link FramedSocket}: 64 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** Options of a {@link FramedSocket}; `connect()` and `createServer()` pass them through. */
+export interface FramedSocketOptions extends FrameOptions {
+  /**
+   * Outbound bytes buffered (not yet handed to the kernel) at which `send()` starts returning
+   * `false` and `pause` fires.
+   * @default 524288 (512 KiB)
+   */
+  highWaterMark?: number | undefined;
+  /**
+   * Outbound bytes buffered at or below which, after a `pause`, `resume` fires and `drained()`
+   * resolves. At most `highWaterMark`.
+   * @default highWaterMark / 2
+   */
+  lowWaterMark?: number | undefined;
+  /**
+   * Hard limit on outbound bytes buffered: a `send()` that would go past it throws
+   * `ERR_BUFFER_OVERFLOW` and writes nothing. At least `highWaterMark`.
+   * @default 67108864 (64 MiB)
+   */
+  maxBufferedBytes?: number | undefined;
+  /**
+   * Milliseconds without traffic in either direction after which `timeout` fires (the connection
+   * stays open; close it if you want). 0 turns it off.
+   * @default 0
+   */
+  idleTimeoutMs?: number | undefined;
+}
+
+/** Watermarks and limits of a socket after validation. */
+export interface ResolvedSocketLimits {
+  readonly highWaterMark: number;
+  readonly lowWaterMark: number;
+  readonly maxBufferedBytes: number;
+  readonly idleTimeoutMs: number;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgError(`${name} must be an integer >= ${String(min)}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Validates the watermark, buffer and timeout options once and fills in defaults.
+ *
+ * @throws InvalidArgError for a value out of range or inconsistent marks.
+ */
+export function resolveSocketLimits(options: FramedSocketOptions | undefined): ResolvedSocketLimits {
+  const highWaterMark = integer('highWaterMark', options?.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1);
+  const lowWaterMark = integer('lowWaterMark', options?.lowWaterMark, Math.floor(highWaterMark / 2), 0);
+  const maxBufferedBytes = integer(
+    'maxBufferedBytes',
+    options?.maxBufferedBytes,
+    Math.max(DEFAULT_MAX_BUFFERED_BYTES, highWaterMark),
+    1,
+  );
+  const idleTimeoutMs = integer('idleTimeoutMs', options?.idleTimeoutMs, 0, 0);
+  if (lowWaterMark > highWaterMark) {
+    throw new InvalidArgError(`lowWaterMark (${String(lowWaterMark)}) must not exceed highWaterMark (${String(highWaterMark)})`);
+  }
+  if (maxBufferedBytes < highWaterMark) {
+    throw new InvalidArgError(
+      `maxBufferedBytes (${String(maxBufferedBytes)}) must be at least highWaterMark (${String(highWaterMark)})`,
+    );
+  }
+  return { highWaterMark, lowWaterMark, maxBufferedBytes, idleTimeoutMs };
+}
