@@ -23,7 +23,9 @@ export interface FrameOptions {
 
 /** {@link FrameOptions} after validation. */
 export interface ResolvedFrameOptions {
+  /** The length prefix's codec (built-in or custom). */
   readonly codec: LengthPrefixCodec;
+  /** The validated limit, or the default lowered to what the prefix can express. */
   readonly maxFrameBytes: number;
 }
 

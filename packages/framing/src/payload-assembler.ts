@@ -32,6 +32,7 @@ export class PayloadAssembler {
     return this._expected - this._received;
   }
 
+  /** Starts collecting a frame whose payload is `expected` bytes (allocates nothing). */
   begin(expected: number): void {
     this._expected = expected;
   }
@@ -39,6 +40,7 @@ export class PayloadAssembler {
   /** Adds a piece that does not complete the frame. The piece must not be modified afterwards. */
   add(piece: Buffer): void {
     const n = piece.length;
+    if (n === 0) return;
     if (n >= REFERENCE_MIN_BYTES) {
       this._sealStage();
       this._pieces.push(piece);
