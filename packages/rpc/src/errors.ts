@@ -1,0 +1,166 @@
+import {
+  AbortedError,
+  BufferOverflowError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  InvalidArgError,
+  NotConnectedError,
+  ProtocolError,
+  ProtoError,
+  UnexpectedEofError,
+} from '@proto/ns';
+
+export {
+  AbortedError,
+  BufferOverflowError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  InvalidArgError,
+  NotConnectedError,
+  ProtocolError,
+  ProtoError,
+  UnexpectedEofError,
+};
+
+/**
+ * Every stable code an `@proto/rpc` user can meet, including the ones raised by the layers below
+ * (re-exported so nobody has to import them). Branch on `err.code`, never on messages.
+ */
+export const RpcErrorCode = {
+  FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
+  UNEXPECTED_EOF: 'ERR_UNEXPECTED_EOF',
+  BUFFER_OVERFLOW: 'ERR_BUFFER_OVERFLOW',
+  NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  CONNECTION_CLOSED: 'ERR_CONNECTION_CLOSED',
+  PROTOCOL: 'ERR_PROTOCOL',
+  INVALID_ARG: 'ERR_INVALID_ARG',
+  ABORTED: 'ERR_ABORTED',
+  CONNECT_TIMEOUT: 'ERR_CONNECT_TIMEOUT',
+  CLIENT_REJECTED: 'ERR_CLIENT_REJECTED',
+  AUTH_FAILED: 'ERR_AUTH_FAILED',
+  AUTH_TIMEOUT: 'ERR_AUTH_TIMEOUT',
+  REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
+  METHOD_NOT_FOUND: 'ERR_METHOD_NOT_FOUND',
+  INVALID_PARAMS: 'ERR_INVALID_PARAMS',
+  INVALID_RESULT: 'ERR_INVALID_RESULT',
+  OVERLOADED: 'ERR_OVERLOADED',
+  REMOTE: 'ERR_REMOTE',
+  KEEPALIVE_TIMEOUT: 'ERR_KEEPALIVE_TIMEOUT',
+} as const;
+
+/** Any code in {@link RpcErrorCode}. */
+export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
+
+/**
+ * Authentication did not succeed: wrong password, unknown user, a server that could not prove it
+ * holds the password, or a malformed handshake. `fatal` is `true` so a first `connect()` rejects
+ * instead of retrying a password that will never work.
+ */
+export class AuthFailedError extends ProtoError {
+  static override readonly code = RpcErrorCode.AUTH_FAILED;
+  /** Always `true`: retrying the same credentials cannot succeed. */
+  readonly fatal = true;
+}
+
+/** The peer did not complete the handshake within `authTimeoutMs`. */
+export class AuthTimeoutError extends ProtoError {
+  static override readonly code = RpcErrorCode.AUTH_TIMEOUT;
+}
+
+/** No response arrived within the request's `timeoutMs` (the peer was told to cancel). */
+export class RequestTimeoutError extends ProtoError {
+  static override readonly code = RpcErrorCode.REQUEST_TIMEOUT;
+}
+
+/** The remote side has no handler for the requested method. */
+export class MethodNotFoundError extends ProtoError {
+  static override readonly code = RpcErrorCode.METHOD_NOT_FOUND;
+  /** The method that was asked for. */
+  readonly method: string;
+  constructor(message: string, method: string, options?: ErrorOptions) {
+    super(message, options);
+    this.method = method;
+  }
+}
+
+/**
+ * The remote side rejected the params against its contract. `data` holds zod's issues (path,
+ * message, code for each problem) and `message` the readable summary from `z.prettifyError`.
+ */
+export class InvalidParamsError extends ProtoError {
+  static override readonly code = RpcErrorCode.INVALID_PARAMS;
+  /** zod's issue list, as sent by the remote side. */
+  readonly data: unknown;
+  constructor(message: string, data: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.data = data;
+  }
+}
+
+/** A result failed the contract's result schema (only with `validateResults: true`). */
+export class InvalidResultError extends ProtoError {
+  static override readonly code = RpcErrorCode.INVALID_RESULT;
+  /** zod's issue list. */
+  readonly data: unknown;
+  constructor(message: string, data: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.data = data;
+  }
+}
+
+/** The remote side already runs `maxConcurrentRequests` requests for this connection. */
+export class OverloadedError extends ProtoError {
+  static override readonly code = RpcErrorCode.OVERLOADED;
+}
+
+/** The peer stopped answering: no traffic within `keepAlive.intervalMs + keepAlive.timeoutMs`. */
+export class KeepAliveTimeoutError extends ProtoError {
+  static override readonly code = RpcErrorCode.KEEPALIVE_TIMEOUT;
+}
+
+/**
+ * A remote handler failed. `remoteCode` is the code the handler gave its {@link RpcError}, or
+ * `'INTERNAL'` for any other throw (whose details stay on the remote side).
+ */
+export class RemoteError extends ProtoError {
+  static override readonly code = RpcErrorCode.REMOTE;
+  /** The handler's own code, or `'INTERNAL'`. */
+  readonly remoteCode: string;
+  /** The handler's `data`, as JSON round-tripped it. */
+  readonly data: unknown;
+  constructor(remoteCode: string, message: string, data?: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.remoteCode = remoteCode;
+    this.data = data;
+  }
+}
+
+const kRpcError = Symbol.for('@proto/rpc-error');
+
+/**
+ * Throw this from a handler to send a meaningful failure to the caller: it arrives as a
+ * {@link RemoteError} with `remoteCode === code`, the same `message`, and `data` (any JSON value).
+ *
+ * @example
+ * rpc.handle('users::get', ({ id }) => {
+ *   throw new RpcError('NOT_FOUND', `no user ${id}`, { id });
+ * });
+ */
+export class RpcError extends Error {
+  /** Application code chosen by the handler, sent to the caller as `remoteCode`. */
+  readonly code: string;
+  /** Any JSON value sent along to the caller. */
+  readonly data: unknown;
+
+  constructor(code: string, message: string, data?: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RpcError';
+    this.code = code;
+    this.data = data;
+    Object.defineProperty(this, kRpcError, { value: true });
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kRpcError] === true;
+  }
+}

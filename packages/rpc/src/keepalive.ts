@@ -1,0 +1,133 @@
+import { performance } from 'node:perf_hooks';
+
+/** Keepalive settings, the same type on both ends. */
+export interface KeepAliveOptions {
+  /**
+   * How long the link may be silent (nothing received) before a ping goes out. Any received byte
+   * counts as life, so a busy link sends no pings at all.
+   * @default 10000
+   */
+  intervalMs?: number;
+  /**
+   * How long to wait for anything after a ping before the peer is declared dead. A dead peer is
+   * detected within `intervalMs + timeoutMs` of its last byte.
+   * @default 5000
+   */
+  timeoutMs?: number;
+}
+
+/** `false` turns keepalive off. */
+export type KeepAliveSetting = KeepAliveOptions | false;
+
+/** Defaults of {@link KeepAliveOptions}. */
+export const DEFAULT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 } as const;
+
+/** What a {@link KeepAlive} needs from its link. */
+export interface KeepAliveHost {
+  /** Bytes received on the link so far (ns stats). */
+  keepAliveBytesIn(): number;
+  /** Send a PING carrying `seq`. */
+  keepAliveSendPing(seq: number): void;
+  /** Nothing arrived in time: the peer is dead. */
+  keepAliveTimedOut(): void;
+}
+
+function onTick(keepAlive: KeepAlive): void {
+  keepAlive.tick();
+}
+
+function onDeadline(keepAlive: KeepAlive): void {
+  keepAlive.deadline();
+}
+
+/**
+ * Liveness of one link without per-message work: every `intervalMs / 2` it compares the link's
+ * received-bytes counter with the previous look. A whole half-interval without inbound bytes sends a
+ * ping (so at most `intervalMs` after the last byte); if the counter still has not moved
+ * `timeoutMs` after the ping, the peer is dead. Pongs also give the round-trip time.
+ */
+export class KeepAlive {
+  readonly #host: KeepAliveHost;
+  readonly #intervalMs: number;
+  readonly #timeoutMs: number;
+  #ticker: NodeJS.Timeout | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #lastBytesIn = -1;
+  #bytesAtPing = 0;
+  #seq = 0;
+  #pingSeq = -1;
+  #pingSentAt = 0;
+  #rttMs: number | undefined;
+
+  constructor(host: KeepAliveHost, options: Required<KeepAliveOptions>) {
+    this.#host = host;
+    this.#intervalMs = options.intervalMs;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  /** Latest measured round-trip time in milliseconds, undefined until the first pong. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /** Start watching; sends one ping at once so the RTT is known early. */
+  start(): void {
+    if (this.#ticker !== undefined) return;
+    this.#lastBytesIn = this.#host.keepAliveBytesIn();
+    this.#ticker = setInterval(onTick, Math.max(1, Math.floor(this.#intervalMs / 2)), this);
+    this.#ticker.unref();
+    this.#ping();
+  }
+
+  /** Stop all timers (link closed). */
+  stop(): void {
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#ticker = undefined;
+    this.#deadline = undefined;
+    this.#pingSeq = -1;
+  }
+
+  /** A PONG arrived carrying `seq`. */
+  pong(seq: number): void {
+    if (seq !== this.#pingSeq) return;
+    this.#rttMs = performance.now() - this.#pingSentAt;
+    this.#pingSeq = -1;
+    if (this.#deadline !== undefined) {
+      clearTimeout(this.#deadline);
+      this.#deadline = undefined;
+    }
+  }
+
+  /** @internal timer callback */
+  tick(): void {
+    const bytesIn = this.#host.keepAliveBytesIn();
+    if (bytesIn !== this.#lastBytesIn) {
+      this.#lastBytesIn = bytesIn;
+      return;
+    }
+    if (this.#deadline === undefined) this.#ping();
+  }
+
+  /** @internal timer callback */
+  deadline(): void {
+    this.#deadline = undefined;
+    if (this.#host.keepAliveBytesIn() !== this.#bytesAtPing) {
+      // Something arrived (maybe not the pong): alive. A lost pong just means no RTT sample.
+      this.#pingSeq = -1;
+      return;
+    }
+    this.stop();
+    this.#host.keepAliveTimedOut();
+  }
+
+  #ping(): void {
+    this.#seq = (this.#seq + 1) >>> 0;
+    this.#pingSeq = this.#seq;
+    this.#pingSentAt = performance.now();
+    this.#bytesAtPing = this.#host.keepAliveBytesIn();
+    this.#deadline = setTimeout(onDeadline, this.#timeoutMs, this);
+    this.#deadline.unref();
+    this.#host.keepAliveSendPing(this.#seq);
+  }
+}

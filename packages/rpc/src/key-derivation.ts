@@ -1,0 +1,99 @@
+import { createHash, scrypt } from 'node:crypto';
+
+/** scrypt cost parameters, chosen by the server and announced in its challenge. */
+export interface ScryptParams {
+  /** log2 of the CPU/memory cost N. */
+  readonly log2N: number;
+  /** Block size r. */
+  readonly r: number;
+  /** Parallelisation p. */
+  readonly p: number;
+}
+
+/** N = 2^14, r = 8, p = 1: ~16 MiB and a few tens of milliseconds, once per password and salt. */
+export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { log2N: 14, r: 8, p: 1 };
+
+/** Bytes in a derived key, a nonce, and a proof. */
+export const KEY_BYTES = 32;
+
+/**
+ * The most a server may ask of a client. A hostile server could otherwise make every client burn
+ * gigabytes of memory on one handshake.
+ */
+const MAX_LOG2N = 20;
+const MAX_R = 16;
+const MAX_P = 4;
+
+/** Whether a client should agree to derive a key with these parameters. */
+export function acceptableScryptParams(params: ScryptParams): boolean {
+  return (
+    params.log2N >= 10 &&
+    params.log2N <= MAX_LOG2N &&
+    params.r >= 1 &&
+    params.r <= MAX_R &&
+    params.p >= 1 &&
+    params.p <= MAX_P
+  );
+}
+
+/** Derive the shared key from a password (UTF-8 when a string) and the server's salt. */
+export function deriveKey(password: string | Uint8Array, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+  const N = 2 ** params.log2N;
+  // scrypt needs 128 * N * r bytes; leave headroom so Node's default 32 MiB cap never refuses a
+  // cost we accepted.
+  const maxmem = 256 * N * params.r + 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEY_BYTES, { N, r: params.r, p: params.p, maxmem }, (err, key) => {
+      if (err) reject(err);
+      else resolve(key);
+    });
+  });
+}
+
+/**
+ * Derived keys by password (server side, for `authenticate` lookups) or by salt (client side), so
+ * each is derived once: the expensive part of the handshake never runs per connection. Holds the
+ * promise so concurrent handshakes share one derivation. Bounded; the oldest entry goes first.
+ */
+export class KeyCache {
+  readonly #entries = new Map<string, Promise<Buffer>>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries = 64) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** Number of cached keys. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The key for `password` under `salt`, deriving it on first use. */
+  get(password: string | Uint8Array, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+    const id = cacheId(password, salt, params);
+    let key = this.#entries.get(id);
+    if (key === undefined) {
+      key = deriveKey(password, salt, params);
+      if (this.#entries.size >= this.#maxEntries) {
+        const oldest = this.#entries.keys().next();
+        if (oldest.done !== true) this.#entries.delete(oldest.value);
+      }
+      this.#entries.set(id, key);
+      // A failed derivation must not stay cached.
+      key.catch(() => {
+        if (this.#entries.get(id) === key) this.#entries.delete(id);
+      });
+    }
+    return key;
+  }
+}
+
+function cacheId(password: string | Uint8Array, salt: Uint8Array, params: ScryptParams): string {
+  // Hashed so the cache's keys are not the passwords themselves.
+  const hash = createHash('sha256');
+  hash.update(typeof password === 'string' ? Buffer.from(password, 'utf8') : password);
+  hash.update('\0');
+  hash.update(salt);
+  hash.update(`\0${params.log2N}:${params.r}:${params.p}`);
+  return hash.digest('base64');
+}

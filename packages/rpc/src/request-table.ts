@@ -1,0 +1,151 @@
+import { AbortedError, ConnectionClosedError, RequestTimeoutError } from './errors.js';
+
+/** What a {@link RequestTable} needs from the link it belongs to. */
+export interface RequestTableHost {
+  /** Tell the peer to stop working on `id` (the request timed out or was aborted). */
+  sendCancel(id: number): void;
+  /** A request settled; `pending` is how many remain (lets graceful close wait for zero). */
+  requestSettled(entry: PendingRequest, error: Error | undefined, pending: number): void;
+}
+
+let capturedResolve: (value: unknown) => void = noop;
+let capturedReject: (reason: Error) => void = noop;
+function noop(): void {}
+// Module-level executor: the promise's functions are captured without a closure per request.
+function capture(resolve: (value: unknown) => void, reject: (reason: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * One outgoing request awaiting its answer. Doubles as the abort listener (`handleEvent`), so
+ * cancelling needs no closure per request.
+ */
+export class PendingRequest {
+  readonly id: number;
+  readonly method: string;
+  /** `performance.now()` at send when someone watches diagnostics, else 0. */
+  readonly startedAt: number;
+  readonly table: RequestTable;
+  /** Settles when the request does. */
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: Error) => void;
+  timer: NodeJS.Timeout | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+
+  constructor(table: RequestTable, id: number, method: string, startedAt: number) {
+    this.table = table;
+    this.id = id;
+    this.method = method;
+    this.startedAt = startedAt;
+    this.promise = new Promise(capture);
+    this.resolve = capturedResolve;
+    this.reject = capturedReject;
+  }
+
+  /** Abort listener (EventListenerObject). */
+  handleEvent(): void {
+    const reason: unknown = this.signal?.reason;
+    this.table.cancel(this, new AbortedError(`request ${this.method} aborted`, { cause: reason }));
+  }
+}
+
+function onRequestTimeout(entry: PendingRequest): void {
+  entry.timer = undefined;
+  entry.table.cancel(entry, new RequestTimeoutError(`request ${entry.method} timed out`));
+}
+
+/**
+ * Outgoing requests of one link, by id. Ids are a u32 counter scoped to the link and direction.
+ * Every entry settles exactly once (answer, remote error, timeout, abort or link drop) and releases
+ * its timer and abort listener on every path.
+ */
+export class RequestTable {
+  readonly #pending = new Map<number, PendingRequest>();
+  readonly #host: RequestTableHost;
+  #nextId = 0;
+
+  /** `firstId` only matters to tests of the wrap-around. */
+  constructor(host: RequestTableHost, firstId = 0) {
+    this.#host = host;
+    this.#nextId = firstId >>> 0;
+  }
+
+  /** Requests awaiting an answer. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** A fresh id, skipping any still pending after the counter wrapped. */
+  nextId(): number {
+    let id = this.#nextId;
+    while (this.#pending.has(id)) id = (id + 1) >>> 0;
+    this.#nextId = (id + 1) >>> 0;
+    return id;
+  }
+
+  /**
+   * Track a request that was just sent. `timeoutMs` 0 (or Infinity) means no timeout. The signal,
+   * if any, must not be aborted yet (callers reject at once, before sending, when it is).
+   */
+  add(entry: PendingRequest, timeoutMs: number, signal: AbortSignal | undefined): void {
+    this.#pending.set(entry.id, entry);
+    if (timeoutMs > 0 && timeoutMs !== Infinity) {
+      entry.timer = setTimeout(onRequestTimeout, timeoutMs, entry);
+    }
+    if (signal !== undefined) {
+      entry.signal = signal;
+      signal.addEventListener('abort', entry);
+    }
+  }
+
+  /** Take the entry for an answer to `id`; undefined for unknown or already settled ids. */
+  take(id: number): PendingRequest | undefined {
+    const entry = this.#pending.get(id);
+    if (entry !== undefined) {
+      this.#pending.delete(id);
+      release(entry);
+    }
+    return entry;
+  }
+
+  /** Report a taken entry as settled (after resolving or rejecting it). */
+  settled(entry: PendingRequest, error: Error | undefined): void {
+    this.#host.requestSettled(entry, error, this.#pending.size);
+  }
+
+  /** Give up on `entry` locally (timeout, abort), telling the peer to cancel. */
+  cancel(entry: PendingRequest, error: Error): void {
+    if (this.#pending.get(entry.id) !== entry) return;
+    this.#pending.delete(entry.id);
+    release(entry);
+    this.#host.sendCancel(entry.id);
+    entry.reject(error);
+    this.settled(entry, error);
+  }
+
+  /** Reject everything pending (the link dropped); nothing is replayed. */
+  rejectAll(message: string, cause?: Error): void {
+    if (this.#pending.size === 0) return;
+    const entries = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const entry of entries) {
+      release(entry);
+      const error = new ConnectionClosedError(message, cause === undefined ? undefined : { cause });
+      entry.reject(error);
+      this.settled(entry, error);
+    }
+  }
+}
+
+function release(entry: PendingRequest): void {
+  if (entry.timer !== undefined) {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+  if (entry.signal !== undefined) {
+    entry.signal.removeEventListener('abort', entry);
+    entry.signal = undefined;
+  }
+}
