@@ -433,7 +433,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   /** @internal Runs after every stream write completes. */
   [kAfterWrite](): void {
-    if (!this.#paused && this.#drainWaiters === undefined) return;
+    if (this.#destroyed || (!this.#paused && this.#drainWaiters === undefined)) return;
     if (this.bufferedBytes > this.#lowWaterMark) return;
     if (this.#paused) {
       this.#paused = false;
