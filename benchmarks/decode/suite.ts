@@ -1,0 +1,91 @@
+import { errorRow, progress, withWorkers } from '../lib/contenders.js';
+import { Worker } from '../lib/fork.js';
+import { KiB, MiB } from '../lib/stats.js';
+import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult, TargetSpec } from '../lib/types.js';
+import type { DecodeOutcome, DecodeParams } from './role.js';
+
+const ROLE = new URL('./role.ts', import.meta.url).href;
+const BASELINES = new URL('./baselines.ts', import.meta.url).href;
+const PEERS = new URL('./peers.ts', import.meta.url).href;
+const PROTO = new URL('./proto.ts', import.meta.url).href;
+
+const MINIMAL = 'minimal uint32be';
+const MEMCPY = 'Buffer.copy (memcpy)';
+const FRAME_DECODER = 'FrameDecoder';
+const PEER_NAMES = ['length-prefixed-stream', 'frame-stream', 'amp', 'it-length-prefixed'] as const;
+
+const CONTENDERS: { name: string; module: string }[] = [
+  { name: FRAME_DECODER, module: PROTO },
+  { name: 'FrameDecoder (varint)', module: PROTO },
+  { name: MINIMAL, module: BASELINES },
+  { name: MEMCPY, module: BASELINES },
+  ...PEER_NAMES.map((name) => ({ name, module: PEERS })),
+];
+
+const FRAME_SIZES = [64, 64 * KiB];
+const CASE_IDS: Record<number, string> = { 64: 'decode-64B', [64 * KiB]: 'decode-64KiB' };
+
+const TARGETS: TargetSpec[] = [
+  { caseId: 'decode-64B', label: '64 B frames', contender: FRAME_DECODER, metric: 'opsPerSec', against: MINIMAL, op: '>=', value: 0.8 },
+  { caseId: 'decode-64B', label: '64 B frames', contender: FRAME_DECODER, metric: 'opsPerSec', against: PEER_NAMES, op: '>=', value: 1.6 },
+  { caseId: 'decode-64KiB', label: '64 KiB frames', contender: FRAME_DECODER, metric: 'opsPerSec', against: MEMCPY, op: '>=', value: 0.6 },
+];
+
+export const decodeSuite: Suite = {
+  id: 'decode',
+  title: 'decode (framing): frames from a stream cut at seeded random chunk sizes',
+  async run(settings: RunSettings): Promise<SuiteResult> {
+    const totalBytes = settings.quick ? 8 * MiB : 64 * MiB;
+    const base: Omit<DecodeParams, 'module' | 'contender'> = {
+      frameSizes: FRAME_SIZES,
+      totalBytes,
+      seed: 0xc0ffee,
+      minChunk: 1,
+      maxChunk: 64 * KiB,
+      minMs: settings.quick ? 150 : 1500,
+      maxPasses: settings.quick ? 3 : 9,
+    };
+    const rows = new Map<number, Measurement[]>(FRAME_SIZES.map((s) => [s, []]));
+    for (const { name, module } of CONTENDERS) {
+      progress(`decode: ${name}`);
+      const worker = new Worker();
+      try {
+        const outcomes = await withWorkers([worker], () =>
+          worker.call<DecodeOutcome[]>(ROLE, 'runDecode', { ...base, module, contender: name }, settings.quick ? 60_000 : 300_000),
+        );
+        for (const o of outcomes) {
+          const seconds = o.ms / 1000;
+          rows.get(o.frameSize)?.push({
+            contender: name,
+            status: 'ok',
+            opsPerSec: o.frames / seconds,
+            mbPerSec: (o.frames * o.frameSize) / seconds / 1e6,
+            count: o.frames,
+            note: `median of ${o.passes}`,
+          });
+        }
+      } catch (error) {
+        for (const list of rows.values()) list.push(errorRow(name, error));
+      }
+    }
+    const cases: CaseResult[] = FRAME_SIZES.map((size) => ({
+      id: CASE_IDS[size] ?? String(size),
+      title: `${size >= KiB ? `${size / KiB} KiB` : `${size} B`} frames, ${totalBytes / MiB} MiB stream, chunks 1..64 KiB`,
+      unit: 'frames',
+      reference: MINIMAL,
+      ratioMetric: 'opsPerSec',
+      columns: ['opsPerSec', 'mbPerSec'],
+      rows: rows.get(size) ?? [],
+    }));
+    return {
+      id: this.id,
+      title: this.title,
+      cases,
+      targets: TARGETS,
+      notes: [
+        'Each contender decodes its own wire format (uint32be; varint for length-prefixed-stream and it-length-prefixed; amp\'s 5-byte header), cut at the same seeded chunk sizes.',
+        'MB/s counts payload bytes. Each contender runs in its own process; the frame and byte counts are checked on every pass.',
+      ],
+    };
+  },
+};

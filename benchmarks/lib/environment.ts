@@ -1,0 +1,22 @@
+import os from 'node:os';
+
+export interface Environment {
+  date: string;
+  cpu: string;
+  cpus: number;
+  memory: string;
+  node: string;
+  platform: string;
+}
+
+export function environment(): Environment {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} (${os.arch()})`,
+  };
+}

@@ -1,0 +1,156 @@
+// One-way throughput: a sender process pushes messages, a receiver process counts them.
+import { errorRow, UNAVAILABLE } from './contenders.js';
+import { Worker, withTimeout } from './fork.js';
+import type { Ipc } from './ipc.js';
+import { now } from './stats.js';
+import type { Measurement } from './types.js';
+
+export interface OneWayParams {
+  host: string;
+  port: number;
+  /** Most messages the sender sends (warm-up included). */
+  total: number;
+  /** Messages the receiver lets pass before it starts the clock. */
+  warm: number;
+  /** The sender stops after this long even if it has not sent `total`. */
+  capMs: number;
+  /** Payload size for binary runs. */
+  payloadBytes: number;
+}
+
+export interface ReceiveResult {
+  /** Units received after the warm-up. */
+  units: number;
+  ms: number;
+}
+
+export interface SendResult {
+  sent: number;
+}
+
+/**
+ * Counts units (messages, or bytes for raw streams) on the receiving side. One compare per add():
+ * the clock starts when `warm` units have arrived and stops when the sender's final count has.
+ */
+export class ReceiveMeter {
+  received = 0;
+  #next: number;
+  #target: number;
+  #start = 0;
+  #startUnits = 0;
+  #resolve!: (result: ReceiveResult) => void;
+  #reject!: (error: Error) => void;
+  readonly done: Promise<ReceiveResult>;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ipc: Ipc, params: Pick<OneWayParams, 'total' | 'warm' | 'capMs'>, unitsPerMessage = 1) {
+    this.#target = params.total * unitsPerMessage;
+    this.#next = params.warm * unitsPerMessage;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    void ipc.next<number>('sent').then((sent) => this.#setTarget(sent * unitsPerMessage));
+    this.#timer = setTimeout(() => {
+      this.#reject(new Error(`receiver gave up with ${this.received} of ${this.#target} units`));
+    }, params.capMs * 3 + 15_000);
+  }
+
+  add(units: number): void {
+    const received = (this.received += units);
+    if (received >= this.#next) this.#milestone(received);
+  }
+
+  #milestone(received: number): void {
+    if (this.#start === 0) {
+      this.#start = now();
+      this.#startUnits = received;
+      this.#next = this.#target;
+      if (received < this.#target) return;
+    }
+    this.#finish();
+  }
+
+  #setTarget(target: number): void {
+    this.#target = target;
+    if (this.#start !== 0) {
+      this.#next = target;
+      if (this.received >= target) this.#finish();
+    } else if (target <= this.#next) {
+      this.#reject(new Error(`sender stopped after ${target} units, within the warm-up`));
+    }
+  }
+
+  #finish(): void {
+    clearTimeout(this.#timer);
+    this.#next = Number.POSITIVE_INFINITY;
+    this.#resolve({ units: this.received - this.#startUnits, ms: now() - this.#start });
+  }
+}
+
+/**
+ * Sends up to `total` messages, honouring backpressure: when `sendOne` returns false it waits for `drained`.
+ * Stops after `capMs`. Yields to the event loop now and then even without backpressure, as a real producer would.
+ */
+export async function sendLoop(total: number, capMs: number, sendOne: (i: number) => boolean, drained: () => Promise<void>): Promise<number> {
+  const deadline = now() + capMs;
+  let i = 0;
+  while (i < total) {
+    if (!sendOne(i++)) {
+      await drained();
+      if (now() > deadline) break;
+    } else if ((i & 0x3fff) === 0) {
+      if (now() > deadline) break;
+      await new Promise(setImmediate);
+    }
+  }
+  return i;
+}
+
+export interface OneWayRun {
+  /** File URL of the module exporting both roles. */
+  module: string;
+  server: string;
+  client: string;
+  params: Omit<OneWayParams, 'port'>;
+  /** Units (messages) per measured result unit, and bytes per unit for MB/s. */
+  bytesPerMessage: number;
+  /** The receiver counts bytes instead of messages (raw streams); result converted back to messages. */
+  countsBytes?: boolean;
+}
+
+/** Fork a receiver and a sender, run one contender, and turn the outcome into a table row. */
+export async function runOneWay(contender: string, run: OneWayRun): Promise<Measurement> {
+  const server = new Worker();
+  const client = new Worker();
+  const timeoutMs = run.params.capMs * 3 + 30_000;
+  let serverDone: Promise<ReceiveResult> | undefined;
+  try {
+    serverDone = server.call<ReceiveResult>(run.module, run.server, run.params, timeoutMs);
+    serverDone.catch(() => {});
+    const port = await Promise.race([
+      server.next<number>('ready', 30_000),
+      serverDone.then(() => Promise.reject(new Error('receiver finished before listening'))),
+    ]);
+    const { sent } = await client.call<SendResult>(run.module, run.client, { ...run.params, port }, timeoutMs);
+    server.post('sent', sent);
+    const { units, ms } = await withTimeout(serverDone, timeoutMs, 'receiver');
+    const messages = run.countsBytes === true ? units / run.bytesPerMessage : units;
+    const seconds = ms / 1000;
+    return {
+      contender,
+      status: 'ok',
+      opsPerSec: messages / seconds,
+      mbPerSec: (messages * run.bytesPerMessage) / seconds / 1e6,
+      count: Math.round(messages),
+    };
+  } catch (error) {
+    // A receiver that crashed explains a sender's ECONNRESET better than the sender can.
+    const receiverError = serverDone && (await withTimeout(serverDone, 300, 'receiver').then(() => undefined, (e: unknown) => e));
+    const useReceiver = receiverError instanceof Error && !receiverError.message.startsWith('timed out');
+    if (!useReceiver) return errorRow(contender, error);
+    return errorRow(contender, receiverError.message.startsWith(UNAVAILABLE) ? receiverError : new Error(`receiver: ${receiverError.message}`));
+  } finally {
+    await Promise.all([server.stop(), client.stop()]);
+  }
+}

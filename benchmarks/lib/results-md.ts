@@ -1,0 +1,50 @@
+import type { Environment } from './environment.js';
+import { caseGrid, renderMarkdown, targetGrid } from './table.js';
+import { evaluateTarget } from './targets.js';
+import type { SuiteResult } from './types.js';
+
+export interface ReportInput {
+  env: Environment;
+  command: string;
+  quick: boolean;
+  only: readonly string[] | undefined;
+  peers: readonly { name: string; version: string }[];
+  suites: readonly SuiteResult[];
+  /** Wall time of the whole run, seconds. */
+  seconds: number;
+}
+
+export function resultsMarkdown(input: ReportInput): string {
+  const { env } = input;
+  const out: string[] = [
+    '# Benchmark results',
+    '',
+    'Written by `benchmarks/run.ts`; every run rewrites this file. See README.md for what each suite measures.',
+    'Numbers from a shared or busy machine are noisy: compare ratios within one run, not absolute rates across runs.',
+    '',
+    `- Date: ${env.date}`,
+    `- Machine: ${env.cpu} x ${env.cpus}, ${env.memory} RAM, ${env.platform}`,
+    `- Node: ${env.node}`,
+    `- Command: \`${input.command}\``,
+    `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
+    `- Wall time: ${input.seconds.toFixed(0)} s`,
+    '',
+    '## Peer libraries',
+    '',
+    '| package | version |',
+    '| --- | --- |',
+    ...input.peers.map((p) => `| ${p.name} | ${p.version} |`),
+    '',
+  ];
+  const allTargets = input.suites.flatMap((s) => s.targets.map((t) => evaluateTarget(s.cases, t)));
+  if (allTargets.length > 0) {
+    out.push('## Targets', '', renderMarkdown(targetGrid(allTargets)), '');
+  }
+  for (const suite of input.suites) {
+    out.push(`## ${suite.title}`, '');
+    for (const note of suite.notes) out.push(`- ${note}`);
+    if (suite.notes.length > 0) out.push('');
+    for (const c of suite.cases) out.push(`### ${c.title}`, '', renderMarkdown(caseGrid(c)), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}

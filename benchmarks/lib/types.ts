@@ -1,0 +1,74 @@
+/** One contender's outcome in one case. Fields absent when they don't apply. */
+export interface Measurement {
+  contender: string;
+  status: 'ok' | 'unavailable' | 'failed';
+  /** Why a contender is unavailable or failed, or a remark on how it was driven. */
+  note?: string;
+  /** frames/s, messages/s or requests/s, depending on the case's unit. */
+  opsPerSec?: number;
+  mbPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  heapPerConn?: number;
+  externalPerConn?: number;
+  rssPerConn?: number;
+  /** Units measured (after warm-up). */
+  count?: number;
+}
+
+export type MetricKey = 'opsPerSec' | 'mbPerSec' | 'p50Ms' | 'p99Ms' | 'heapPerConn' | 'externalPerConn' | 'rssPerConn';
+
+/** A table: one scenario, several contenders, one reference the ratio column divides by. */
+export interface CaseResult {
+  id: string;
+  title: string;
+  /** What one op is: "frames", "msgs", "req". */
+  unit: string;
+  reference: string;
+  /** The metric the ratio column compares (higher is better for rates, lower for memory/latency). */
+  ratioMetric: MetricKey;
+  columns: readonly MetricKey[];
+  rows: Measurement[];
+}
+
+/** A goal from the issues, e.g. "FrameDecoder >= 0.8x minimal". */
+export interface TargetSpec {
+  caseId: string;
+  label: string;
+  contender: string;
+  metric: MetricKey;
+  /** Contender to divide by; a list means "the best of these"; omitted for an absolute limit. */
+  against?: string | readonly string[];
+  op: '>=' | '<=';
+  value: number;
+  /** How to print an absolute value (for absolute targets). */
+  format?: 'bytes';
+}
+
+export interface TargetResult {
+  spec: TargetSpec;
+  /** Ratio (or absolute value) measured; undefined when a side is missing. */
+  measured: number | undefined;
+  /** The contender actually compared against (resolves "best of"). */
+  againstName: string | undefined;
+  pass: boolean | undefined;
+}
+
+export interface SuiteResult {
+  id: string;
+  title: string;
+  cases: CaseResult[];
+  targets: TargetSpec[];
+  /** Lines printed under the suite (settings used). */
+  notes: string[];
+}
+
+export interface RunSettings {
+  quick: boolean;
+}
+
+export interface Suite {
+  id: string;
+  title: string;
+  run(settings: RunSettings): Promise<SuiteResult>;
+}

@@ -1,0 +1,72 @@
+// Runs every benchmark suite, prints the tables and rewrites benchmarks/RESULTS.md.
+// Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
+import { writeFileSync } from 'node:fs';
+import { decodeSuite } from './decode/suite.js';
+import { nsOneWaySuite } from './ns/suite-oneway.js';
+import { tcpSuite } from './tcp/suite.js';
+import { environment } from './lib/environment.js';
+import { peerVersions } from './lib/peers.js';
+import { resultsMarkdown } from './lib/results-md.js';
+import { now } from './lib/stats.js';
+import { caseGrid, renderText, targetGrid } from './lib/table.js';
+import { evaluateTarget } from './lib/targets.js';
+import type { Suite, SuiteResult } from './lib/types.js';
+
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite];
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined } {
+  let quick = false;
+  let only: string[] | undefined;
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',').filter(Boolean);
+    else if (arg === '--help' || arg === '-h') {
+      console.log(`usage: bench [--quick] [--only=<suite>[,<suite>]]\nsuites: ${SUITES.map((s) => s.id).join(', ')}`);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${arg} (try --help)`);
+      process.exit(2);
+    }
+  }
+  return { quick, only };
+}
+
+async function main(): Promise<void> {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const selected = only === undefined ? SUITES : SUITES.filter((s) => only.some((o) => s.id === o || s.id.startsWith(`${o}-`)));
+  if (selected.length === 0) {
+    console.error(`no suite matches --only=${only?.join(',')}; suites: ${SUITES.map((s) => s.id).join(', ')}`);
+    process.exit(2);
+  }
+  const env = environment();
+  const peers = peerVersions();
+  const command = `npx -y pnpm@10.34.9 bench${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+  console.log(`@proto benchmarks — ${env.date}`);
+  console.log(`${env.cpu} x ${env.cpus}, ${env.memory}, ${env.platform}, Node ${env.node}`);
+  console.log(`peers: ${peers.map((p) => `${p.name}@${p.version}`).join(', ')}`);
+  console.log(quick ? 'mode: quick' : 'mode: full');
+
+  const started = now();
+  const results: SuiteResult[] = [];
+  for (const suite of selected) {
+    console.log(`\n== ${suite.title}`);
+    const result = await suite.run({ quick });
+    results.push(result);
+    for (const note of result.notes) console.log(`   ${note}`);
+    for (const c of result.cases) console.log(`\n${c.title}\n${renderText(caseGrid(c))}`);
+    const targets = result.targets.map((t) => evaluateTarget(result.cases, t));
+    if (targets.length > 0) console.log(`\ntargets\n${renderText(targetGrid(targets))}`);
+  }
+  const seconds = (now() - started) / 1000;
+  const markdown = resultsMarkdown({ env, command, quick, only, peers, suites: results, seconds });
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown);
+  console.log(`\nwrote benchmarks/RESULTS.md (${seconds.toFixed(0)} s)`);
+
+  const failed = results.flatMap((s) => s.cases.flatMap((c) => c.rows.filter((r) => r.status === 'failed').map((r) => `${c.id}: ${r.contender}: ${r.note ?? ''}`)));
+  if (failed.length > 0) {
+    console.error(`\n${failed.length} contender run(s) FAILED:\n${[...new Set(failed)].map((f) => `  ${f}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

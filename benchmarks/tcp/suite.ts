@@ -1,0 +1,53 @@
+import { progress } from '../lib/contenders.js';
+import { runOneWay } from '../lib/oneway.js';
+import { MiB } from '../lib/stats.js';
+import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+
+const RAW = new URL('./raw.ts', import.meta.url).href;
+const PROTO = new URL('./proto.ts', import.meta.url).href;
+
+const REFERENCE = 'raw net.Socket (bytes only)';
+
+export const tcpSuite: Suite = {
+  id: 'tcp',
+  title: 'tcp (framing): 1 MiB binary frames over loopback TCP, sender and receiver in separate processes',
+  async run(settings: RunSettings): Promise<SuiteResult> {
+    const params = {
+      host: '127.0.0.1',
+      total: settings.quick ? 1024 : 16_384,
+      warm: settings.quick ? 64 : 256,
+      capMs: settings.quick ? 1500 : 5000,
+      payloadBytes: MiB,
+    };
+    const contenders = [
+      { name: 'FramedSocket', module: PROTO, server: 'framedServer', client: 'framedClient' },
+      { name: REFERENCE, module: RAW, server: 'bytesServer', client: 'bytesClient', countsBytes: true },
+      { name: 'raw length-prefixed (concat)', module: RAW, server: 'framesServer', client: 'concatClient' },
+    ];
+    const rows: Measurement[] = [];
+    for (const c of contenders) {
+      progress(`tcp: ${c.name}`);
+      rows.push(await runOneWay(c.name, { ...c, params, bytesPerMessage: MiB }));
+    }
+    return {
+      id: this.id,
+      title: this.title,
+      cases: [
+        {
+          id: 'tcp-1MiB',
+          title: `1 MiB frames, up to ${params.total} frames or ${params.capMs / 1000} s each`,
+          unit: 'frames',
+          reference: REFERENCE,
+          ratioMetric: 'opsPerSec',
+          columns: ['opsPerSec', 'mbPerSec'],
+          rows,
+        },
+      ],
+      targets: [{ caseId: 'tcp-1MiB', label: 'tcp 1 MiB', contender: 'FramedSocket', metric: 'opsPerSec', against: REFERENCE, op: '>=', value: 0.9 }],
+      notes: [
+        'Senders wait for drain when a write is refused (FramedSocket: send() === false, then drained()); the receiver counts what arrives after a warm-up.',
+        'The raw reference streams the payload bytes with no header; "raw length-prefixed (concat)" allocates header+payload per frame and decodes with a minimal uint32be decoder.',
+      ],
+    };
+  },
+};
