@@ -1,0 +1,46 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
+import type { NsSocket } from './ns-socket.js';
+
+/** Payload of `proto:ns:connect`: a link opened (client connect or reconnect, server accept). */
+export interface NsConnectMessage {
+  socket: NsSocket;
+  /** True for a socket accepted by an NsServer. */
+  server: boolean;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+}
+
+/** Payload of `proto:ns:disconnect`: an open link closed. */
+export interface NsDisconnectMessage {
+  socket: NsSocket;
+  server: boolean;
+  /** Why it closed; undefined after a clean end on either side. */
+  error: Error | undefined;
+  /** True when the client will try again. */
+  willReconnect: boolean;
+}
+
+/** Payload of `proto:ns:reconnect`: a reconnect attempt was scheduled. */
+export interface NsReconnectMessage {
+  socket: NsSocket;
+  /** 1 for the first attempt after a failure. */
+  attempt: number;
+  delayMs: number;
+  /** The failure that caused this attempt. */
+  error: Error | undefined;
+}
+
+/** Names of the `node:diagnostics_channel` channels ns publishes on. */
+export const NsChannels = {
+  CONNECT: 'proto:ns:connect',
+  DISCONNECT: 'proto:ns:disconnect',
+  RECONNECT: 'proto:ns:reconnect',
+} as const;
+
+export const connectChannel = diagnosticsChannel.channel(NsChannels.CONNECT);
+export const disconnectChannel = diagnosticsChannel.channel(NsChannels.DISCONNECT);
+export const reconnectChannel = diagnosticsChannel.channel(NsChannels.RECONNECT);
+
+/** `NODE_DEBUG=proto` logging; check `debug.enabled` before building a message. */
+export const debug = debuglog('proto');

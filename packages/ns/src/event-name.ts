@@ -1,0 +1,111 @@
+import { InvalidArgError, ProtocolError } from '@proto/framing';
+
+/** Joins event segments on the wire and in EventEmitter2 (`wildcard: true`, `delimiter: '::'`). */
+export const EVENT_DELIMITER = '::';
+
+/** Longest event name, in UTF-8 bytes once its segments are joined with `::`. */
+export const MAX_EVENT_NAME_BYTES = 1024;
+
+/** Longest single event segment, in UTF-8 bytes. */
+export const MAX_EVENT_SEGMENT_BYTES = 256;
+
+/**
+ * Why `segment` cannot be part of a sent event name, or undefined when it can.
+ * A segment may not be empty, contain `::`, start or end with `:` (the joined name would split
+ * differently on the other side), or be a wildcard (`*`, `**`): a sender must not be able to
+ * fire every listener under a pattern.
+ */
+function segmentProblem(segment: unknown, allowWildcards: boolean): string | undefined {
+  if (typeof segment !== 'string') return 'segments must be strings';
+  if (segment.length === 0) return 'segments must not be empty';
+  if (segment.includes(EVENT_DELIMITER)) return `segment ${JSON.stringify(segment)} contains "::"`;
+  if (segment.charCodeAt(0) === 0x3a || segment.charCodeAt(segment.length - 1) === 0x3a) {
+    return `segment ${JSON.stringify(segment)} starts or ends with ":"`;
+  }
+  if (!allowWildcards && (segment === '*' || segment === '**')) {
+    return `wildcard segment ${JSON.stringify(segment)} is only valid in listener patterns`;
+  }
+  if (segment.length * 3 > MAX_EVENT_SEGMENT_BYTES && Buffer.byteLength(segment) > MAX_EVENT_SEGMENT_BYTES) {
+    return `segment longer than ${MAX_EVENT_SEGMENT_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+/** Why a list of segments is not a valid event (or pattern), or undefined when it is. */
+function segmentsProblem(segments: readonly unknown[], allowWildcards: boolean): string | undefined {
+  if (segments.length === 0) return 'an event needs at least one segment';
+  let bytes = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const problem = segmentProblem(segments[i], allowWildcards);
+    if (problem !== undefined) return problem;
+    bytes += Buffer.byteLength(segments[i] as string) + (i === 0 ? 0 : EVENT_DELIMITER.length);
+  }
+  if (bytes > MAX_EVENT_NAME_BYTES) return `event name longer than ${MAX_EVENT_NAME_BYTES} bytes`;
+  return undefined;
+}
+
+/**
+ * Normalizes an event given as `'a::b'` or `['a', 'b']` to its wire name `'a::b'`, throwing
+ * InvalidArgError when a segment is invalid. Only the cheap per-segment checks run for arrays whose
+ * joined name is already known valid (`isKnownName`), so the send path stays fast.
+ */
+export function eventNameOf(event: string | readonly string[], isKnownName: (name: string) => boolean): string {
+  if (typeof event === 'string') {
+    if (isKnownName(event)) return event;
+    assertValidSegments(event.split(EVENT_DELIMITER), false, event);
+    return event;
+  }
+  if (!Array.isArray(event)) throw new InvalidArgError('event must be a string or an array of strings');
+  const name = event.join(EVENT_DELIMITER);
+  if (isKnownName(name)) {
+    // A known name has valid, bounded segments; the array must split the same way.
+    for (let i = 0; i < event.length; i++) {
+      const segment = event[i];
+      if (typeof segment !== 'string' || segment.length === 0 || segment.includes(EVENT_DELIMITER)) {
+        throw invalid(segmentProblem(segment, false) ?? 'invalid segment', event);
+      }
+    }
+    return name;
+  }
+  assertValidSegments(event, false, event);
+  return name;
+}
+
+/** Throws InvalidArgError unless `segments` is a valid event (or, with wildcards, a valid pattern). */
+export function assertValidSegments(segments: readonly unknown[], allowWildcards: boolean, original: unknown): void {
+  const problem = segmentsProblem(segments, allowWildcards);
+  if (problem !== undefined) throw invalid(problem, original);
+}
+
+/**
+ * Splits a listener pattern (`'chat::*'`, `['chat', '**']`) into segments, validating it.
+ * Wildcards are allowed here. Returns a fresh array the caller may prefix.
+ */
+export function patternSegments(pattern: string | readonly string[]): string[] {
+  const segments = typeof pattern === 'string' ? pattern.split(EVENT_DELIMITER) : Array.isArray(pattern) ? [...pattern] : undefined;
+  if (segments === undefined) throw new InvalidArgError('event must be a string or an array of strings');
+  assertValidSegments(segments, true, pattern);
+  return segments;
+}
+
+/**
+ * Validates an event name received from the peer and returns its segments.
+ * @throws ProtocolError when the peer sent a name this side would never send.
+ */
+export function receivedSegments(name: string): string[] {
+  const segments = name.split(EVENT_DELIMITER);
+  const problem = segmentsProblem(segments, false);
+  if (problem !== undefined) throw new ProtocolError(`peer sent an invalid event name: ${problem}`);
+  return segments;
+}
+
+function invalid(problem: string, event: unknown): InvalidArgError {
+  let shown: string;
+  try {
+    shown = JSON.stringify(event) ?? String(event);
+  } catch {
+    shown = String(event);
+  }
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
+  return new InvalidArgError(`invalid event ${shown}: ${problem}`);
+}

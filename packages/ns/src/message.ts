@@ -1,0 +1,115 @@
+import { InvalidArgError, ProtocolError } from '@proto/framing';
+
+/**
+ * The first byte of every frame's payload. 0x00–0x3f belong to ns, 0x40–0x7f to the extension layer
+ * (see {@link EXTENSION_TYPE_MIN}), 0x80–0xff are reserved. Documented byte by byte in PROTOCOL.md.
+ */
+export const MessageType = {
+  /** `[0x01]['P' 'N'][version u8][flags u8]`: first message on every link, from both sides. */
+  HELLO: 0x01,
+  /** `[0x02][nameLen u16be][name][JSON text]`: a user event; empty JSON text means `undefined`. */
+  EVENT_JSON: 0x02,
+  /** `[0x03][nameLen u16be][name][raw bytes]`: a user event whose data is bytes. */
+  EVENT_BINARY: 0x03,
+  /** `[0x04]`: this side finished opening; user events may follow. */
+  READY: 0x04,
+} as const;
+
+/** Any value of {@link MessageType}. */
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Wire format version this build speaks; a peer announcing another one is refused. */
+export const PROTOCOL_VERSION = 1;
+
+/** Lowest type byte the extension layer may use. */
+export const EXTENSION_TYPE_MIN = 0x40;
+/** Highest type byte the extension layer may use. */
+export const EXTENSION_TYPE_MAX = 0x7f;
+
+/** Bytes before the name in an event message: type byte and u16be name length. */
+export const EVENT_HEADER_BYTES = 3;
+
+const MAGIC_0 = 0x50; // 'P'
+const MAGIC_1 = 0x4e; // 'N'
+
+/** The HELLO message this build sends (immutable, shared by every link). */
+export const HELLO_MESSAGE: Buffer = Buffer.from([MessageType.HELLO, MAGIC_0, MAGIC_1, PROTOCOL_VERSION, 0]);
+
+/** The READY message (immutable, shared by every link). */
+export const READY_MESSAGE: Buffer = Buffer.from([MessageType.READY]);
+
+/**
+ * Checks a received HELLO (type byte included).
+ * @throws ProtocolError on a short message, wrong magic or another version.
+ */
+export function checkHello(message: Buffer): void {
+  if (message.length < 5 || message[1] !== MAGIC_0 || message[2] !== MAGIC_1) {
+    throw new ProtocolError('peer sent a malformed hello (not an @proto/ns peer?)');
+  }
+  if (message[3] !== PROTOCOL_VERSION) {
+    throw new ProtocolError(`peer speaks ns protocol version ${message[3]}, this side speaks ${PROTOCOL_VERSION}`);
+  }
+  // Flags (message[4]) and any further bytes are for future versions: ignored by version 1.
+}
+
+/** `[type][nameLen u16be][name]` for an event named `name` (already validated). */
+export function encodeEventPrefix(type: number, name: string): Buffer {
+  const nameBytes = Buffer.byteLength(name);
+  const prefix = Buffer.allocUnsafe(EVENT_HEADER_BYTES + nameBytes);
+  prefix[0] = type;
+  prefix.writeUInt16BE(nameBytes, 1);
+  prefix.write(name, EVENT_HEADER_BYTES, 'utf8');
+  return prefix;
+}
+
+/**
+ * Reads the name length of an event message and checks it fits.
+ * @returns the offset where the body starts.
+ * @throws ProtocolError on a truncated message or an empty name.
+ */
+export function eventBodyOffset(message: Buffer): number {
+  if (message.length < EVENT_HEADER_BYTES) throw new ProtocolError('truncated event message');
+  const nameLength = (message[1]! << 8) | message[2]!;
+  const bodyOffset = EVENT_HEADER_BYTES + nameLength;
+  if (nameLength === 0 || bodyOffset > message.length) {
+    throw new ProtocolError(`event message announces a ${nameLength}-byte name in ${message.length} bytes`);
+  }
+  return bodyOffset;
+}
+
+/**
+ * Serializes event data to JSON text: `''` for `undefined`.
+ * @throws InvalidArgError when the value cannot be serialized (BigInt, cycles, ...).
+ */
+export function jsonBody(data: unknown): string {
+  if (data === undefined) return '';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (error) {
+    throw new InvalidArgError(`event data is not JSON-serializable: ${(error as Error).message}`, { cause: error });
+  }
+  // Functions and symbols serialize to undefined, like a missing value.
+  return text ?? '';
+}
+
+/**
+ * Parses a JSON body (`''` is `undefined`).
+ * @throws ProtocolError wrapping the SyntaxError.
+ */
+export function parseJsonBody(message: Buffer, offset: number): unknown {
+  if (offset === message.length) return undefined;
+  try {
+    return JSON.parse(message.toString('utf8', offset));
+  } catch (error) {
+    throw new ProtocolError('peer sent an event whose JSON does not parse', { cause: error });
+  }
+}
+
+/** A raw-bytes view of `data` when it is binary (`Uint8Array`, other views, `ArrayBuffer`), else undefined. */
+export function binaryBody(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return undefined;
+}

@@ -1,0 +1,849 @@
+import { TLSSocket } from 'node:tls';
+import {
+  ConnectionClosedError,
+  connect as connectFramed,
+  type FramedSocket,
+  type FramePart,
+  type FramePayload,
+  FrameTooLargeError,
+  InvalidArgError,
+  NotConnectedError,
+  ProtocolError,
+} from '@proto/framing';
+import ee2, { type event as EeEvent, type eventNS as EeEventNS, type Listener, type ListenerFn, type OnOptions } from 'eventemitter2';
+import { resolveReconnectOptions } from './backoff.js';
+import { connectChannel, debug, disconnectChannel, reconnectChannel } from './diagnostics.js';
+import { encodeEvent, receivedName } from './event-cache.js';
+import { EVENT_DELIMITER, patternSegments } from './event-name.js';
+import type { DataListener, DefaultEvents, EventKey, EventMap, EventPattern, PatternData, SendArgs } from './event-types.js';
+import { isFatal, type NsExtension } from './extension.js';
+import {
+  checkHello,
+  EVENT_HEADER_BYTES,
+  EXTENSION_TYPE_MAX,
+  EXTENSION_TYPE_MIN,
+  eventBodyOffset,
+  HELLO_MESSAGE,
+  MessageType,
+  parseJsonBody,
+  READY_MESSAGE,
+} from './message.js';
+import { OfflineQueue } from './offline-queue.js';
+import type { NsConnectOptions, NsSocketOptions } from './options.js';
+import { Reconnector } from './reconnect.js';
+import type { NsReconnectingInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
+
+const { EventEmitter2 } = ee2;
+
+const State = { IDLE: 0, CONNECTING: 1, OPENING: 2, OPEN: 3, BACKOFF: 4, CLOSING: 5, CLOSED: 6 } as const;
+type State = (typeof State)[keyof typeof State];
+const STATE_NAMES: readonly NsSocketState[] = ['idle', 'connecting', 'opening', 'open', 'reconnecting', 'closing', 'closed'];
+
+// Bits of #link: what the current link has seen.
+const HELLO_RECEIVED = 1;
+const PEER_READY = 2;
+const WAS_OPEN = 4;
+
+/** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
+const HOLD_MAX_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** EventEmitter2 settings shared by every socket (EventEmitter2 keeps a reference, never a copy). */
+const EMITTER_CONF = Object.freeze({ wildcard: true, delimiter: EVENT_DELIMITER, ignoreErrors: true });
+
+/** One-byte type prefixes of the extension range, shared. */
+const EXTENSION_TYPE_BYTES: readonly Buffer[] = Array.from({ length: EXTENSION_TYPE_MAX - EXTENSION_TYPE_MIN + 1 }, (_, i) =>
+  Buffer.from([EXTENSION_TYPE_MIN + i]),
+);
+
+const kOwner = Symbol('nsSocket');
+/** @internal Adopts a connection accepted by a server. */
+export const kAccept = Symbol('accept');
+/** @internal Sends already-encoded user events (server broadcast). */
+export const kSendEncoded = Symbol('sendEncoded');
+const kOnFrame = Symbol('onFrame');
+const kOnLinkError = Symbol('onLinkError');
+const kOnLinkClose = Symbol('onLinkClose');
+const kReconnect = Symbol('reconnect');
+const kDeliverHeld = Symbol('deliverHeld');
+
+type AnySocket = NsSocket<EventMap>;
+
+/** @internal The NsSocket that owns a framed socket, if any. */
+export function ownerOf(framed: FramedSocket): AnySocket | undefined {
+  return (framed as unknown as Partial<OwnedFramed>)[kOwner];
+}
+
+interface OwnedFramed extends FramedSocket {
+  [kOwner]: AnySocket;
+}
+
+/** What an accepted socket needs from its server (kept small so this file does not import server.ts). */
+export interface AcceptingServer {
+  readonly extensionFactory: ((socket: AnySocket) => NsExtension) | undefined;
+  socketOpened(socket: AnySocket): void;
+  socketClosed(socket: AnySocket, error: Error | undefined): void;
+}
+
+/** Client-only state, allocated only for sockets that dial (accepted sockets stay lean). */
+interface ClientState {
+  options: NsSocketOptions;
+  reconnector: Reconnector<AnySocket> | undefined;
+  queue: OfflineQueue | undefined;
+  dial: AbortController | undefined;
+  pending: { promise: Promise<AnySocket>; resolve: () => void; reject: (error: Error) => void } | undefined;
+}
+
+/** User events held while this side finishes opening. */
+interface Held {
+  frames: Buffer[];
+  bytes: number;
+}
+
+// Link handlers are module-level functions that find their socket through a property: no closure
+// per connection or per message.
+function framedOnFrame(this: OwnedFramed, frame: Buffer): void {
+  this[kOwner][kOnFrame](this, frame);
+}
+function framedOnError(this: OwnedFramed, error: Error): void {
+  this[kOwner][kOnLinkError](this, error);
+}
+function framedOnClose(this: OwnedFramed): void {
+  this[kOwner][kOnLinkClose](this);
+}
+function framedOnPause(this: OwnedFramed): void {
+  this[kOwner].emit('pause');
+}
+function framedOnResume(this: OwnedFramed): void {
+  this[kOwner].emit('resume');
+}
+function framedOnTimeout(this: OwnedFramed): void {
+  this[kOwner].emit('idle');
+}
+function reconnectTimerFired(socket: AnySocket): void {
+  socket[kReconnect]();
+}
+function deliverHeldLater(socket: AnySocket): void {
+  socket[kDeliverHeld]();
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function dataEvent(pattern: EventPattern): string[] {
+  const segments = patternSegments(pattern);
+  segments.unshift('data');
+  return segments;
+}
+
+function partBytes(part: FramePart): number {
+  return typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+}
+
+/**
+ * Namespaced events over one framed connection, with JSON or raw binary data. An EventEmitter2
+ * (`wildcard: true`, delimiter `::`): user events are emitted as `data::<segments>` with the
+ * arguments `(data, segments)`, so `socket.data(['chat', '*'], fn)` is `socket.on(['data', 'chat', '*'], fn)`.
+ *
+ * Create clients with `new NsSocket(options).connect()` or `connect(options)`; servers create
+ * accepted sockets (which never reconnect).
+ *
+ * @typeParam Events - optional map from event names to data types, for typed `send`/`data`.
+ */
+export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmitter2 {
+  #state: State = State.IDLE;
+  #link = 0;
+  #framed: OwnedFramed | undefined;
+  #extension: NsExtension | undefined;
+  #server: AcceptingServer | undefined;
+  #client: ClientState | undefined;
+  #opening: AbortController | undefined;
+  #held: Held | undefined;
+  #linkError: Error | undefined;
+  #finalError: Error | undefined;
+  #closeWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #reconnects = 0;
+  #lastError: Error | undefined;
+
+  /**
+   * Creates a client socket (not connected yet: call {@link NsSocket.connect}).
+   * @throws InvalidArgError for invalid reconnect or offline-queue options.
+   */
+  constructor(options?: NsSocketOptions) {
+    super(EMITTER_CONF);
+    if (options !== undefined) this.#configure(options);
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  /** Where the socket is in its life. */
+  get state(): NsSocketState {
+    return STATE_NAMES[this.#state]!;
+  }
+
+  /** Whether a link is open (user events can be sent and received). */
+  get connected(): boolean {
+    return this.#state === State.OPEN;
+  }
+
+  /**
+   * Connects (client sockets). Resolves once a link is open (after the extension's `onLinkOpening`);
+   * with `reconnect`, failed attempts are retried first. Resolves at once when already open; while
+   * connecting or reconnecting, returns the pending attempt. After `close` it starts over.
+   *
+   * @param options address and settings, merged over the constructor's.
+   * @throws (rejects) the connection error (after the last attempt with `reconnect`), a fatal error of
+   *   the extension, or ConnectionClosedError when `end()`/`destroy()` is called first.
+   * @throws InvalidArgError (rejects) on an accepted socket, without an address, or for invalid options.
+   */
+  connect(options?: Partial<NsConnectOptions>): Promise<this> {
+    if (this.#server !== undefined) return Promise.reject(new InvalidArgError('an accepted socket cannot connect'));
+    if (this.#state === State.CLOSING) return Promise.reject(new NotConnectedError('the socket is closing'));
+    let client: ClientState;
+    try {
+      client = options !== undefined || this.#client === undefined ? this.#configure((options ?? {}) as NsSocketOptions) : this.#client;
+      if (client.options.path === undefined && client.options.port === undefined) {
+        throw new InvalidArgError('connect() needs a port (with an optional host) or a Unix socket path');
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#state === State.OPEN) return Promise.resolve(this);
+    let pending = client.pending;
+    if (pending === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<AnySocket>((res, rej) => {
+        resolve = () => res(this as unknown as AnySocket);
+        reject = rej;
+      });
+      client.pending = pending = { promise, resolve, reject };
+    }
+    if (this.#state === State.IDLE || this.#state === State.CLOSED) {
+      this.#state = State.IDLE;
+      this.#finalError = undefined;
+      client.reconnector?.reset();
+      this.#dial();
+    }
+    return pending.promise as Promise<unknown> as Promise<this>;
+  }
+
+  /**
+   * Closes gracefully: cancels any pending reconnect, flushes what was sent, closes the link, and
+   * resolves once `close` was emitted. Queued offline messages are dropped. Never rejects.
+   */
+  end(): Promise<void> {
+    const state = this.#state;
+    if (state === State.CLOSED || state === State.IDLE) {
+      if (state === State.IDLE) this.#finalize(undefined);
+      return Promise.resolve();
+    }
+    const waiter = this.#closeWaiterPromise();
+    if (state === State.CLOSING) return waiter;
+    this.#cancelClient();
+    const framed = this.#framed;
+    if (framed === undefined) {
+      this.#finalize(undefined);
+      return waiter;
+    }
+    this.#state = State.CLOSING;
+    this.#opening?.abort(new ConnectionClosedError('the socket was ended while opening'));
+    void framed.end();
+    return waiter;
+  }
+
+  /**
+   * Closes at once, dropping unsent data and cancelling any reconnect. With `error`, `error` is emitted
+   * (when listened) and `close` carries it.
+   */
+  destroy(error?: Error): void {
+    if (this.#state === State.CLOSED) return;
+    if (error !== undefined) this.#finalError = error;
+    this.#cancelClient();
+    const framed = this.#framed;
+    if (framed === undefined) {
+      this.#finalize(error);
+      return;
+    }
+    this.#state = State.CLOSING;
+    this.#opening?.abort(error ?? new ConnectionClosedError('the socket was destroyed while opening'));
+    framed.destroy();
+  }
+
+  /**
+   * Resolves once outbound buffered bytes are at or below the low-water mark (at once without a link).
+   * @throws ConnectionClosedError (rejects) when the link closes first.
+   */
+  drained(): Promise<void> {
+    const framed = this.#framed;
+    return framed === undefined ? Promise.resolve() : framed.drained();
+  }
+
+  // ---- user events ------------------------------------------------------------------------------
+
+  /**
+   * Sends a user event. `data` is any JSON value, or bytes (`Buffer`, `Uint8Array`, another view,
+   * `ArrayBuffer`) sent raw, arriving as a Buffer. Large byte payloads are written without copying:
+   * don't modify them until `drained()` resolves.
+   *
+   * @param event `'a::b'` or `['a', 'b']`; segments must be non-empty, without `::`, not starting or
+   *   ending with `:`, not a wildcard; at most 256 bytes each, 1024 bytes joined.
+   * @returns false when the writer should back off (until `resume` or `drained()`); true when queued offline.
+   * @throws InvalidArgError for an invalid event name, or data JSON cannot serialize.
+   * @throws NotConnectedError without an open link and no offline queue (or after close).
+   * @throws BufferOverflowError past `maxBufferedBytes`, or past the offline queue's bounds.
+   * @throws FrameTooLargeError when the message exceeds `maxFrameBytes`.
+   */
+  send<const E extends EventKey<Events>>(event: E, ...data: SendArgs<Events, E>): boolean;
+  send(event: string | readonly string[], data?: unknown): boolean {
+    const message = encodeEvent(event, data);
+    if (this.#state !== State.OPEN) return this.#sendOffline(message[0], message[1]);
+    const ok = this.#framed!.send(message);
+    this.#messagesOut++;
+    return ok;
+  }
+
+  /**
+   * Listens for user events matching `event`: `*` matches one segment, `**` any number (including none).
+   * The listener gets `(data, segments)`; inside a `function` listener `this.event` is `'data::…'`.
+   * @throws InvalidArgError for an invalid pattern.
+   */
+  data<const P extends EventPattern>(event: P, listener: DataListener<PatternData<Events, P>>): this {
+    super.on(dataEvent(event), listener as ListenerFn);
+    return this;
+  }
+
+  /** Like {@link NsSocket.data}, for the first matching event only. */
+  dataOnce<const P extends EventPattern>(event: P, listener: DataListener<PatternData<Events, P>>): this {
+    super.once(dataEvent(event), listener as ListenerFn);
+    return this;
+  }
+
+  /** Removes a listener added with {@link NsSocket.data} or {@link NsSocket.dataOnce} (same pattern). */
+  offData<const P extends EventPattern>(event: P, listener: DataListener<PatternData<Events, P>>): this {
+    super.off(dataEvent(event), listener as ListenerFn);
+    return this;
+  }
+
+  // ---- typed lifecycle events -------------------------------------------------------------------
+
+  /** Adds a listener; lifecycle events are typed ({@link NsSocketEvents}), anything else is EventEmitter2's. */
+  override on<K extends keyof NsSocketEvents>(event: K, listener: (...args: NsSocketEvents[K]) => void): this;
+  override on(event: EeEvent | EeEventNS, listener: ListenerFn, options?: boolean | OnOptions): this | Listener;
+  override on(event: EeEvent | EeEventNS, listener: ListenerFn, options?: boolean | OnOptions): this | Listener {
+    return super.on(event, listener, options);
+  }
+
+  /** Adds a one-time listener; lifecycle events are typed ({@link NsSocketEvents}). */
+  override once<K extends keyof NsSocketEvents>(event: K, listener: (...args: NsSocketEvents[K]) => void): this;
+  override once(event: EeEvent | EeEventNS, listener: ListenerFn, options?: true | OnOptions): this | Listener;
+  override once(event: EeEvent | EeEventNS, listener: ListenerFn, options?: true | OnOptions): this | Listener {
+    return super.once(event, listener, options);
+  }
+
+  /** Removes a listener; lifecycle events are typed ({@link NsSocketEvents}). */
+  override off<K extends keyof NsSocketEvents>(event: K, listener: (...args: NsSocketEvents[K]) => void): this;
+  override off(event: EeEvent | EeEventNS, listener: ListenerFn): this;
+  override off(event: EeEvent | EeEventNS, listener: ListenerFn): this {
+    return super.off(event, listener);
+  }
+
+  /** Sets the per-event listener limit of this socket only (the default settings object is shared). */
+  override setMaxListeners(n: number): void {
+    const self = this as unknown as { _conf: object };
+    if (self._conf === EMITTER_CONF) self._conf = { ...EMITTER_CONF };
+    super.setMaxListeners(n);
+  }
+
+  // ---- stats and transport ----------------------------------------------------------------------
+
+  /** Counters over all links of this socket (a fresh snapshot on each read). */
+  get stats(): NsSocketStats {
+    const framed = this.#framed;
+    return {
+      bytesIn: this.#bytesIn + (framed?.stats.bytesIn ?? 0),
+      bytesOut: this.#bytesOut + (framed?.stats.bytesOut ?? 0),
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      reconnects: this.#reconnects,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** The peer's IP address; undefined without a link or over a Unix socket. */
+  get remoteAddress(): string | undefined {
+    return this.#framed?.remoteAddress;
+  }
+
+  /** The peer's port; undefined without a link or over a Unix socket. */
+  get remotePort(): number | undefined {
+    return this.#framed?.remotePort;
+  }
+
+  /** Outbound bytes accepted but not yet handed to the kernel (0 without a link). */
+  get bufferedBytes(): number {
+    return this.#framed?.bufferedBytes ?? 0;
+  }
+
+  /**
+   * Largest frame, in bytes, in both directions, on the current link. Setting it changes the current
+   * link only (the layer above tightens it while opening and relaxes it after); new links start from
+   * the `maxFrameBytes` option.
+   * @throws NotConnectedError (on set) without a link. InvalidArgError (on set) for an invalid value.
+   */
+  get maxFrameBytes(): number {
+    return this.#framed?.maxFrameBytes ?? this.#client?.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  set maxFrameBytes(value: number) {
+    const framed = this.#framed;
+    if (framed === undefined) throw new NotConnectedError('maxFrameBytes can only be set on a live link');
+    framed.maxFrameBytes = value;
+  }
+
+  /**
+   * TLS keying material of the current link (RFC 5705), for channel binding; undefined over plain
+   * TCP, Unix sockets, or without a link.
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer | undefined {
+    const stream = this.#framed?.stream;
+    if (!(stream instanceof TLSSocket)) return undefined;
+    // Node treats an undefined context as "no context" (RFC 5705), unlike an empty one.
+    return stream.exportKeyingMaterial(length, label, context as Buffer);
+  }
+
+  // ---- extension API ----------------------------------------------------------------------------
+
+  /**
+   * Sends a message of the extension layer: `[type][body]`. Allowed while the link is opening.
+   * @param type in {@link EXTENSION_TYPE_MIN}..{@link EXTENSION_TYPE_MAX}
+   * @param body bytes or strings (UTF-8); an array is concatenated on the wire (one frame).
+   * @returns framing's backpressure boolean.
+   * @throws InvalidArgError for a type outside the range. NotConnectedError without a live link.
+   *   FrameTooLargeError / BufferOverflowError as `send`.
+   */
+  sendExtension(type: number, body: FramePayload): boolean {
+    if (!Number.isInteger(type) || type < EXTENSION_TYPE_MIN || type > EXTENSION_TYPE_MAX) {
+      throw new InvalidArgError(`extension type must be an integer in 0x40..0x7f, got ${String(type)}`);
+    }
+    const framed = this.#framed;
+    if (framed === undefined || (this.#state !== State.OPEN && this.#state !== State.OPENING)) {
+      throw new NotConnectedError('cannot send an extension message without a live link');
+    }
+    const typeByte = EXTENSION_TYPE_BYTES[type - EXTENSION_TYPE_MIN]!;
+    return framed.send(Array.isArray(body) ? [typeByte, ...(body as readonly FramePart[])] : [typeByte, body as FramePart]);
+  }
+
+  // ---- internals: connecting --------------------------------------------------------------------
+
+  /** Merges options into the client settings (validating them) and returns the client state. */
+  #configure(options: NsSocketOptions): ClientState {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgError('options must be an object');
+    const client = this.#client;
+    const merged = (client === undefined ? options : { ...client.options, ...options }) as NsSocketOptions;
+    const reconnect = resolveReconnectOptions(merged.reconnect);
+    const queueOption = merged.offlineQueue;
+    const queue =
+      queueOption === undefined || queueOption === false ? undefined : (client?.queue ?? new OfflineQueue(queueOption === true ? {} : queueOption));
+    if (merged.extension !== undefined && typeof merged.extension.onMessage !== 'function') {
+      throw new InvalidArgError('extension.onMessage must be a function');
+    }
+    this.#extension = merged.extension;
+    if (client === undefined) {
+      const fresh: ClientState = {
+        options: merged,
+        reconnector: reconnect === undefined ? undefined : new Reconnector(reconnect, reconnectTimerFired),
+        queue,
+        dial: undefined,
+        pending: undefined,
+      };
+      this.#client = fresh;
+      return fresh;
+    }
+    client.options = merged;
+    if (reconnect === undefined) {
+      client.reconnector?.cancel();
+      client.reconnector = undefined;
+    } else if (client.reconnector === undefined) client.reconnector = new Reconnector(reconnect, reconnectTimerFired);
+    else client.reconnector.options = reconnect;
+    client.queue = queue;
+    return client;
+  }
+
+  #dial(): void {
+    const client = this.#client!;
+    const abort = new AbortController();
+    client.dial = abort;
+    this.#state = State.CONNECTING;
+    const { extension: _e, reconnect: _r, offlineQueue: _q, ...transport } = client.options;
+    connectFramed({ ...(transport as NsConnectOptions), signal: abort.signal }).then(
+      (framed) => {
+        if (client.dial !== abort) {
+          framed.destroy();
+          return;
+        }
+        client.dial = undefined;
+        this.#attach(framed as OwnedFramed);
+      },
+      (error: unknown) => {
+        if (client.dial !== abort) return;
+        client.dial = undefined;
+        const err = toError(error);
+        this.#lastError = err;
+        if (debug.enabled) debug('ns client: connect failed: %s', err.message);
+        // Bad options will not get better by retrying.
+        this.#afterLinkFailure(err, false, err instanceof InvalidArgError);
+      },
+    );
+  }
+
+  /** @internal Adopts a connection accepted by a server. */
+  [kAccept](framed: FramedSocket, server: AcceptingServer): void {
+    this.#server = server;
+    const factory = server.extensionFactory;
+    let failure: Error | undefined;
+    if (factory !== undefined) {
+      try {
+        this.#extension = factory(this as unknown as AnySocket);
+      } catch (error) {
+        failure = toError(error);
+      }
+    }
+    this.#attach(framed as OwnedFramed, failure);
+  }
+
+  /** Wires a new link, sends the hello and starts opening. */
+  #attach(framed: OwnedFramed, failure?: Error): void {
+    framed[kOwner] = this as unknown as AnySocket;
+    framed.on('frame', framedOnFrame);
+    framed.on('error', framedOnError);
+    framed.on('close', framedOnClose);
+    framed.on('pause', framedOnPause);
+    framed.on('resume', framedOnResume);
+    framed.on('timeout', framedOnTimeout);
+    this.#framed = framed;
+    this.#link = 0;
+    this.#linkError = undefined;
+    this.#state = State.OPENING;
+    if (failure !== undefined) {
+      framed.destroy(failure);
+      return;
+    }
+    try {
+      framed.send(HELLO_MESSAGE);
+    } catch (error) {
+      framed.destroy(toError(error));
+      return;
+    }
+    const onLinkOpening = this.#extension?.onLinkOpening;
+    if (onLinkOpening === undefined) {
+      this.#opened(framed, undefined);
+      return;
+    }
+    const controller = new AbortController();
+    this.#opening = controller;
+    let result: Promise<void> | void;
+    try {
+      result = onLinkOpening.call(this.#extension, this as unknown as AnySocket, controller.signal);
+    } catch (error) {
+      this.#openingFailed(framed, controller, error);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => this.#opened(framed, controller),
+        (error: unknown) => this.#openingFailed(framed, controller, error),
+      );
+    } else this.#opened(framed, controller);
+  }
+
+  #openingFailed(framed: OwnedFramed, controller: AbortController, error: unknown): void {
+    if (this.#framed !== framed || this.#opening !== controller) return;
+    this.#opening = undefined;
+    const err = toError(error);
+    if (debug.enabled) debug('ns: link opening failed: %s', err.message);
+    framed.destroy(err);
+  }
+
+  #opened(framed: OwnedFramed, controller: AbortController | undefined): void {
+    if (this.#framed !== framed || this.#state !== State.OPENING || this.#opening !== controller) return;
+    this.#opening = undefined;
+    this.#state = State.OPEN;
+    this.#link |= WAS_OPEN;
+    const client = this.#client;
+    try {
+      framed.send(READY_MESSAGE);
+      if (client !== undefined) {
+        client.reconnector?.reset();
+        if (client.queue !== undefined) this.#flushQueue(framed, client.queue);
+      }
+    } catch (error) {
+      framed.destroy(toError(error));
+      return;
+    }
+    if (debug.enabled) debug('ns: link open (%s)', this.#server === undefined ? 'client' : 'accepted');
+    if (connectChannel.hasSubscribers) {
+      connectChannel.publish({
+        socket: this,
+        server: this.#server !== undefined,
+        remoteAddress: framed.remoteAddress,
+        remotePort: framed.remotePort,
+      });
+    }
+    // Held events go out after connect() resolved and the connection listener ran, so their
+    // listeners exist: a macrotask later, after every promise continuation.
+    if (this.#held !== undefined) setImmediate(deliverHeldLater, this as unknown as AnySocket);
+    this.emit('connect');
+    if (this.#framed !== framed) return;
+    this.#server?.socketOpened(this as unknown as AnySocket);
+    const pending = client?.pending;
+    if (pending !== undefined && this.#framed === framed) {
+      client!.pending = undefined;
+      pending.resolve();
+    }
+  }
+
+  #flushQueue(framed: OwnedFramed, queue: OfflineQueue): void {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        framed.send(item);
+      } catch (error) {
+        queue.unshift(item);
+        throw error;
+      }
+      this.#messagesOut++;
+    }
+  }
+
+  #sendOffline(prefix: Buffer, body: FramePart): boolean {
+    const state = this.#state;
+    const queue = this.#client?.queue;
+    if (state === State.CLOSING || state === State.CLOSED) throw new NotConnectedError('cannot send: the socket is closed');
+    if (queue === undefined) {
+      throw new NotConnectedError('cannot send: not connected (enable offlineQueue to queue sends while disconnected)');
+    }
+    const size = prefix.length + partBytes(body);
+    const max = this.#client!.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    if (size > max) throw new FrameTooLargeError(`message of ${String(size)} bytes exceeds maxFrameBytes (${String(max)})`);
+    queue.push(prefix, body);
+    return true;
+  }
+
+  /**
+   * @internal Sends an encoded user event on an open link (server broadcast: one encoding for all).
+   * @returns false when not open.
+   */
+  [kSendEncoded](message: readonly [Buffer, FramePart]): boolean {
+    if (this.#state !== State.OPEN) return false;
+    this.#framed!.send(message);
+    this.#messagesOut++;
+    return true;
+  }
+
+  // ---- internals: receiving ---------------------------------------------------------------------
+
+  /** @internal */
+  [kOnFrame](framed: OwnedFramed, frame: Buffer): void {
+    if (this.#framed !== framed) return;
+    try {
+      const type = frame[0];
+      if ((type === MessageType.EVENT_JSON || type === MessageType.EVENT_BINARY) && this.#state === State.OPEN && this.#held === undefined && (this.#link & PEER_READY) !== 0) {
+        this.#deliver(frame, type);
+      } else this.#control(framed, frame);
+    } catch (error) {
+      // Bad input from the peer, or an exception of a listener: this link fails, nothing escapes.
+      framed.destroy(toError(error));
+    }
+  }
+
+  #deliver(frame: Buffer, type: number): void {
+    const offset = eventBodyOffset(frame);
+    const name = receivedName(frame.toString('utf8', EVENT_HEADER_BYTES, offset));
+    const data = type === MessageType.EVENT_JSON ? parseJsonBody(frame, offset) : frame.subarray(offset);
+    this.#messagesIn++;
+    this.emit(name.emitType, data, name.segments.slice());
+  }
+
+  /** Everything but a user event on an open link. */
+  #control(framed: OwnedFramed, frame: Buffer): void {
+    const type = frame[0];
+    if ((this.#link & HELLO_RECEIVED) === 0) {
+      if (type !== MessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
+      checkHello(frame);
+      this.#link |= HELLO_RECEIVED;
+      return;
+    }
+    if (type === MessageType.EVENT_JSON || type === MessageType.EVENT_BINARY) {
+      this.#hold(framed, frame);
+      return;
+    }
+    if (type !== undefined && type >= EXTENSION_TYPE_MIN && type <= EXTENSION_TYPE_MAX) {
+      const extension = this.#extension;
+      if (extension === undefined) throw new ProtocolError(`peer sent extension message 0x${type.toString(16)} but no extension is installed`);
+      extension.onMessage(this as unknown as AnySocket, type, frame.subarray(1));
+      return;
+    }
+    if (type === MessageType.READY) {
+      if ((this.#link & PEER_READY) !== 0) throw new ProtocolError('peer sent READY twice');
+      this.#link |= PEER_READY;
+      return;
+    }
+    if (type === MessageType.HELLO) throw new ProtocolError('peer sent a second hello');
+    if (type === undefined) throw new ProtocolError('peer sent an empty message');
+    throw new ProtocolError(`peer sent unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+
+  /** A user event that arrived before this side is open (or while held events wait for delivery). */
+  #hold(framed: OwnedFramed, frame: Buffer): void {
+    if ((this.#link & PEER_READY) === 0) throw new ProtocolError('peer sent a user event before it finished opening');
+    if (this.#state === State.OPEN && this.#held === undefined) {
+      this.#deliver(frame, frame[0]!);
+      return;
+    }
+    // The peer is open and this side settles in a moment (its extension already has what it needs),
+    // or held events are waiting for delivery: keep the order, and stop reading so the hold stays small.
+    let held = this.#held;
+    if (held === undefined) {
+      this.#held = held = { frames: [], bytes: 0 };
+      framed.pause();
+    }
+    held.frames.push(frame);
+    held.bytes += frame.length;
+    if (held.bytes > HOLD_MAX_BYTES) throw new ProtocolError('peer sent too many user events before this side finished opening');
+  }
+
+  /** @internal Delivers user events held while opening, in order, then resumes reading. */
+  [kDeliverHeld](): void {
+    const framed = this.#framed;
+    const held = this.#held;
+    if (framed === undefined || held === undefined || this.#state !== State.OPEN) return;
+    this.#held = undefined;
+    for (let i = 0; i < held.frames.length; i++) {
+      if (this.#framed !== framed || this.#state !== State.OPEN) return;
+      const frame = held.frames[i]!;
+      try {
+        this.#deliver(frame, frame[0]!);
+      } catch (error) {
+        framed.destroy(toError(error));
+        return;
+      }
+    }
+    framed.resume();
+  }
+
+  // ---- internals: closing -----------------------------------------------------------------------
+
+  /** @internal */
+  [kOnLinkError](framed: OwnedFramed, error: Error): void {
+    if (this.#framed !== framed) return;
+    this.#linkError ??= error;
+    this.#lastError = error;
+    if (debug.enabled) debug('ns: link error: %s', error.message);
+    this.emit('error', error);
+  }
+
+  /** @internal */
+  [kOnLinkClose](framed: OwnedFramed): void {
+    if (this.#framed !== framed) return;
+    framed.removeListener('frame', framedOnFrame);
+    framed.removeListener('close', framedOnClose);
+    framed.removeListener('pause', framedOnPause);
+    framed.removeListener('resume', framedOnResume);
+    framed.removeListener('timeout', framedOnTimeout);
+    // framedOnError stays: a stray late error must not throw.
+    this.#bytesIn += framed.stats.bytesIn;
+    this.#bytesOut += framed.stats.bytesOut;
+    this.#framed = undefined;
+    this.#held = undefined;
+    const wasOpen = (this.#link & WAS_OPEN) !== 0;
+    const error = this.#linkError;
+    const opening = this.#opening;
+    this.#opening = undefined;
+    opening?.abort(error ?? new ConnectionClosedError('the link closed while opening'));
+    const closing = this.#state === State.CLOSING || this.#server !== undefined;
+    // Not OPEN any more while the callbacks below run: sends queue or throw.
+    this.#state = closing ? State.CLOSING : State.BACKOFF;
+    if (closing && wasOpen) this.#publishDisconnect(error, false);
+    this.#extension?.onLinkClosed?.(this as unknown as AnySocket, error);
+    if (this.#server !== undefined) {
+      this.#server.socketClosed(this as unknown as AnySocket, error);
+      this.#finalize(error);
+    } else if (closing) this.#finalize(this.#finalError ?? error);
+    else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
+  }
+
+  /** One failure (a failed dial or a lost link) schedules at most one reconnect. */
+  #afterLinkFailure(error: Error, wasOpen: boolean, fatal: boolean): void {
+    if (this.#state === State.CLOSED) return; // ended from a callback
+    const reconnector = this.#client?.reconnector;
+    const next = reconnector === undefined || fatal || isFatal(error) ? undefined : reconnector.schedule(this as unknown as AnySocket);
+    if (next === undefined) {
+      if (wasOpen) this.#publishDisconnect(error, false);
+      this.#finalize(error);
+      return;
+    }
+    this.#state = State.BACKOFF;
+    this.#reconnects++;
+    if (debug.enabled) debug('ns client: reconnect attempt %d in %d ms', next.attempt, next.delayMs);
+    if (wasOpen) {
+      this.#publishDisconnect(error, true);
+      this.emit('disconnect', error);
+      if (this.#state !== State.BACKOFF) return;
+    }
+    if (reconnectChannel.hasSubscribers) reconnectChannel.publish({ socket: this, attempt: next.attempt, delayMs: next.delayMs, error });
+    this.emit('reconnecting', { attempt: next.attempt, delayMs: next.delayMs, error } satisfies NsReconnectingInfo);
+  }
+
+  /** @internal */
+  [kReconnect](): void {
+    if (this.#state === State.BACKOFF) this.#dial();
+  }
+
+  #publishDisconnect(error: Error | undefined, willReconnect: boolean): void {
+    if (debug.enabled) debug('ns: link lost%s', error === undefined ? '' : `: ${error.message}`);
+    if (disconnectChannel.hasSubscribers) {
+      disconnectChannel.publish({ socket: this, server: this.#server !== undefined, error, willReconnect });
+    }
+  }
+
+  #cancelClient(): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    client.reconnector?.cancel();
+    if (client.dial !== undefined) {
+      client.dial.abort();
+      client.dial = undefined;
+    }
+  }
+
+  /** The one place that emits `close`. */
+  #finalize(error: Error | undefined): void {
+    if (this.#state === State.CLOSED) return;
+    this.#state = State.CLOSED;
+    this.#cancelClient();
+    const client = this.#client;
+    client?.queue?.clear();
+    const pending = client?.pending;
+    if (client !== undefined) client.pending = undefined;
+    pending?.reject(error ?? new ConnectionClosedError('the socket closed before it connected'));
+    if (error !== undefined && error === this.#finalError) this.emit('error', error);
+    this.emit('close', error);
+    const waiter = this.#closeWaiter;
+    this.#closeWaiter = undefined;
+    waiter?.resolve();
+  }
+
+  #closeWaiterPromise(): Promise<void> {
+    if (this.#closeWaiter === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#closeWaiter = { promise, resolve };
+    }
+    return this.#closeWaiter.promise;
+  }
+}

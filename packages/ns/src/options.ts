@@ -1,0 +1,40 @@
+import type { ConnectOptions, SocketAddress } from '@proto/framing';
+import type { ReconnectOptions } from './backoff.js';
+import type { NsExtension } from './extension.js';
+import type { OfflineQueueOptions } from './offline-queue.js';
+
+/** Transport and framing settings a client passes through to `@proto/framing` (TLS, timeouts, limits, watermarks). */
+export type NsTransportOptions = Omit<ConnectOptions, 'host' | 'port' | 'path' | 'signal'>;
+
+/**
+ * Options of a client {@link NsSocket}: where to connect (may also be given to `connect()`), transport
+ * and framing settings, reconnecting and offline queueing.
+ */
+export interface NsSocketOptions extends NsTransportOptions {
+  /**
+   * Host to connect to (with `port`).
+   * @default 'localhost'
+   */
+  host?: string | undefined;
+  /** TCP port to connect to. */
+  port?: number | undefined;
+  /** Path of a Unix socket to connect to (instead of `host`/`port`). */
+  path?: string | undefined;
+  /**
+   * Reconnect when the link fails or is lost (also retries the first connect): `true` for the defaults
+   * or backoff settings. `end()`/`destroy()` stop it.
+   * @default false
+   */
+  reconnect?: boolean | ReconnectOptions | undefined;
+  /**
+   * Queue sends made while there is no open link and flush them in order once connected: `true` for
+   * the default bounds. Without it, such a send throws `ERR_NOT_CONNECTED`.
+   * @default false
+   */
+  offlineQueue?: boolean | OfflineQueueOptions | undefined;
+  /** Hooks of the layer above (e.g. `@proto/rpc`); see {@link NsExtension}. */
+  extension?: NsExtension | undefined;
+}
+
+/** Options of `connect()`: an address plus {@link NsSocketOptions}. */
+export type NsConnectOptions = NsSocketOptions & SocketAddress;

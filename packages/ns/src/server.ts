@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import {
+  BufferOverflowError,
+  type CloseOptions,
+  createServer as createFramedServer,
+  type FramedServer,
+  type FramedSocket,
+  InvalidArgError,
+  type ListenOptions,
+  type ListenRetryEvent,
+  type ServerAddress,
+  type ServerOptions,
+} from '@proto/framing';
+import { encodeEvent } from './event-cache.js';
+import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
+import type { NsExtension } from './extension.js';
+import { type AcceptingServer, kAccept, ownerOf, kSendEncoded, NsSocket } from './ns-socket.js';
+
+/** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
+export interface NsServerOptions extends ServerOptions {
+  /**
+   * Creates the extension hooks of each accepted socket; called at accept time, before any byte is read.
+   * @default none
+   */
+  extension?: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+}
+
+/** Events of an {@link NsServer}. */
+export interface NsServerEvents<Events extends EventMap = DefaultEvents> {
+  /** A client's link is open (after the extension's `onLinkOpening` resolved). */
+  connection: [socket: NsSocket<Events>];
+  /**
+   * One client failed (bad input as `ERR_PROTOCOL`, a network error, a TLS handshake error with no
+   * socket, a refused certificate, an exception of a listener). That connection is closed; the server
+   * and its other connections go on.
+   */
+  clientError: [error: Error, socket: NsSocket<Events> | undefined];
+  /** `listen()` found the address in use and will retry. */
+  listenRetry: [info: ListenRetryEvent];
+  /** The server is listening. */
+  listening: [];
+  /** `close()` finished. */
+  close: [];
+  /** An error of the listening server itself (not of one client). */
+  error: [error: Error];
+}
+
+/**
+ * A server of {@link NsSocket}s over TCP, TLS or a Unix socket. Made by {@link createServer}.
+ * Accepted sockets never reconnect; they appear in {@link NsServer.sockets} once open.
+ */
+export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmitter<NsServerEvents<Events>> implements AcceptingServer {
+  readonly #framing: FramedServer;
+  readonly #sockets = new Set<NsSocket<Events>>();
+  /** @internal */
+  readonly extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+
+  /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
+  constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
+    super();
+    const { extension, ...framingOptions } = options;
+    if (extension !== undefined && typeof extension !== 'function') throw new InvalidArgError('extension must be a function (socket) => NsExtension');
+    if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
+    this.extensionFactory = extension;
+    const framing = createFramedServer(framingOptions, (framed) => this.#accept(framed));
+    framing.on('clientError', (error, framed) => this.emit('clientError', error, framed === undefined ? undefined : (ownerOf(framed) as NsSocket<Events> | undefined)));
+    framing.on('listenRetry', (info) => this.emit('listenRetry', info));
+    framing.on('listening', () => this.emit('listening'));
+    framing.on('close', () => this.emit('close'));
+    framing.on('error', (error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      else process.emitWarning(error);
+    });
+    this.#framing = framing;
+    if (onConnection !== undefined) this.on('connection', onConnection);
+  }
+
+  /** Open connections; a socket joins when its link is open and leaves when it closes. */
+  get sockets(): ReadonlySet<NsSocket<Events>> {
+    return this.#sockets;
+  }
+
+  /** Whether the server is listening. */
+  get listening(): boolean {
+    return this.#framing.listening;
+  }
+
+  /**
+   * Starts listening on `{ host, port }` (port 0 picks a free one) or `{ path }`.
+   * @returns the bound address.
+   * @throws Error (rejects) with `code` `EADDRINUSE` once `retries` are used up, or Node's error.
+   */
+  listen(options: ListenOptions): Promise<ServerAddress> {
+    return this.#framing.listen(options);
+  }
+
+  /**
+   * Closes gracefully: stops accepting, ends every connection (flushing what was sent), resolves once
+   * all closed. Connections still open after `timeoutMs` are destroyed.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    return this.#framing.close(options);
+  }
+
+  /**
+   * Where the server listens.
+   * @throws NotConnectedError when it is not listening.
+   */
+  address(): ServerAddress {
+    return this.#framing.address();
+  }
+
+  /**
+   * Sends one event to every open socket: encoded once, the same bytes to all. A socket whose outbound
+   * buffer would pass `maxBufferedBytes` (a reader that stopped reading) is destroyed with
+   * `ERR_BUFFER_OVERFLOW` (reported as `clientError`) rather than silently skipped.
+   * @returns how many sockets it was sent to.
+   * @throws InvalidArgError for an invalid event name or data JSON cannot serialize.
+   */
+  broadcast<const E extends EventKey<Events>>(event: E, ...data: SendArgs<Events, E>): number;
+  broadcast(event: string | readonly string[], data?: unknown): number {
+    const [prefix, body] = encodeEvent(event, data);
+    const message = [prefix, typeof body === 'string' ? Buffer.from(body, 'utf8') : body] as const;
+    let sent = 0;
+    for (const socket of this.#sockets) {
+      try {
+        if (socket[kSendEncoded](message)) sent++;
+      } catch (error) {
+        if (error instanceof BufferOverflowError) socket.destroy(error);
+        else throw error;
+      }
+    }
+    return sent;
+  }
+
+  /** Closes the server, for `await using server = createServer(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal */
+  socketOpened(socket: NsSocket<EventMap>): void {
+    const typed = socket as unknown as NsSocket<Events>;
+    this.#sockets.add(typed);
+    this.emit('connection', typed);
+  }
+
+  /** @internal */
+  socketClosed(socket: NsSocket<EventMap>): void {
+    this.#sockets.delete(socket as unknown as NsSocket<Events>);
+  }
+
+  #accept(framed: FramedSocket): void {
+    new NsSocket()[kAccept](framed, this as unknown as AcceptingServer);
+  }
+}
+
+/**
+ * Creates an {@link NsServer}; call `listen()` on it. `onConnection` runs for every client once its
+ * link is open (a `connection` listener).
+ * @throws InvalidArgError for invalid options (TLS files are read here).
+ */
+export function createServer<Events extends EventMap = DefaultEvents>(onConnection?: (socket: NsSocket<Events>) => void): NsServer<Events>;
+export function createServer<Events extends EventMap = DefaultEvents>(
+  options: NsServerOptions,
+  onConnection?: (socket: NsSocket<Events>) => void,
+): NsServer<Events>;
+export function createServer<Events extends EventMap = DefaultEvents>(
+  optionsOrListener?: NsServerOptions | ((socket: NsSocket<Events>) => void),
+  onConnection?: (socket: NsSocket<Events>) => void,
+): NsServer<Events> {
+  if (typeof optionsOrListener === 'function') return new NsServer<Events>({}, optionsOrListener);
+  return new NsServer<Events>(optionsOrListener ?? {}, onConnection);
+}

@@ -1,0 +1,62 @@
+/** Lifecycle events of an NsSocket and their listener arguments. User events arrive under `data::…`. */
+export interface NsSocketEvents {
+  /**
+   * A link opened: every connect and reconnect of a client; once for an accepted socket, just before
+   * the server's connection listener runs.
+   */
+  connect: [];
+  /** An open link was lost and the client will reconnect (`reconnecting` follows). */
+  disconnect: [error: Error | undefined];
+  /** A reconnect attempt is scheduled in `delayMs`. */
+  reconnecting: [info: NsReconnectingInfo];
+  /**
+   * The socket closed for good: `end()`, `destroy()`, a lost link without reconnect, reconnect
+   * attempts used up, or a fatal error of the extension. Carries the error, if any.
+   */
+  close: [error: Error | undefined];
+  /**
+   * A link failed: a network error, bad input from the peer (`ERR_PROTOCOL`), an exception thrown by
+   * a data listener, or the error given to `destroy(err)`. Never thrown when nobody listens; the
+   * error also rides on `disconnect`/`close` and `stats.lastError`.
+   */
+  error: [error: Error];
+  /** Outbound buffered bytes reached the high-water mark: `send()` returns false until `resume`. */
+  pause: [];
+  /** Outbound buffered bytes fell to the low-water mark after a `pause`. */
+  resume: [];
+  /** No traffic either way for `idleTimeoutMs`. The link stays open: close it if you want. */
+  idle: [];
+}
+
+/** Argument of the `reconnecting` event. */
+export interface NsReconnectingInfo {
+  /** 1 for the first attempt after a failure; starts over after a successful connection. */
+  attempt: number;
+  /** Milliseconds until the attempt. */
+  delayMs: number;
+  /** The failure that caused it. */
+  error: Error | undefined;
+}
+
+/** Counters of an NsSocket over all its links (a snapshot). */
+export interface NsSocketStats {
+  /** Bytes received, frame headers included. */
+  bytesIn: number;
+  /** Bytes accepted for sending, frame headers included. */
+  bytesOut: number;
+  /** User events received. */
+  messagesIn: number;
+  /** User events sent (queued ones count once flushed). */
+  messagesOut: number;
+  /** Reconnect attempts scheduled. */
+  reconnects: number;
+  /** The most recent link error, if any. */
+  lastError: Error | undefined;
+}
+
+/**
+ * Where an NsSocket is in its life: `idle` (not connected yet), `connecting` (dialing), `opening`
+ * (link up, extension handshake running), `open`, `reconnecting` (waiting for the next attempt),
+ * `closing` (`end()` flushing), `closed`.
+ */
+export type NsSocketState = 'idle' | 'connecting' | 'opening' | 'open' | 'reconnecting' | 'closing' | 'closed';
