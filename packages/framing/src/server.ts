@@ -192,10 +192,16 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       this.#listening = undefined;
     }
     if (this.#closing !== undefined) throw new AbortedError('the server was closed while starting to listen');
-    if (address.kind === 'unix') this.#unix = { path: address.path, ino: await socketInode(address.path) };
+    // Accept from now on; a client may connect before the inode lookup below finishes.
     this.#state = 'listening';
+    const bound = this.address();
+    if (address.kind === 'unix') {
+      const unix = { path: address.path, ino: undefined as number | undefined };
+      this.#unix = unix;
+      unix.ino = await socketInode(address.path);
+    }
     this.emit('listening');
-    return this.address();
+    return bound;
   }
 
   /**
