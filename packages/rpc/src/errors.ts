@@ -160,7 +160,7 @@ export class RpcError extends Error {
     Object.defineProperty(this, kRpcError, { value: true });
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kRpcError] === true;
   }
 }

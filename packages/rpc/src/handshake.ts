@@ -24,8 +24,10 @@ const SERVER_LABEL = Buffer.from('proto-rpc/1 server proof', 'latin1');
 
 /** Why the server refused, as sent in AUTH_FAIL. */
 export const AuthFailCode = {
+  /** Wrong credentials (or the server could not use them). */
   REJECTED: 1,
-  PROTOCOL: 2,
+  /** Too many connections authenticating at once; try again later. */
+  OVERLOADED: 2,
 } as const;
 
 /** The server's first message. */

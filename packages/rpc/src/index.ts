@@ -1,1 +1,81 @@
-export {};
+// Curated public entry point of @proto/rpc: values first, then types. Users of rpc never need to
+// import @proto/ns or @proto/framing: the errors and option types they meet are re-exported here.
+
+export { RpcClient } from './rpc-client.js';
+export { RpcServer } from './rpc-server.js';
+export { RpcPeer } from './peer.js';
+export { defineContract } from './contract.js';
+export { RpcChannels } from './diagnostics.js';
+export { DEFAULT_KEEPALIVE } from './keepalive.js';
+export {
+  AbortedError,
+  AuthFailedError,
+  AuthTimeoutError,
+  BufferOverflowError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  InvalidArgError,
+  InvalidParamsError,
+  InvalidResultError,
+  KeepAliveTimeoutError,
+  MethodNotFoundError,
+  NotConnectedError,
+  OverloadedError,
+  ProtocolError,
+  ProtoError,
+  RemoteError,
+  RequestTimeoutError,
+  RpcError,
+  RpcErrorCode,
+  UnexpectedEofError,
+} from './errors.js';
+export { ClientRejectedError, ConnectTimeoutError } from '@proto/ns';
+
+export type { RpcClientEvents, RpcClientOptions, RequestArgs } from './rpc-client.js';
+export type {
+  AuthFailedInfo,
+  Authenticate,
+  RpcServerEvents,
+  RpcServerOptions,
+  ServerDataListener,
+} from './rpc-server.js';
+export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
+export type { RpcPeerStats } from './peer.js';
+export type { RequestContext } from './inbound-call.js';
+export type { Handler, RequestOptions } from './link.js';
+export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';
+export type { AuthThrottleOptions } from './auth-throttle.js';
+export type { RpcCommonOptions } from './options.js';
+export type {
+  Contract,
+  ContractDefinition,
+  MethodName,
+  MethodSchemas,
+  ParamsInput,
+  ParamsOutput,
+  ResultInput,
+  ResultOutput,
+  UntypedMethods,
+} from './contract.js';
+export type {
+  AuthMessage,
+  RequestDirection,
+  RequestEndMessage,
+  RequestErrorMessage,
+  RequestStartMessage,
+} from './diagnostics.js';
+export type {
+  DataListener,
+  EventPattern,
+  FramedSocketOptions,
+  LengthPrefix,
+  ListenOptions,
+  NsReconnectingInfo,
+  OfflineQueueOptions,
+  PemInput,
+  ReconnectOptions,
+  ServerAddress,
+  SocketAddress,
+  TlsClientOptions,
+  TlsServerOptions,
+} from '@proto/ns';

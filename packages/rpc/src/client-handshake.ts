@@ -1,0 +1,147 @@
+import type { NsSocket } from '@proto/ns';
+import { AuthFailedError, AuthTimeoutError, OverloadedError, ProtocolError } from './errors.js';
+import {
+  AuthFailCode,
+  CHANNEL_BINDING_BYTES,
+  CHANNEL_BINDING_LABEL,
+  clientProof,
+  createNonce,
+  decodeAuthOk,
+  decodeChallenge,
+  encodeProof,
+  proofsMatch,
+  serverProof,
+  type Transcript,
+} from './handshake.js';
+import { acceptableScryptParams, type KeyCache } from './key-derivation.js';
+import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+
+/** What the client side of the handshake needs. */
+export interface ClientAuthConfig {
+  readonly password: string | Uint8Array;
+  readonly username: string;
+  readonly authTimeoutMs: number;
+  /** Keys by password and salt: a reconnect to the same server derives nothing. */
+  readonly keys: KeyCache;
+}
+
+const Stage = { CHALLENGE: 0, DERIVING: 1, CONFIRMATION: 2, DONE: 3 } as const;
+type Stage = (typeof Stage)[keyof typeof Stage];
+
+function onTimeout(handshake: ClientHandshake): void {
+  handshake.fail(new AuthTimeoutError('the server did not complete authentication in time'));
+}
+
+/**
+ * Client side of one link's handshake: waits for the challenge, answers with a proof, and accepts
+ * the link only if the server proves it holds the password too. `onAuthenticated` runs
+ * synchronously with the confirmation, so a request the server sends right behind it is served.
+ */
+export class ClientHandshake {
+  readonly promise: Promise<void>;
+  readonly #socket: NsSocket;
+  readonly #config: ClientAuthConfig;
+  readonly #onAuthenticated: () => void;
+  readonly #timer: NodeJS.Timeout;
+  #stage: Stage = Stage.CHALLENGE;
+  #transcript: Transcript | undefined;
+  #key: Buffer | undefined;
+  #resolve!: () => void;
+  #reject!: (error: Error) => void;
+
+  constructor(socket: NsSocket, config: ClientAuthConfig, onAuthenticated: () => void) {
+    this.#socket = socket;
+    this.#config = config;
+    this.#onAuthenticated = onAuthenticated;
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#timer = setTimeout(onTimeout, config.authTimeoutMs, this);
+  }
+
+  /** Whether the handshake has settled. */
+  get done(): boolean {
+    return this.#stage === Stage.DONE;
+  }
+
+  /** An rpc message arrived while opening. Throws ProtocolError on anything unexpected. */
+  onMessage(type: number, body: Buffer): void {
+    if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
+      this.#stage = Stage.DERIVING;
+      void this.#answer(body);
+      return;
+    }
+    if (this.#stage === Stage.CONFIRMATION && type === MessageType.AUTH_OK) {
+      this.#confirm(body);
+      return;
+    }
+    if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+      this.fail(
+        body[0] === AuthFailCode.OVERLOADED
+          ? new OverloadedError('the server has too many connections authenticating; try again later')
+          : new AuthFailedError('the server refused the credentials'),
+      );
+      return;
+    }
+    throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)} during authentication`);
+  }
+
+  /** Settle as failed (idempotent). */
+  fail(error: Error): void {
+    if (this.#stage === Stage.DONE) return;
+    this.#stage = Stage.DONE;
+    clearTimeout(this.#timer);
+    this.#reject(error);
+  }
+
+  async #answer(body: Buffer): Promise<void> {
+    try {
+      const challenge = decodeChallenge(body);
+      if (challenge.version !== PROTOCOL_VERSION) {
+        throw new AuthFailedError(`the server speaks rpc auth version ${challenge.version}, this client ${PROTOCOL_VERSION}`);
+      }
+      if (!acceptableScryptParams(challenge.params)) {
+        throw new AuthFailedError('the server asked for key-derivation costs outside the accepted range');
+      }
+      const channelBinding = this.#socket.exportKeyingMaterial(CHANNEL_BINDING_BYTES, CHANNEL_BINDING_LABEL);
+      if (challenge.channelBinding !== (channelBinding !== undefined)) {
+        // One end sees TLS and the other does not: something sits in between.
+        throw new AuthFailedError('channel binding mismatch: a TLS-terminating proxy between client and server?');
+      }
+      const key = await this.#config.keys.get(this.#config.password, challenge.salt, challenge.params);
+      if (this.#stage !== Stage.DERIVING) return;
+      const clientNonce = createNonce();
+      const transcript: Transcript = {
+        channelBinding,
+        params: challenge.params,
+        salt: challenge.salt,
+        serverNonce: challenge.serverNonce,
+        clientNonce,
+        username: this.#config.username,
+      };
+      this.#transcript = transcript;
+      this.#key = key;
+      this.#stage = Stage.CONFIRMATION;
+      this.#socket.sendExtension(
+        MessageType.AUTH_PROOF,
+        encodeProof({ version: PROTOCOL_VERSION, clientNonce, proof: clientProof(key, transcript), username: this.#config.username }),
+      );
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  #confirm(body: Buffer): void {
+    const proof = decodeAuthOk(body);
+    const expected = serverProof(this.#key!, this.#transcript!);
+    if (!proofsMatch(proof, expected)) {
+      this.fail(new AuthFailedError('the server could not prove it knows the password'));
+      return;
+    }
+    this.#stage = Stage.DONE;
+    clearTimeout(this.#timer);
+    this.#onAuthenticated();
+    this.#resolve();
+  }
+}

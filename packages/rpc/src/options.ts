@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { Contract, ContractDefinition } from './contract.js';
+import { InvalidArgError } from './errors.js';
+import { DEFAULT_KEEPALIVE, type KeepAliveOptions, type KeepAliveSetting } from './keepalive.js';
+
+/** Options both `RpcServer` and `RpcClient` take. */
+export interface RpcCommonOptions<D extends ContractDefinition> {
+  /**
+   * Timeout of every request this side sends, unless the request gives its own `timeoutMs`.
+   * 0 disables.
+   * @default 10000
+   */
+  requestTimeoutMs?: number | undefined;
+  /**
+   * Liveness checking: pings an idle link and closes it (event `timeout`) when the peer stays
+   * silent. `false` turns it off.
+   * @default { intervalMs: 10000, timeoutMs: 5000 }
+   */
+  keepAlive?: KeepAliveSetting | undefined;
+  /**
+   * The handshake must complete within this long, or the link is closed with `ERR_AUTH_TIMEOUT`.
+   * @default 5000
+   */
+  authTimeoutMs?: number | undefined;
+  /**
+   * Requests from the other side handled at once on one connection; past it new ones are answered
+   * with `ERR_OVERLOADED`.
+   * @default 1024
+   */
+  maxConcurrentRequests?: number | undefined;
+  /** Typed methods (see `defineContract`): types `request`/`handle` and validates params. */
+  contract?: Contract<D> | undefined;
+}
+
+/** Resolved common options. */
+export interface ResolvedCommonOptions {
+  readonly requestTimeoutMs: number;
+  readonly keepAlive: Required<KeepAliveOptions> | false;
+  readonly authTimeoutMs: number;
+  readonly maxConcurrentRequests: number;
+}
+
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+
+const keepAliveSchema = z.union([
+  z.literal(false),
+  z.object({ intervalMs: positive.optional(), timeoutMs: positive.optional() }),
+]);
+
+const commonSchema = z.looseObject({
+  requestTimeoutMs: nonNegative.optional(),
+  keepAlive: keepAliveSchema.optional(),
+  authTimeoutMs: positive.optional(),
+  maxConcurrentRequests: z.number().int().positive().optional(),
+  contract: z.custom<Contract>((value) => typeof value === 'object' && value !== null && 'methods' in value).optional(),
+});
+
+const passwordSchema = z.union([z.string().min(1), z.instanceof(Uint8Array).refine((bytes) => bytes.length > 0, 'must not be empty')]);
+
+/** Schema of the rpc part of the server options. */
+export const serverOptionsSchema = commonSchema.extend({
+  password: passwordSchema.optional(),
+  authenticate: z.custom<(...args: unknown[]) => unknown>((value) => typeof value === 'function', 'must be a function').optional(),
+  maxPendingAuth: z.number().int().positive().optional(),
+  authMaxFrameBytes: z.number().int().min(512).optional(),
+  shutdownTimeoutMs: nonNegative.optional(),
+  authThrottle: z
+    .union([
+      z.literal(false),
+      z.object({
+        baseDelayMs: nonNegative.optional(),
+        maxDelayMs: nonNegative.optional(),
+        halfLifeMs: positive.optional(),
+        maxAddresses: z.number().int().positive().optional(),
+      }),
+    ])
+    .optional(),
+});
+
+/** Schema of the rpc part of the client options. */
+export const clientOptionsSchema = commonSchema.extend({
+  password: passwordSchema,
+  username: z.string().refine((name) => Buffer.byteLength(name) <= 255, 'at most 255 bytes').optional(),
+  validateResults: z.boolean().optional(),
+  authMaxFrameBytes: z.number().int().min(512).optional(),
+  shutdownTimeoutMs: nonNegative.optional(),
+});
+
+/** Validate `options` against `schema`, throwing InvalidArgError with zod's readable message. */
+export function checkOptions(schema: z.ZodType, options: unknown, what: string): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgError(`${what} options must be an object`);
+  const result = schema.safeParse(options);
+  if (!result.success) throw new InvalidArgError(`invalid ${what} options:\n${z.prettifyError(result.error)}`);
+}
+
+/** Fill in defaults of the common options. */
+export function resolveCommon(options: RpcCommonOptions<ContractDefinition>): ResolvedCommonOptions {
+  const keepAlive = options.keepAlive;
+  return {
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    keepAlive:
+      keepAlive === false
+        ? false
+        : {
+            intervalMs: keepAlive?.intervalMs ?? DEFAULT_KEEPALIVE.intervalMs,
+            timeoutMs: keepAlive?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs,
+          },
+    authTimeoutMs: options.authTimeoutMs ?? 5_000,
+    maxConcurrentRequests: options.maxConcurrentRequests ?? 1024,
+  };
+}
+
+/** Frame limit while a link is unauthenticated: the handshake needs well under 1 KiB. */
+export const DEFAULT_AUTH_MAX_FRAME_BYTES = 4096;

@@ -1,0 +1,370 @@
+import { EventEmitter } from 'node:events';
+import {
+  type DataListener,
+  type EventPattern,
+  type NsExtension,
+  type NsReconnectingInfo,
+  NsSocket,
+  type NsSocketOptions,
+} from '@proto/ns';
+import { ClientHandshake } from './client-handshake.js';
+import {
+  type Contract,
+  type ContractDefinition,
+  type MethodName,
+  methodName,
+  type ParamsInput,
+  type ResultOutput,
+  type UntypedMethods,
+} from './contract.js';
+import { authChannel, debug } from './diagnostics.js';
+import { AbortedError, ConnectionClosedError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import { KeyCache } from './key-derivation.js';
+import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
+import {
+  checkOptions,
+  clientOptionsSchema,
+  DEFAULT_AUTH_MAX_FRAME_BYTES,
+  type ResolvedCommonOptions,
+  resolveCommon,
+  type RpcCommonOptions,
+} from './options.js';
+import { RpcPeer } from './peer.js';
+import { waitWithTimeout } from './wait.js';
+
+/** Options of {@link RpcClient}: where to connect, credentials, and everything ns and framing take. */
+export interface RpcClientOptions<D extends ContractDefinition = UntypedMethods>
+  extends Omit<NsSocketOptions, 'extension'>,
+    RpcCommonOptions<D> {
+  /** The shared secret. Never sent: the client proves it knows it. */
+  password: string | Uint8Array;
+  /**
+   * Name the server's `authenticate` looks up (at most 255 bytes).
+   * @default ''
+   */
+  username?: string | undefined;
+  /**
+   * Check results against the contract's result schemas (failures reject with `ERR_INVALID_RESULT`).
+   * @default false
+   */
+  validateResults?: boolean | undefined;
+  /**
+   * Frame limit while the link is not yet authenticated (a hostile server cannot make the client
+   * buffer more than this before proving itself).
+   * @default 4096
+   */
+  authMaxFrameBytes?: number | undefined;
+  /**
+   * How long `close()` waits for requests in flight before closing anyway.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number | undefined;
+}
+
+/** Events of {@link RpcClient} and their listener arguments. */
+export interface RpcClientEvents {
+  /** A link authenticated (first connect and every reconnect); `peer` is the server's side of it. */
+  authenticated: [peer: RpcPeer];
+  /** An authenticated link was lost; the client will reconnect. Its pending requests were rejected. */
+  disconnect: [error: Error | undefined];
+  /** A reconnect attempt is scheduled. */
+  reconnecting: [info: NsReconnectingInfo];
+  /** The client closed for good: `close()`, `destroy()`, or the link was lost without reconnect. */
+  close: [error: Error | undefined];
+  /** Keepalive found the server unresponsive; the link is being closed (and reconnected if enabled). */
+  timeout: [];
+  /**
+   * A link failed, or a handler threw something other than an RpcError (the caller got
+   * `INTERNAL`). Emitted only when someone listens, so an unobserved error never throws.
+   */
+  error: [error: Error];
+}
+
+/** Arguments after the method: params (optional when the params type admits undefined), then options. */
+export type RequestArgs<P> = undefined extends P
+  ? [params?: P, options?: RequestOptions]
+  : [params: P, options?: RequestOptions];
+
+const RPC_CLIENT_KEYS = [
+  'password',
+  'username',
+  'validateResults',
+  'authMaxFrameBytes',
+  'shutdownTimeoutMs',
+  'requestTimeoutMs',
+  'keepAlive',
+  'authTimeoutMs',
+  'maxConcurrentRequests',
+  'contract',
+] as const;
+
+/**
+ * Authenticated request/response client. `connect()` resolves once the handshake has completed
+ * (and rejects with `ERR_AUTH_FAILED` on wrong credentials, without retrying them). With
+ * `reconnect`, a lost link is re-established and re-authenticated before anything queued is
+ * flushed; requests pending at the drop are rejected with `ERR_CONNECTION_CLOSED`, never replayed.
+ *
+ * @typeParam D - methods of the contract, inferred from `options.contract`.
+ */
+export class RpcClient<D extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcClientEvents> {
+  readonly #socket: NsSocket;
+  readonly #common: ResolvedCommonOptions;
+  readonly #owner: LinkOwner;
+  readonly #handlers = new Map<string, Handler>();
+  readonly #keys = new KeyCache(8);
+  readonly #password: string | Uint8Array;
+  readonly #username: string;
+  readonly #authMaxFrameBytes: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #reconnects: boolean;
+  #handshake: ClientHandshake | undefined;
+  #link: Link | undefined;
+  #closing = false;
+  #restarting = false;
+
+  constructor(options: RpcClientOptions<D>) {
+    super();
+    checkOptions(clientOptionsSchema, options, 'RpcClient');
+    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition>);
+    this.#password = options.password;
+    this.#username = options.username ?? '';
+    this.#authMaxFrameBytes = options.authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    this.#reconnects = options.reconnect !== undefined && options.reconnect !== false;
+    const contract = options.contract as Contract | undefined;
+    const validateResults = options.validateResults ?? false;
+    const handlers = this.#handlers;
+    const common = this.#common;
+    this.#owner = {
+      handlers,
+      contract,
+      validateResults,
+      maxConcurrentRequests: common.maxConcurrentRequests,
+      requestTimeoutMs: common.requestTimeoutMs,
+      reportError: (error) => this.#emitError(error),
+      linkTimedOut: (link) => this.#linkTimedOut(link),
+    };
+    const nsOptions: Record<string, unknown> = { ...options };
+    for (const key of RPC_CLIENT_KEYS) delete nsOptions[key];
+    const extension: NsExtension = {
+      onMessage: (_socket, type, body) => this.#onMessage(type, body),
+      onLinkOpening: (socket, signal) => this.#onLinkOpening(socket, signal),
+      onLinkClosed: (_socket, error) => this.#onLinkClosed(error),
+    };
+    this.#socket = new NsSocket({ ...(nsOptions as NsSocketOptions), extension });
+    this.#socket.on('connect', () => {
+      const link = this.#link;
+      if (link !== undefined) this.emit('authenticated', link.peer);
+    });
+    this.#socket.on('disconnect', (error: Error | undefined) => {
+      if (!this.#restarting) this.emit('disconnect', error);
+    });
+    this.#socket.on('reconnecting', (info: NsReconnectingInfo) => this.emit('reconnecting', info));
+    this.#socket.on('error', (error: Error) => {
+      if (!this.#restarting) this.#emitError(error);
+    });
+    this.#socket.on('close', (error: Error | undefined) => {
+      if (this.#restarting) {
+        this.#restarting = false;
+        if (!this.#closing) {
+          this.emit('disconnect', error);
+          this.#socket.connect().catch((connectError: unknown) => {
+            debug('rpc client: reconnect after keepalive timeout failed: %s', (connectError as Error).message);
+          });
+          return;
+        }
+      }
+      this.emit('close', error);
+    });
+  }
+
+  /** Whether a link is open and authenticated. */
+  get connected(): boolean {
+    return this.#link?.open === true && this.#socket.connected;
+  }
+
+  /** The server's side of the current link (stats, requests, events); undefined while disconnected. */
+  get peer(): RpcPeer | undefined {
+    const link = this.#link;
+    return link?.open === true ? link.peer : undefined;
+  }
+
+  /**
+   * Connect and authenticate. Resolves once the server accepted the proof and proved it knows the
+   * password too; rejects with `ERR_AUTH_FAILED` (never retried), `ERR_AUTH_TIMEOUT`, or the
+   * connection error (after the last attempt with `reconnect`).
+   */
+  async connect(): Promise<this> {
+    this.#closing = false;
+    await this.#socket.connect();
+    return this;
+  }
+
+  /**
+   * Call a method on the server. Settles exactly once: the result; a {@link RemoteError} (or
+   * `ERR_METHOD_NOT_FOUND`, `ERR_INVALID_PARAMS`, `ERR_OVERLOADED`); `ERR_REQUEST_TIMEOUT`;
+   * `ERR_ABORTED`; `ERR_CONNECTION_CLOSED` if the link drops first; `ERR_NOT_CONNECTED` at once
+   * while there is no authenticated link. A timeout or abort also cancels the server's handler.
+   *
+   * @param method `'a::b'` or `['a', 'b']`.
+   */
+  request<M extends MethodName<D>>(method: M, ...args: RequestArgs<ParamsInput<D, M>>): Promise<ResultOutput<D, M>>;
+  request(method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
+  request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
+    const link = this.#link;
+    const name = typeof method === 'string' ? method : methodName(method);
+    if (link === undefined) {
+      const signal = options?.signal;
+      if (signal?.aborted === true) {
+        return Promise.reject(new AbortedError(`request ${name} aborted before it was sent`, { cause: signal.reason }));
+      }
+      return Promise.reject(new NotConnectedError(`cannot send request ${name}: not connected`));
+    }
+    return link.request(name, params, options);
+  }
+
+  /**
+   * Answer requests the server sends with `server.request(peerId, method, ...)`. Replaces any
+   * handler already registered for the method.
+   */
+  handle(method: string | readonly string[], handler: Handler): this {
+    this.#handlers.set(methodName(method), handler);
+    return this;
+  }
+
+  /** Remove the handler of `method`; later requests get `ERR_METHOD_NOT_FOUND`. */
+  removeHandler(method: string | readonly string[]): this {
+    this.#handlers.delete(methodName(method));
+    return this;
+  }
+
+  /**
+   * Send an ns event to the server (JSON value or raw bytes). Returns false when the writer should
+   * back off. While disconnected it is queued with `offlineQueue`, else throws `ERR_NOT_CONNECTED`.
+   */
+  send(event: string | readonly string[], data?: unknown): boolean {
+    return this.#socket.send(event, data);
+  }
+
+  /** Listen for events the server sends; `*` matches one segment, `**` any number. */
+  data(event: EventPattern, listener: DataListener): this {
+    this.#socket.data(event, listener);
+    return this;
+  }
+
+  /** Like {@link RpcClient.data}, for the first matching event only. */
+  dataOnce(event: EventPattern, listener: DataListener): this {
+    this.#socket.dataOnce(event, listener);
+    return this;
+  }
+
+  /** Remove a listener added with `data`/`dataOnce` (same pattern). */
+  offData(event: EventPattern, listener: DataListener): this {
+    this.#socket.offData(event, listener);
+    return this;
+  }
+
+  /**
+   * Close gracefully: stop reconnecting, refuse new requests, wait (up to `timeoutMs`) for
+   * requests in flight both ways, then flush and close the link.
+   */
+  async close(options?: { timeoutMs?: number | undefined }): Promise<void> {
+    this.#closing = true;
+    const link = this.#link;
+    if (link?.open === true) {
+      link.closing = true;
+      await waitWithTimeout(link.whenIdle(), options?.timeoutMs ?? this.#shutdownTimeoutMs);
+    }
+    await this.#socket.end();
+  }
+
+  /** Close at once: pending requests reject with `ERR_CONNECTION_CLOSED`. */
+  destroy(error?: Error): void {
+    this.#closing = true;
+    this.#socket.destroy(error);
+  }
+
+  /** Closes the client (`await using client = ...`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- extension hooks ---------------------------------------------------------------------
+
+  #onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {
+    const previousLimit = socket.maxFrameBytes;
+    socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
+    const handshake = new ClientHandshake(
+      socket,
+      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
+      () => {
+        socket.maxFrameBytes = previousLimit;
+        const link = new Link(socket, this.#owner, this.#common.keepAlive);
+        link.peer = new RpcPeer(link, this.#username);
+        this.#link = link;
+        link.start();
+      },
+    );
+    this.#handshake = handshake;
+    signal.addEventListener('abort', () => handshake.fail(new ConnectionClosedError('the link closed during authentication')), {
+      once: true,
+    });
+    return handshake.promise.then(
+      () => {
+        this.#handshake = undefined;
+        if (authChannel.hasSubscribers) {
+          authChannel.publish({ side: 'client', address: socket.remoteAddress, ok: true });
+        }
+      },
+      (error: Error) => {
+        if (authChannel.hasSubscribers) {
+          authChannel.publish({ side: 'client', address: socket.remoteAddress, ok: false, reason: error.message });
+        }
+        debug('rpc client: authentication failed: %s', error.message);
+        throw error;
+      },
+    );
+  }
+
+  #onMessage(type: number, body: Buffer): void {
+    const link = this.#link;
+    if (link?.open === true) {
+      link.onMessage(type, body);
+      return;
+    }
+    const handshake = this.#handshake;
+    if (handshake !== undefined && !handshake.done) {
+      handshake.onMessage(type, body);
+      return;
+    }
+    throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)}`);
+  }
+
+  #onLinkClosed(error: Error | undefined): void {
+    this.#handshake?.fail(new ConnectionClosedError('the link closed during authentication'));
+    this.#handshake = undefined;
+    const link = this.#link;
+    this.#link = undefined;
+    link?.closed(error);
+  }
+
+  #linkTimedOut(link: Link): void {
+    if (this.#link !== link) return;
+    debug('rpc client: keepalive timeout, closing the link');
+    this.emit('timeout');
+    const error = new KeepAliveTimeoutError('the server stopped answering keepalive pings');
+    if (!this.#reconnects || this.#closing) {
+      this.#socket.destroy(error);
+      return;
+    }
+    // ns cannot drop one link and keep reconnecting, so close the socket and dial again once
+    // its close event arrives (see the 'close' listener).
+    this.#restarting = true;
+    this.#socket.destroy(error);
+  }
+
+  #emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else debug('rpc client: unobserved error: %s', error.message);
+  }
+}

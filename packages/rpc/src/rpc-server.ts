@@ -1,0 +1,542 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  type CloseOptions,
+  createServer,
+  type EventPattern,
+  type ListenOptions,
+  type NsExtension,
+  type NsServer,
+  type NsServerOptions,
+  type NsSocket,
+  type ServerAddress,
+} from '@proto/ns';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
+import {
+  type Contract,
+  type ContractDefinition,
+  type MethodName,
+  methodName,
+  type ParamsOutput,
+  type ResultInput,
+  type UntypedMethods,
+} from './contract.js';
+import { authChannel, debug } from './diagnostics.js';
+import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import { AuthFailCode } from './handshake.js';
+import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
+import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
+import {
+  checkOptions,
+  DEFAULT_AUTH_MAX_FRAME_BYTES,
+  type ResolvedCommonOptions,
+  resolveCommon,
+  type RpcCommonOptions,
+  serverOptionsSchema,
+} from './options.js';
+import { RpcPeer } from './peer.js';
+import {
+  type AuthFailureReason,
+  type AuthInfo,
+  HandshakeFailure,
+  sendFail,
+  type ServerAuthConfig,
+  ServerHandshake,
+} from './server-handshake.js';
+import { waitWithTimeout } from './wait.js';
+
+/** Looks up the password of a connecting client; `undefined` refuses it. */
+export type Authenticate = (
+  info: AuthInfo,
+) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
+
+/** Options of {@link RpcServer}: credentials, limits, and everything ns and framing take (TLS, frame limits...). */
+export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods>
+  extends Omit<NsServerOptions, 'extension'>,
+    RpcCommonOptions<D> {
+  /**
+   * The shared secret every client must prove it knows. Its key is derived once, when the server
+   * is created. Required unless `authenticate` is given.
+   */
+  password?: string | Uint8Array | undefined;
+  /**
+   * Per-connection password lookup (instead of `password`), e.g. by username: return the password
+   * the client must prove, or undefined to refuse. Derived keys are cached per password, so a
+   * lookup that returns the same password costs no key derivation after the first.
+   */
+  authenticate?: Authenticate | undefined;
+  /**
+   * Connections allowed to be authenticating at once; past it new connections are refused at once
+   * (the client sees `ERR_OVERLOADED` and, with `reconnect`, retries later).
+   * @default 256
+   */
+  maxPendingAuth?: number | undefined;
+  /**
+   * Frame limit before authentication: an unauthenticated peer can make the server buffer at most
+   * this much.
+   * @default 4096
+   */
+  authMaxFrameBytes?: number | undefined;
+  /**
+   * Slowing down of repeated failures per address (see README, "Authentication"); `false` disables.
+   * @default { baseDelayMs: 100, maxDelayMs: 5000, halfLifeMs: 30000, maxAddresses: 10000 }
+   */
+  authThrottle?: AuthThrottleOptions | false | undefined;
+  /**
+   * How long `close()` waits for requests in flight before closing connections anyway.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number | undefined;
+}
+
+/** Argument of the `authFailed` event. */
+export interface AuthFailedInfo {
+  /** Remote IP address (undefined over a Unix socket). */
+  readonly address: string | undefined;
+  /** Why the connection was refused. */
+  readonly reason: AuthFailureReason;
+}
+
+/** Events of {@link RpcServer}. */
+export interface RpcServerEvents {
+  /** A client authenticated and is in `peers`. */
+  authenticated: [peer: RpcPeer];
+  /** A connection was refused during authentication (it is closed). */
+  authFailed: [info: AuthFailedInfo];
+  /** An authenticated client's connection closed; it has left `peers`. */
+  close: [peer: RpcPeer];
+  /** Keepalive found a client unresponsive; its connection is being closed (`close` follows). */
+  timeout: [peer: RpcPeer];
+  /**
+   * A handler threw something other than an RpcError (the caller got `INTERNAL`), a connection
+   * failed, or the listening server failed (then without `peer`). Emitted only when someone
+   * listens, so an unobserved error never throws.
+   */
+  error: [error: Error, peer?: RpcPeer];
+  /** The server is listening. */
+  listening: [];
+}
+
+/** Listener of `server.data()`: the event's data, its segments, and the client that sent it. */
+export type ServerDataListener = (data: unknown, event: string[], peer: RpcPeer) => void;
+
+interface DataRegistration {
+  readonly pattern: EventPattern;
+  readonly listener: ServerDataListener;
+  readonly wrappers: Map<RpcPeer, (data: unknown, event: string[]) => void>;
+}
+
+/** What a connection needs from its server. */
+interface ServerCore {
+  opening(connection: Connection, socket: NsSocket, signal: AbortSignal): Promise<void>;
+  closed(connection: Connection, error: Error | undefined): void;
+}
+
+/** Extension hooks of one accepted socket: routes rpc messages to its handshake, then its link. */
+class Connection implements NsExtension {
+  readonly core: ServerCore;
+  handshake: ServerHandshake | undefined = undefined;
+  link: Link | undefined = undefined;
+  /** Settles the opening promise of a refused connection once its link has closed. */
+  settleRefused: ((error: Error) => void) | undefined = undefined;
+  refuseTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(core: ServerCore) {
+    this.core = core;
+  }
+
+  onMessage(_socket: NsSocket, type: number, body: Buffer): void {
+    const link = this.link;
+    if (link?.open === true) {
+      link.onMessage(type, body);
+      return;
+    }
+    const handshake = this.handshake;
+    if (handshake !== undefined && !handshake.done) {
+      handshake.onMessage(type, body);
+      return;
+    }
+    throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)} before authentication`);
+  }
+
+  onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {
+    return this.core.opening(this, socket, signal);
+  }
+
+  onLinkClosed(_socket: NsSocket, error: Error | undefined): void {
+    this.core.closed(this, error);
+  }
+}
+
+function destroyRefused(socket: NsSocket): void {
+  socket.destroy();
+}
+
+/**
+ * Authenticated request/response server. Every connection must complete the challenge-response
+ * handshake before anything else is processed; then it becomes an {@link RpcPeer} in `peers`,
+ * whose requests reach the handlers registered with `handle`, and which the server can call back
+ * (`request`) and send events to (`send`, `broadcast`).
+ *
+ * @typeParam D - methods of the contract, inferred from `options.contract`.
+ */
+export class RpcServer<D extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
+  readonly #ns: NsServer;
+  readonly #common: ResolvedCommonOptions;
+  readonly #owner: LinkOwner;
+  readonly #handlers = new Map<string, Handler>();
+  readonly #peers = new Map<string, RpcPeer>();
+  readonly #links = new Map<string, Link>();
+  readonly #connections = new WeakMap<NsSocket, Connection>();
+  readonly #auth: ServerAuthConfig;
+  readonly #throttle: AuthThrottle | undefined;
+  readonly #maxPendingAuth: number;
+  readonly #authMaxFrameBytes: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #dataRegistrations: DataRegistration[] = [];
+  #pendingAuth = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RpcServerOptions<D>) {
+    super();
+    checkOptions(serverOptionsSchema, options, 'RpcServer');
+    const {
+      password,
+      authenticate,
+      maxPendingAuth,
+      authMaxFrameBytes,
+      authThrottle,
+      shutdownTimeoutMs,
+      requestTimeoutMs: _requestTimeoutMs,
+      keepAlive: _keepAlive,
+      authTimeoutMs: _authTimeoutMs,
+      maxConcurrentRequests: _maxConcurrentRequests,
+      contract,
+      ...nsOptions
+    } = options;
+    if (password === undefined && authenticate === undefined) {
+      throw new InvalidArgError('RpcServer needs a password or an authenticate function');
+    }
+    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition>);
+    this.#maxPendingAuth = maxPendingAuth ?? 256;
+    this.#authMaxFrameBytes = authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
+    this.#shutdownTimeoutMs = shutdownTimeoutMs ?? 10_000;
+    this.#throttle = authThrottle === false ? undefined : new AuthThrottle(authThrottle ?? {});
+
+    const salt = randomBytes(16);
+    const params = DEFAULT_SCRYPT_PARAMS;
+    const keys = new KeyCache(256);
+    let keyFor: (info: AuthInfo) => Promise<Buffer | undefined>;
+    if (authenticate !== undefined) {
+      keyFor = async (info) => {
+        const secret = await authenticate(info);
+        if (secret === undefined || (typeof secret === 'string' ? secret.length === 0 : secret.byteLength === 0)) return undefined;
+        return keys.get(secret, salt, params);
+      };
+    } else {
+      // Derived once, now: no connection ever pays for it.
+      const key = keys.get(password!, salt, params);
+      key.catch(() => {});
+      keyFor = () => key;
+    }
+    this.#auth = {
+      salt,
+      params,
+      authTimeoutMs: this.#common.authTimeoutMs,
+      throttle: this.#throttle,
+      keyFor,
+      decoyKey: randomBytes(32),
+    };
+
+    const common = this.#common;
+    this.#owner = {
+      handlers: this.#handlers,
+      contract: contract as Contract | undefined,
+      validateResults: false,
+      maxConcurrentRequests: common.maxConcurrentRequests,
+      requestTimeoutMs: common.requestTimeoutMs,
+      reportError: (error, peer) => this.#emitError(error, peer),
+      linkTimedOut: (link) => this.#linkTimedOut(link),
+    };
+    const core: ServerCore = {
+      opening: (connection, socket, signal) => this.#opening(connection, socket, signal),
+      closed: (connection, error) => this.#closed(connection, error),
+    };
+    this.#ns = createServer(
+      {
+        ...nsOptions,
+        extension: (socket) => {
+          const connection = new Connection(core);
+          this.#connections.set(socket, connection);
+          return connection;
+        },
+      },
+      (socket) => this.#opened(socket),
+    );
+    this.#ns.on('clientError', (error, socket) => {
+      const connection = socket === undefined ? undefined : this.#connections.get(socket);
+      const peer = connection?.link?.peer;
+      debug('rpc server: client error: %s', error.message);
+      if (peer !== undefined) this.#emitError(error, peer);
+    });
+    this.#ns.on('listening', () => this.emit('listening'));
+    this.#ns.on('error', (error) => this.#emitError(error));
+  }
+
+  /** Authenticated clients by peer id. */
+  get peers(): ReadonlyMap<string, RpcPeer> {
+    return this.#peers;
+  }
+
+  /** Connections currently authenticating. */
+  get pendingAuth(): number {
+    return this.#pendingAuth;
+  }
+
+  /**
+   * Start listening on `{ host, port }` (port 0 picks a free one) or `{ path }`.
+   * @returns the bound address.
+   */
+  listen(options: ListenOptions): Promise<ServerAddress> {
+    return this.#ns.listen(options);
+  }
+
+  /** Where the server listens. @throws NotConnectedError when not listening. */
+  address(): ServerAddress {
+    return this.#ns.address();
+  }
+
+  /**
+   * Register the handler of `method` (replacing any previous one). Its params are validated
+   * against the contract first, when the contract has the method.
+   */
+  handle<M extends MethodName<D>>(method: M, handler: Handler<ParamsOutput<D, M>, ResultInput<D, M>>): this;
+  handle(method: readonly string[], handler: Handler): this;
+  handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
+    this.#handlers.set(methodName(method), handler as Handler);
+    return this;
+  }
+
+  /** Remove the handler of `method`; later requests get `ERR_METHOD_NOT_FOUND`. */
+  removeHandler(method: string | readonly string[]): this {
+    this.#handlers.delete(methodName(method));
+    return this;
+  }
+
+  /**
+   * Call a method a client handles (`client.handle`). Settles like `RpcClient.request`;
+   * `ERR_NOT_CONNECTED` at once when no such peer is connected.
+   */
+  request(peerId: string, method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
+    const link = this.#links.get(peerId);
+    if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));
+    return link.request(methodName(method), params, options);
+  }
+
+  /**
+   * Send an event to one client.
+   * @returns false when the writer should back off.
+   * @throws NotConnectedError when no such peer is connected.
+   */
+  send(peerId: string, event: string | readonly string[], data?: unknown): boolean {
+    const peer = this.#peers.get(peerId);
+    if (peer === undefined) throw new NotConnectedError(`no connected peer ${peerId}`);
+    return peer.send(event, data);
+  }
+
+  /**
+   * Send an event to every authenticated client, encoded once.
+   * @returns how many clients it was sent to.
+   */
+  broadcast(event: string | readonly string[], data?: unknown): number {
+    return this.#ns.broadcast(event, data);
+  }
+
+  /**
+   * Listen for events from any client: `listener(data, segments, peer)`. Wildcards as in ns: `*`
+   * matches one segment, `**` any number.
+   */
+  data(event: EventPattern, listener: ServerDataListener): this {
+    const registration: DataRegistration = { pattern: event, listener, wrappers: new Map() };
+    this.#dataRegistrations.push(registration);
+    for (const link of this.#links.values()) attachData(registration, link);
+    return this;
+  }
+
+  /** Remove a listener added with `data` (same pattern and listener). */
+  offData(event: EventPattern, listener: ServerDataListener): this {
+    const key = patternKey(event);
+    const index = this.#dataRegistrations.findIndex((r) => r.listener === listener && patternKey(r.pattern) === key);
+    if (index < 0) return this;
+    const [registration] = this.#dataRegistrations.splice(index, 1);
+    for (const link of this.#links.values()) {
+      const wrapper = registration!.wrappers.get(link.peer);
+      if (wrapper !== undefined) link.socket.offData(registration!.pattern, wrapper);
+    }
+    registration!.wrappers.clear();
+    return this;
+  }
+
+  /**
+   * Shut down gracefully: refuse new connections and new requests, let requests in flight finish
+   * (up to `timeoutMs`), then close every connection and stop listening.
+   */
+  close(options?: { timeoutMs?: number | undefined }): Promise<void> {
+    this.#closing ??= this.#shutdown(options?.timeoutMs ?? this.#shutdownTimeoutMs);
+    return this.#closing;
+  }
+
+  /** Closes the server (`await using server = ...`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    const idle: Promise<void>[] = [];
+    for (const link of this.#links.values()) {
+      link.closing = true;
+      idle.push(link.whenIdle());
+    }
+    const started = Date.now();
+    if (idle.length > 0) await waitWithTimeout(Promise.all(idle), timeoutMs);
+    const closeOptions: CloseOptions = { timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) };
+    if (this.#ns.listening) await this.#ns.close(closeOptions);
+    else for (const link of [...this.#links.values()]) link.socket.destroy();
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------
+
+  #opening(connection: Connection, socket: NsSocket, signal: AbortSignal): Promise<void> {
+    const address = socket.remoteAddress;
+    if (this.#closing !== undefined) {
+      return Promise.reject(new ConnectionClosedError('the server is shutting down'));
+    }
+    if (this.#pendingAuth >= this.#maxPendingAuth) {
+      this.#reportAuthFailure(address, 'too-many-pending');
+      return this.#refuse(connection, socket, AuthFailCode.OVERLOADED);
+    }
+    this.#pendingAuth++;
+    const previousLimit = socket.maxFrameBytes;
+    socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
+    let handshake: ServerHandshake;
+    try {
+      handshake = new ServerHandshake(socket, this.#auth, (username) => {
+        socket.maxFrameBytes = previousLimit;
+        const link = new Link(socket, this.#owner, this.#common.keepAlive);
+        link.peer = new RpcPeer(link, username);
+        connection.link = link;
+        link.start();
+      });
+    } catch (error) {
+      this.#pendingAuth--;
+      return Promise.reject(error);
+    }
+    connection.handshake = handshake;
+    signal.addEventListener('abort', () => handshake.abort(), { once: true });
+    return handshake.promise.then(
+      () => {
+        this.#pendingAuth--;
+        connection.handshake = undefined;
+      },
+      (failure: HandshakeFailure) => {
+        this.#pendingAuth--;
+        if (failure.reason === 'disconnected') throw failure.error;
+        if (failure.reason === 'protocol-error') this.#throttle?.recordFailure(address ?? '', Date.now());
+        this.#reportAuthFailure(address, failure.reason);
+        if (failure.reason === 'wrong-password' || failure.reason === 'unknown-user') {
+          // AUTH_FAIL was sent: close gracefully so it reaches the client.
+          return this.#closeRefused(connection, socket, failure.error);
+        }
+        throw failure.error;
+      },
+    );
+  }
+
+  /** Refuse a connection with AUTH_FAIL (`code`) and close it once that is flushed. */
+  #refuse(connection: Connection, socket: NsSocket, code: number): Promise<void> {
+    sendFail(socket, code);
+    return this.#closeRefused(connection, socket, new ConnectionClosedError('connection refused'));
+  }
+
+  /**
+   * ns destroys a link whose opening rejects, dropping what was just sent; so end it gracefully
+   * instead and settle the opening only once the link has closed (destroying it if the peer does
+   * not close its side in time).
+   */
+  #closeRefused(connection: Connection, socket: NsSocket, error: Error): Promise<void> {
+    return new Promise<void>((_resolve, reject) => {
+      connection.settleRefused = reject;
+      connection.refuseTimer = setTimeout(destroyRefused, this.#common.authTimeoutMs, socket);
+      void socket.end();
+    }).catch(() => {
+      throw error;
+    });
+  }
+
+  #opened(socket: NsSocket): void {
+    const connection = this.#connections.get(socket);
+    const link = connection?.link;
+    if (link === undefined || !link.open) return;
+    const peer = link.peer;
+    this.#peers.set(peer.id, peer);
+    this.#links.set(peer.id, link);
+    if (this.#closing !== undefined) link.closing = true;
+    for (const registration of this.#dataRegistrations) attachData(registration, link);
+    if (authChannel.hasSubscribers) {
+      authChannel.publish({ side: 'server', address: peer.address, ok: true, peerId: peer.id });
+    }
+    this.emit('authenticated', peer);
+  }
+
+  #closed(connection: Connection, error: Error | undefined): void {
+    connection.handshake?.abort();
+    if (connection.refuseTimer !== undefined) clearTimeout(connection.refuseTimer);
+    connection.settleRefused?.(new ConnectionClosedError('connection refused'));
+    connection.settleRefused = undefined;
+    const link = connection.link;
+    if (link === undefined) return;
+    connection.link = undefined;
+    link.closed(error);
+    const peer = link.peer;
+    for (const registration of this.#dataRegistrations) registration.wrappers.delete(peer);
+    if (this.#peers.get(peer.id) === peer) {
+      this.#peers.delete(peer.id);
+      this.#links.delete(peer.id);
+      this.emit('close', peer);
+    }
+  }
+
+  #linkTimedOut(link: Link): void {
+    debug('rpc server: keepalive timeout for %s', link.peer.id);
+    this.emit('timeout', link.peer);
+    link.socket.destroy(new KeepAliveTimeoutError('the client stopped answering keepalive pings'));
+  }
+
+  #reportAuthFailure(address: string | undefined, reason: AuthFailureReason): void {
+    debug('rpc server: authentication failed from %s: %s', address, reason);
+    if (authChannel.hasSubscribers) authChannel.publish({ side: 'server', address, ok: false, reason });
+    this.emit('authFailed', { address, reason });
+  }
+
+  #emitError(error: Error, peer?: RpcPeer): void {
+    if (this.listenerCount('error') === 0) {
+      debug('rpc server: unobserved error: %s', error.message);
+      return;
+    }
+    if (peer === undefined) this.emit('error', error);
+    else this.emit('error', error, peer);
+  }
+}
+
+function patternKey(pattern: EventPattern): string {
+  return typeof pattern === 'string' ? pattern : pattern.join('::');
+}
+
+function attachData(registration: DataRegistration, link: Link): void {
+  const peer = link.peer;
+  const listener = registration.listener;
+  // One wrapper per listener and connection (not per message) carries the peer along.
+  const wrapper = (data: unknown, event: string[]): void => listener(data, event, peer);
+  registration.wrappers.set(peer, wrapper);
+  link.socket.data(registration.pattern, wrapper);
+}

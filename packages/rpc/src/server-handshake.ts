@@ -1,0 +1,226 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { NsSocket } from '@proto/ns';
+import type { AuthThrottle } from './auth-throttle.js';
+import { AuthFailedError, AuthTimeoutError, ConnectionClosedError, ProtocolError } from './errors.js';
+import {
+  AuthFailCode,
+  CHANNEL_BINDING_BYTES,
+  CHANNEL_BINDING_LABEL,
+  clientProof,
+  createNonce,
+  decodeProof,
+  encodeChallenge,
+  proofsMatch,
+  serverProof,
+  type Transcript,
+} from './handshake.js';
+import type { ScryptParams } from './key-derivation.js';
+import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+
+/** Why a server refused a connection, as reported by `authFailed`. */
+export type AuthFailureReason =
+  /** The proof did not match the password. */
+  | 'wrong-password'
+  /** `authenticate` returned undefined for this username (or threw). */
+  | 'unknown-user'
+  /** The client said nothing (or not enough) within `authTimeoutMs`. */
+  | 'timeout'
+  /** The client sent something other than a well-formed handshake. */
+  | 'protocol-error'
+  /** `maxPendingAuth` connections were already authenticating. */
+  | 'too-many-pending';
+
+/** Who is trying to authenticate: the argument of `authenticate`. */
+export interface AuthInfo {
+  /** Remote IP address (undefined over a Unix socket). */
+  readonly address: string | undefined;
+  /** The username the client sent (`''` when it gave none). */
+  readonly username: string;
+}
+
+/** What the server side of the handshake needs. */
+export interface ServerAuthConfig {
+  readonly salt: Buffer;
+  readonly params: ScryptParams;
+  readonly authTimeoutMs: number;
+  readonly throttle: AuthThrottle | undefined;
+  /** The derived key for this user, or undefined to refuse. */
+  keyFor(info: AuthInfo): Promise<Buffer | undefined>;
+  /** A key no password derives: used to spend the same work on unknown users. */
+  readonly decoyKey: Buffer;
+}
+
+/** Raised when the handshake fails; `reason` feeds `authFailed` (not for `'disconnected'`). */
+export class HandshakeFailure {
+  readonly reason: AuthFailureReason | 'disconnected';
+  readonly error: Error;
+  constructor(reason: AuthFailureReason | 'disconnected', error: Error) {
+    this.reason = reason;
+    this.error = error;
+  }
+}
+
+const Stage = { PROOF: 0, CHECKING: 1, DONE: 2 } as const;
+type Stage = (typeof Stage)[keyof typeof Stage];
+
+function onTimeout(handshake: ServerHandshake): void {
+  handshake.timedOut();
+}
+
+/**
+ * Server side of one link's handshake. Sends the challenge at once, waits for the proof (within
+ * `authTimeoutMs`), checks it in constant time with the throttle's spacing for addresses that
+ * failed before, and answers with its own proof. A refusal is answered after the throttle's delay.
+ * The promise resolves with the username, or rejects with a {@link HandshakeFailure}.
+ */
+export class ServerHandshake {
+  readonly promise: Promise<string>;
+  readonly #socket: NsSocket;
+  readonly #config: ServerAuthConfig;
+  readonly #address: string | undefined;
+  readonly #serverNonce = createNonce();
+  readonly #channelBinding: Buffer | undefined;
+  readonly #abort = new AbortController();
+  readonly #onAuthenticated: (username: string) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #stage: Stage = Stage.PROOF;
+  #resolve!: (username: string) => void;
+  #reject!: (failure: HandshakeFailure) => void;
+
+  constructor(socket: NsSocket, config: ServerAuthConfig, onAuthenticated: (username: string) => void) {
+    this.#socket = socket;
+    this.#config = config;
+    this.#onAuthenticated = onAuthenticated;
+    this.#address = socket.remoteAddress;
+    this.#channelBinding = socket.exportKeyingMaterial(CHANNEL_BINDING_BYTES, CHANNEL_BINDING_LABEL);
+    this.promise = new Promise<string>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Callers attach handlers later; a failure before that must not count as unhandled.
+    this.promise.catch(() => {});
+    this.#timer = setTimeout(onTimeout, config.authTimeoutMs, this);
+    socket.sendExtension(
+      MessageType.AUTH_CHALLENGE,
+      encodeChallenge({
+        version: PROTOCOL_VERSION,
+        channelBinding: this.#channelBinding !== undefined,
+        params: config.params,
+        salt: config.salt,
+        serverNonce: this.#serverNonce,
+      }),
+    );
+  }
+
+  /** Whether it has settled. */
+  get done(): boolean {
+    return this.#stage === Stage.DONE;
+  }
+
+  /** An rpc message arrived while opening. Throws ProtocolError on anything but one proof. */
+  onMessage(type: number, body: Buffer): void {
+    if (this.#stage !== Stage.PROOF || type !== MessageType.AUTH_PROOF) {
+      const error = new ProtocolError(`unexpected rpc message 0x${type.toString(16)} before authentication`);
+      this.#settleFailure(new HandshakeFailure('protocol-error', error));
+      throw error;
+    }
+    let proof;
+    try {
+      proof = decodeProof(body);
+      if (proof.version !== PROTOCOL_VERSION) {
+        throw new ProtocolError(`client speaks rpc auth version ${proof.version}, this server ${PROTOCOL_VERSION}`);
+      }
+    } catch (error) {
+      this.#settleFailure(new HandshakeFailure('protocol-error', error as Error));
+      throw error;
+    }
+    this.#stage = Stage.CHECKING;
+    void this.#check(proof.username, proof.clientNonce, proof.proof);
+  }
+
+  /** @internal timer callback */
+  timedOut(): void {
+    this.#timer = undefined;
+    this.#settleFailure(new HandshakeFailure('timeout', new AuthTimeoutError('the client did not authenticate in time')));
+  }
+
+  /** The link closed first: stop everything. */
+  abort(): void {
+    this.#settleFailure(new HandshakeFailure('disconnected', new ConnectionClosedError('the link closed during authentication')));
+  }
+
+  async #check(username: string, clientNonce: Buffer, received: Buffer): Promise<void> {
+    const throttle = this.#config.throttle;
+    const address = this.#address ?? '';
+    try {
+      const wait = throttle?.reserveCheck(address, Date.now()) ?? 0;
+      if (wait > 0) await delay(wait, undefined, { signal: this.#abort.signal });
+      if (this.#stage !== Stage.CHECKING) return;
+      let key: Buffer | undefined;
+      try {
+        key = await this.#config.keyFor({ address: this.#address, username });
+      } catch {
+        key = undefined;
+      }
+      if (this.#stage !== Stage.CHECKING) return;
+      const transcript: Transcript = {
+        channelBinding: this.#channelBinding,
+        params: this.#config.params,
+        salt: this.#config.salt,
+        serverNonce: this.#serverNonce,
+        clientNonce,
+        username,
+      };
+      // Unknown users cost the same work as known ones.
+      const expected = clientProof(key ?? this.#config.decoyKey, transcript);
+      if (key === undefined || !proofsMatch(received, expected)) {
+        await this.#refuse(key === undefined ? 'unknown-user' : 'wrong-password');
+        return;
+      }
+      this.#clearTimer();
+      throttle?.recordSuccess(address);
+      this.#socket.sendExtension(MessageType.AUTH_OK, serverProof(key, transcript));
+      this.#stage = Stage.DONE;
+      this.#onAuthenticated(username);
+      this.#resolve(username);
+    } catch (error) {
+      // Aborted wait (link closed) or a send on a dead link.
+      this.#settleFailure(new HandshakeFailure('disconnected', error as Error));
+    }
+  }
+
+  async #refuse(reason: AuthFailureReason): Promise<void> {
+    // The answer waits out the throttle's delay; the auth timeout no longer applies.
+    this.#clearTimer();
+    const throttle = this.#config.throttle;
+    const wait = throttle?.recordFailure(this.#address ?? '', Date.now()) ?? 0;
+    if (wait > 0) await delay(wait, undefined, { signal: this.#abort.signal });
+    if (this.#stage !== Stage.CHECKING) return;
+    sendFail(this.#socket, AuthFailCode.REJECTED);
+    this.#settleFailure(new HandshakeFailure(reason, new AuthFailedError('authentication failed')));
+  }
+
+  #settleFailure(failure: HandshakeFailure): void {
+    if (this.#stage === Stage.DONE) return;
+    this.#stage = Stage.DONE;
+    this.#clearTimer();
+    this.#abort.abort();
+    this.#reject(failure);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
+
+/** Send AUTH_FAIL, ignoring a link that is already gone. */
+export function sendFail(socket: NsSocket, code: number): void {
+  try {
+    socket.sendExtension(MessageType.AUTH_FAIL, Buffer.from([code]));
+  } catch {
+    // nothing to tell a closed link
+  }
+}
