@@ -60,7 +60,7 @@ export function resolveReconnectOptions(option: boolean | ReconnectOptions | und
   const jitter = option.jitter === true ? 1 : option.jitter === false ? 0 : (option.jitter ?? DEFAULT_RECONNECT.jitter);
   const resolved: ResolvedReconnectOptions = {
     initialDelayMs: option.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
-    maxDelayMs: option.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    maxDelayMs: option.maxDelayMs ?? Math.max(DEFAULT_RECONNECT.maxDelayMs, option.initialDelayMs ?? 0),
     factor: option.factor ?? DEFAULT_RECONNECT.factor,
     jitter,
     maxAttempts: option.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,
