@@ -2,7 +2,10 @@
 // Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
 import { writeFileSync } from 'node:fs';
 import { decodeSuite } from './decode/suite.js';
+import { nsBinarySuite } from './ns/suite-binary.js';
+import { nsIdleSuite } from './ns/suite-idle.js';
 import { nsOneWaySuite } from './ns/suite-oneway.js';
+import { rpcSuite } from './rpc/suite.js';
 import { tcpSuite } from './tcp/suite.js';
 import { environment } from './lib/environment.js';
 import { peerVersions } from './lib/peers.js';
@@ -12,7 +15,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined } {
   let quick = false;

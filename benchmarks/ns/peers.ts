@@ -91,3 +91,27 @@ export async function axonClient(params: OneWayParams): Promise<SendResult> {
   );
   return { sent };
 }
+
+export async function nossockBinaryServer(params: OneWayParams, ipc: Ipc) {
+  meter = new ReceiveMeter(ipc, params);
+  const server = nossock.createServer('tcp', {}, (socket) => socket.on('bench::bin', onMessage));
+  ipc.post('ready', await listenLoopback(server));
+  return meter.done;
+}
+
+export async function nossockBinaryClient(params: OneWayParams): Promise<SendResult> {
+  const client = await new Promise<ReturnType<typeof nossock.createClient>>((resolve) => {
+    nossock.createClient('tcp', { host: params.host, port: params.port }, resolve);
+  });
+  const payload = Buffer.alloc(params.payloadBytes, 0x5a);
+  const sent = await sendLoop(
+    params.total,
+    params.capMs,
+    () => {
+      client.send('bench::bin', payload);
+      return !client.socket.writableNeedDrain;
+    },
+    drainOf(client.socket),
+  );
+  return { sent };
+}

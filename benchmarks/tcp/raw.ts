@@ -38,7 +38,7 @@ export async function framesServer(params: OneWayParams, ipc: Ipc) {
   return meter.done;
 }
 
-export async function connectRaw(params: OneWayParams): Promise<Socket> {
+export async function connectRaw(params: { host: string; port: number }): Promise<Socket> {
   const socket = net.connect({ host: params.host, port: params.port, noDelay: true });
   await once(socket, 'connect');
   return socket;

@@ -1,0 +1,100 @@
+// Request/response: closed-loop lanes (one request in flight per lane) measure req/s and latency.
+import { errorRow } from './contenders.js';
+import { Worker } from './fork.js';
+import { latencySummary, now } from './stats.js';
+import type { Measurement } from './types.js';
+
+export interface RequestParams {
+  host: string;
+  port: number;
+  concurrencies: number[];
+  /** Requests per warm-up phase and most requests per measured phase. */
+  warm: number;
+  total: number;
+  /** Time limit of each phase. */
+  capMs: number;
+}
+
+export interface RequestOutcome {
+  concurrency: number;
+  count: number;
+  ms: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** One request: add(a, b) on the server; must resolve to a + b. */
+export type AddCall = (a: number, b: number) => Promise<number>;
+
+async function phase(call: AddCall, concurrency: number, total: number, capMs: number, latencies: Float64Array | null) {
+  let issued = 0;
+  let done = 0;
+  const start = now();
+  const deadline = start + capMs;
+  async function lane(): Promise<void> {
+    while (issued < total && now() < deadline) {
+      const a = issued++;
+      const t0 = now();
+      const sum = await call(a, 1);
+      const t1 = now();
+      if (sum !== a + 1) throw new Error(`add(${a}, 1) returned ${String(sum)}`);
+      if (latencies !== null) latencies[done] = t1 - t0;
+      done++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { count: done, ms: now() - start };
+}
+
+/** Client side: for each concurrency, a warm-up phase then a measured one. */
+export async function measureRequests(params: RequestParams, call: AddCall): Promise<RequestOutcome[]> {
+  const outcomes: RequestOutcome[] = [];
+  for (const concurrency of params.concurrencies) {
+    await phase(call, concurrency, params.warm, params.capMs, null);
+    const latencies = new Float64Array(params.total);
+    const { count, ms } = await phase(call, concurrency, params.total, params.capMs, latencies);
+    outcomes.push({ concurrency, count, ms, ...latencySummary(latencies.subarray(0, count)) });
+  }
+  return outcomes;
+}
+
+export interface RequestRun {
+  module: string;
+  server: string;
+  client: string;
+  params: Omit<RequestParams, 'port'>;
+  note?: string;
+}
+
+/** One row per concurrency for one contender. */
+export async function runRequests(contender: string, run: RequestRun): Promise<Map<number, Measurement>> {
+  const server = new Worker();
+  const client = new Worker();
+  const rows = new Map<number, Measurement>();
+  const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
+  try {
+    const serverDone = server.call<unknown>(run.module, run.server, run.params, timeoutMs);
+    serverDone.catch(() => {});
+    const port = await Promise.race([
+      server.next<number>('ready', 30_000),
+      serverDone.then(() => Promise.reject(new Error('server finished before listening'))),
+    ]);
+    const outcomes = await client.call<RequestOutcome[]>(run.module, run.client, { ...run.params, port }, timeoutMs);
+    for (const o of outcomes) {
+      rows.set(o.concurrency, {
+        contender,
+        status: 'ok',
+        opsPerSec: o.count / (o.ms / 1000),
+        p50Ms: o.p50Ms,
+        p99Ms: o.p99Ms,
+        count: o.count,
+        ...(run.note === undefined ? {} : { note: run.note }),
+      });
+    }
+  } catch (error) {
+    for (const c of run.params.concurrencies) rows.set(c, errorRow(contender, error));
+  } finally {
+    await Promise.all([server.stop(), client.stop()]);
+  }
+  return rows;
+}

@@ -1,0 +1,25 @@
+// @proto/rpc: password-authenticated session (not timed), then math::add requests.
+import { RpcClient, RpcServer } from '@proto/rpc';
+import type { Ipc } from '../lib/ipc.js';
+import { measureRequests, type RequestParams } from '../lib/requests.js';
+
+const PASSWORD = 'bench-secret';
+
+function add(params: unknown): number {
+  const { a, b } = params as { a: number; b: number };
+  return a + b;
+}
+
+export async function rpcServer(_params: RequestParams, ipc: Ipc) {
+  const server = new RpcServer({ password: PASSWORD });
+  server.handle('math::add', add);
+  const address = await server.listen({ host: '127.0.0.1', port: 0 });
+  ipc.post('ready', address.port);
+  return ipc.next('stop');
+}
+
+export async function rpcClient(params: RequestParams) {
+  const client = new RpcClient({ host: params.host, port: params.port, password: PASSWORD });
+  await client.connect();
+  return measureRequests(params, (a, b) => client.request('math::add', { a, b }) as Promise<number>);
+}

@@ -1,0 +1,71 @@
+import { progress } from '../lib/contenders.js';
+import { runRequests } from '../lib/requests.js';
+import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+
+const here = (file: string) => new URL(file, import.meta.url).href;
+
+const RPC = '@proto/rpc';
+const RAW = 'raw length-prefixed JSON, per-tick batch';
+const NET_IPC = 'net-ipc';
+const CONCURRENCIES = [1, 100];
+
+export const rpcSuite: Suite = {
+  id: 'rpc',
+  title: 'rpc: request/response { a, b } -> a + b over one connection',
+  async run(settings: RunSettings): Promise<SuiteResult> {
+    const params = {
+      host: '127.0.0.1',
+      concurrencies: CONCURRENCIES,
+      warm: settings.quick ? 2000 : 20_000,
+      total: settings.quick ? 200_000 : 2_000_000,
+      capMs: settings.quick ? 1000 : 4000,
+    };
+    // A new TCP connection per request: bounded so the run doesn't exhaust ephemeral ports.
+    const jaysonOwn = { ...params, warm: settings.quick ? 200 : 500, total: settings.quick ? 1000 : 5000 };
+    const contenders = [
+      { name: RPC, module: here('./proto.ts'), server: 'rpcServer', client: 'rpcClient', params },
+      { name: RAW, module: here('./raw.ts'), server: 'rawServer', client: 'rawClient', params },
+      { name: NET_IPC, module: here('./peers.ts'), server: 'netIpcServer', client: 'netIpcClient', params },
+      { name: 'axon req/rep', module: here('./peers.ts'), server: 'axonServer', client: 'axonClient', params },
+      { name: 'grpc-js unary', module: here('./grpc.ts'), server: 'grpcServer', client: 'grpcClient', params },
+      { name: 'jayson (pipelined client)', module: here('./jayson.ts'), server: 'jaysonServer', client: 'pipelinedClient', params },
+      {
+        name: 'jayson (own TCP client)',
+        module: here('./jayson.ts'),
+        server: 'jaysonServer',
+        client: 'jaysonClient',
+        params: jaysonOwn,
+        note: `new connection per request; at most ${jaysonOwn.total} requests`,
+      },
+    ];
+    const byConcurrency = new Map<number, Measurement[]>(CONCURRENCIES.map((c) => [c, []]));
+    for (const c of contenders) {
+      progress(`rpc: ${c.name}`);
+      const rows = await runRequests(c.name, c);
+      for (const [concurrency, row] of rows) byConcurrency.get(concurrency)?.push(row);
+    }
+    const cases: CaseResult[] = CONCURRENCIES.map((concurrency) => ({
+      id: `rpc-c${concurrency}`,
+      title: `concurrency ${concurrency} (requests in flight), ${params.capMs / 1000} s per contender`,
+      unit: 'req',
+      reference: RAW,
+      ratioMetric: 'opsPerSec',
+      columns: ['opsPerSec', 'p50Ms', 'p99Ms'],
+      rows: byConcurrency.get(concurrency) ?? [],
+    }));
+    return {
+      id: this.id,
+      title: this.title,
+      cases,
+      targets: [
+        { caseId: 'rpc-c100', label: 'rpc c=100', contender: RPC, metric: 'opsPerSec', against: RAW, op: '>=', value: 0.8 },
+        { caseId: 'rpc-c100', label: 'rpc c=100', contender: RPC, metric: 'opsPerSec', against: NET_IPC, op: '>=', value: 2 },
+        { caseId: 'rpc-c1', label: 'rpc c=1 p50 latency', contender: RPC, metric: 'p50Ms', against: RAW, op: '<=', value: 1.2 },
+      ],
+      notes: [
+        'Client and server in separate processes; each client keeps N requests in flight (closed loop), after a warm-up at the same concurrency.',
+        '@proto/rpc authenticates with a password first (not timed). Latency is per request, measured in the client.',
+      ],
+    };
+  },
+};
