@@ -1,8 +1,8 @@
 /**
  * Maps event names (segments joined with `::`) to the type of their data, for typed
- * `send`/`data`: `NsSocket<{ 'chat::message': { text: string } }>`.
+ * `send`/`data`: `NsSocket<{ 'chat::message': { text: string } }>`. An interface works too.
  */
-export type EventMap = { [event: string]: unknown };
+export type EventMap = object;
 
 /** The untyped map: any event name, data of unknown type. */
 export type DefaultEvents = { [event: string]: unknown };
@@ -60,7 +60,7 @@ export type MatchingEvents<Events extends EventMap, Pattern> = {
  * is untyped or the pattern is not a literal.
  */
 export type PatternData<Events extends EventMap, Pattern> = string extends EventName<Events>
-  ? Events[string]
+  ? Events[EventName<Events>]
   : [MatchingEvents<Events, Pattern>] extends [never]
     ? unknown
     : Events[MatchingEvents<Events, Pattern>];

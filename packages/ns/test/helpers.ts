@@ -56,10 +56,12 @@ export class Resources {
   }
 }
 
-/** Resolves with the arguments of the next `event`. */
-export function next<T extends unknown[] = unknown[]>(emitter: { once(event: string, listener: (...args: never[]) => void): unknown }, event: string): Promise<T> {
+type Once = { once(event: string, listener: (...args: unknown[]) => void): unknown };
+
+/** Resolves with the arguments of the next `event` of a socket or a server. */
+export function next<T extends unknown[] = unknown[]>(emitter: NsSocket | NsServer, event: string): Promise<T> {
   return new Promise<T>((resolve) => {
-    emitter.once(event, ((...args: T) => resolve(args)) as (...args: never[]) => void);
+    (emitter as unknown as Once).once(event, (...args) => resolve(args as T));
   });
 }
 
