@@ -152,7 +152,7 @@ export class FrameDecoder {
         this._beginHeader(chunk, offset);
         return;
       }
-      if (!this._trusted && !(headerBytes > 0 && headerBytes <= end - offset)) {
+      if (!this._trusted && !(Number.isInteger(headerBytes) && headerBytes > 0 && headerBytes <= end - offset)) {
         throw new ProtocolError(`length prefix codec returned an invalid header size (${String(headerBytes)})`);
       }
       const length = this._checkLength(out.length);
@@ -219,7 +219,7 @@ export class FrameDecoder {
       this._headerLength = available;
       return end;
     }
-    if (!this._trusted && !(headerBytes > had && headerBytes <= available)) {
+    if (!this._trusted && !(Number.isInteger(headerBytes) && headerBytes > had && headerBytes <= available)) {
       throw new ProtocolError(`length prefix codec returned an invalid header size (${String(headerBytes)})`);
     }
     this._headerLength = 0;

@@ -465,7 +465,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   #copyFrame(payload: FramePayload, length: number, headerBytes: number): void {
     const batch = this.#batch;
     const frameBytes = headerBytes + length;
-    if (!batch.fits(frameBytes)) {
+    if (!batch.fits(frameBytes) && !batch.grow(frameBytes)) {
       this.#flush();
       batch.renew(frameBytes);
     }
@@ -493,7 +493,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   #writeFrame(payload: FramePayload, length: number, headerBytes: number): void {
     const batch = this.#batch;
     const stream = this.stream;
-    if (!batch.fits(headerBytes)) {
+    if (!batch.fits(headerBytes) && !batch.grow(headerBytes)) {
       this.#flush();
       batch.renew(headerBytes);
     }
@@ -522,7 +522,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     if (bytes === 0) return;
     const batch = this.#batch;
     if (bytes < ZERO_COPY_BYTES || (typeof part === 'string' && bytes <= 4 * ZERO_COPY_BYTES)) {
-      if (!batch.fits(bytes)) {
+      if (!batch.fits(bytes) && !batch.grow(bytes)) {
         this.#flush();
         batch.renew(bytes);
       }

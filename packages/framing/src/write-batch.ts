@@ -1,8 +1,14 @@
 import { InvalidArgError } from './errors.js';
 import type { LengthPrefixCodec } from './length-prefix.js';
 
-/** Size of one batch slab. Small frames of one tick are copied into it and leave in one write. */
+/** Largest batch slab. Small frames of one tick are copied into it and leave in one write. */
 export const BATCH_SLAB_BYTES = 64 * 1024;
+
+/**
+ * First slab size. Below half of `Buffer.poolSize` it comes from Node's shared pool, so a connection
+ * that sends little (a hello, a rare message) holds no slab of its own; busy ones grow to the max.
+ */
+const FIRST_SLAB_BYTES = 2 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -16,6 +22,7 @@ export class WriteBatch {
   private _slab: Buffer = EMPTY;
   private _start = 0;
   private _end = 0;
+  private _nextSlabBytes = FIRST_SLAB_BYTES;
 
   /** Bytes written but not yet taken. */
   get pendingBytes(): number {
@@ -27,9 +34,34 @@ export class WriteBatch {
     return this._slab.length - this._end >= bytes;
   }
 
-  /** Starts a new slab of at least `bytes`. Take the pending bytes first, or they are dropped. */
+  /**
+   * Moves the pending bytes into a larger slab so `bytes` more fit, while slabs are still below
+   * {@link BATCH_SLAB_BYTES}: a busy connection's first ticks still leave in one write.
+   *
+   * @returns `false` when the slab is already at its largest (flush and `renew` instead).
+   */
+  grow(bytes: number): boolean {
+    const pending = this._end - this._start;
+    if (this._nextSlabBytes >= BATCH_SLAB_BYTES || pending + bytes > BATCH_SLAB_BYTES) return false;
+    let size = this._nextSlabBytes;
+    while (size < pending + bytes) size *= 2;
+    this._nextSlabBytes = size < BATCH_SLAB_BYTES ? size * 2 : BATCH_SLAB_BYTES;
+    const slab = Buffer.allocUnsafe(size);
+    this._slab.copy(slab, 0, this._start, this._end);
+    this._slab = slab;
+    this._start = 0;
+    this._end = pending;
+    return true;
+  }
+
+  /**
+   * Starts a new slab of at least `bytes`, each one twice the last up to {@link BATCH_SLAB_BYTES}.
+   * Take the pending bytes first, or they are dropped.
+   */
   renew(bytes: number): void {
-    this._slab = Buffer.allocUnsafe(bytes > BATCH_SLAB_BYTES ? bytes : BATCH_SLAB_BYTES);
+    const size = this._nextSlabBytes;
+    if (size < BATCH_SLAB_BYTES) this._nextSlabBytes = size * 2;
+    this._slab = Buffer.allocUnsafe(bytes > size ? bytes : size);
     this._start = 0;
     this._end = 0;
   }
