@@ -134,7 +134,11 @@ export class Link implements RequestTableHost, KeepAliveHost {
     this.keepAlive?.stop();
     if (!wasOpen && this.outgoing.size === 0 && this.incoming.size === 0) return;
     this.outgoing.rejectAll('connection closed before the response arrived', error);
-    for (const call of this.incoming.values()) call.cancel(new ConnectionClosedError('connection closed', error === undefined ? undefined : { cause: error }));
+    if (this.incoming.size > 0) {
+      const reason = new ConnectionClosedError('connection closed', error === undefined ? undefined : { cause: error });
+      for (const call of this.incoming.values()) call.cancel(reason);
+      this.incoming.clear();
+    }
     this.#checkIdle();
   }
 
@@ -352,7 +356,13 @@ export class Link implements RequestTableHost, KeepAliveHost {
 
   #onCancel(body: Buffer): void {
     const id = readU32(body, 4);
-    this.incoming.get(id)?.cancel(new AbortedError('the caller cancelled the request'));
+    const call = this.incoming.get(id);
+    if (call === undefined) return;
+    // The slot is freed now: a handler that ignores its signal must not hold it forever. Its
+    // eventual answer is dropped.
+    this.incoming.delete(id);
+    call.cancel(new AbortedError('the caller cancelled the request'));
+    if (this.#idleWaiter !== undefined) this.#checkIdle();
   }
 
   // ---- keepalive ---------------------------------------------------------------------------
