@@ -17,25 +17,33 @@ import type { Suite, SuiteResult } from './lib/types.js';
 
 const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined } {
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined; rounds: number } {
   let quick = false;
   let only: string[] | undefined;
+  let rounds = 1;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--rounds=')) {
+      rounds = Number.parseInt(arg.slice('--rounds='.length), 10);
+      if (!(rounds >= 1 && rounds <= 20)) {
+        console.error('--rounds must be an integer from 1 to 20');
+        process.exit(2);
+      }
+    }
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: bench [--quick] [--only=<suite>[,<suite>]]\nsuites: ${SUITES.map((s) => s.id).join(', ')}`);
+      console.log(`usage: bench [--quick] [--only=<suite>[,<suite>]] [--rounds=<n>]\nsuites: ${SUITES.map((s) => s.id).join(', ')}`);
       process.exit(0);
     } else {
       console.error(`unknown argument ${arg} (try --help)`);
       process.exit(2);
     }
   }
-  return { quick, only };
+  return { quick, only, rounds };
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, only, rounds } = parseArgs(process.argv.slice(2));
   const selected = only === undefined ? SUITES : SUITES.filter((s) => only.some((o) => s.id === o || s.id.startsWith(`${o}-`)));
   if (selected.length === 0) {
     console.error(`no suite matches --only=${only?.join(',')}; suites: ${SUITES.map((s) => s.id).join(', ')}`);
@@ -47,13 +55,13 @@ async function main(): Promise<void> {
   console.log(`@proto benchmarks — ${env.date}`);
   console.log(`${env.cpu} x ${env.cpus}, ${env.memory}, ${env.platform}, Node ${env.node}`);
   console.log(`peers: ${peers.map((p) => `${p.name}@${p.version}`).join(', ')}`);
-  console.log(quick ? 'mode: quick' : 'mode: full');
+  console.log(`mode: ${quick ? 'quick' : 'full'}, ${rounds} round(s) per contender`);
 
   const started = now();
   const results: SuiteResult[] = [];
   for (const suite of selected) {
     console.log(`\n== ${suite.title}`);
-    const result = await suite.run({ quick });
+    const result = await suite.run({ quick, rounds });
     results.push(result);
     for (const note of result.notes) console.log(`   ${note}`);
     for (const c of result.cases) console.log(`\n${c.title}\n${renderText(caseGrid(c))}`);
@@ -61,7 +69,7 @@ async function main(): Promise<void> {
     if (targets.length > 0) console.log(`\ntargets\n${renderText(targetGrid(targets))}`);
   }
   const seconds = (now() - started) / 1000;
-  const markdown = resultsMarkdown({ env, command, quick, only, peers, suites: results, seconds });
+  const markdown = resultsMarkdown({ env, command, quick, rounds, only, peers, suites: results, seconds });
   writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown);
   console.log(`\nwrote benchmarks/RESULTS.md (${seconds.toFixed(0)} s)`);
 

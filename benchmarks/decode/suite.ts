@@ -1,4 +1,4 @@
-import { errorRow, progress, withWorkers } from '../lib/contenders.js';
+import { bestOfRounds, errorRow, higherOps, progress, withWorkers } from '../lib/contenders.js';
 import { Worker } from '../lib/fork.js';
 import { KiB, MiB } from '../lib/stats.js';
 import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult, TargetSpec } from '../lib/types.js';
@@ -45,29 +45,30 @@ export const decodeSuite: Suite = {
       minMs: settings.quick ? 150 : 1500,
       maxPasses: settings.quick ? 3 : 9,
     };
-    const rows = new Map<number, Measurement[]>(FRAME_SIZES.map((s) => [s, []]));
-    for (const { name, module } of CONTENDERS) {
+    const runOne = async ({ name, module }: (typeof CONTENDERS)[number]): Promise<Measurement[]> => {
       progress(`decode: ${name}`);
       const worker = new Worker();
       try {
         const outcomes = await withWorkers([worker], () =>
           worker.call<DecodeOutcome[]>(ROLE, 'runDecode', { ...base, module, contender: name }, settings.quick ? 60_000 : 300_000),
         );
-        for (const o of outcomes) {
+        return outcomes.map((o) => {
           const seconds = o.ms / 1000;
-          rows.get(o.frameSize)?.push({
+          return {
             contender: name,
             status: 'ok',
             opsPerSec: o.frames / seconds,
             mbPerSec: (o.frames * o.frameSize) / seconds / 1e6,
             count: o.frames,
-            note: `median of ${o.passes}`,
-          });
-        }
+            note: `median of ${o.passes} passes`,
+          };
+        });
       } catch (error) {
-        for (const list of rows.values()) list.push(errorRow(name, error));
+        return FRAME_SIZES.map(() => errorRow(name, error));
       }
-    }
+    };
+    const best = await bestOfRounds(settings.rounds, CONTENDERS, runOne, higherOps);
+    const rows = new Map<number, Measurement[]>(FRAME_SIZES.map((size, i) => [size, best.map((r) => r[i] as Measurement)]));
     const cases: CaseResult[] = FRAME_SIZES.map((size) => ({
       id: CASE_IDS[size] ?? String(size),
       title: `${size >= KiB ? `${size / KiB} KiB` : `${size} B`} frames, ${totalBytes / MiB} MiB stream, chunks 1..64 KiB`,

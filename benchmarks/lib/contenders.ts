@@ -34,3 +34,38 @@ export async function withWorkers<T>(workers: Worker[], body: () => Promise<T>):
 export function progress(message: string): void {
   process.stderr.write(`  ${message}\n`);
 }
+
+/**
+ * Runs every contender `rounds` times, round-robin (A B C A B C), and keeps each one's best row per
+ * case: other load on the machine only ever slows a run down. A failed round always wins, so a
+ * broken contender is never hidden by a good round.
+ */
+export async function bestOfRounds<C>(
+  rounds: number,
+  contenders: readonly C[],
+  run: (contender: C) => Promise<Measurement[]>,
+  better: (a: Measurement, b: Measurement, caseIndex: number) => boolean,
+): Promise<Measurement[][]> {
+  const best: Measurement[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, contender] of contenders.entries()) {
+      const rows = await run(contender);
+      const kept = best[i];
+      if (kept === undefined) {
+        best[i] = rows;
+        continue;
+      }
+      rows.forEach((row, caseIndex) => {
+        const old = kept[caseIndex];
+        if (old === undefined || old.status === 'failed') return;
+        if (row.status === 'failed' || (row.status === 'ok' && (old.status !== 'ok' || better(row, old, caseIndex)))) kept[caseIndex] = row;
+      });
+    }
+  }
+  if (rounds > 1) {
+    for (const rows of best) for (const row of rows) if (row.status === 'ok') row.note = [row.note, `best of ${rounds}`].filter(Boolean).join('; ');
+  }
+  return best;
+}
+
+export const higherOps = (a: Measurement, b: Measurement): boolean => (a.opsPerSec ?? 0) > (b.opsPerSec ?? 0);

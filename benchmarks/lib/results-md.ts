@@ -7,6 +7,7 @@ export interface ReportInput {
   env: Environment;
   command: string;
   quick: boolean;
+  rounds: number;
   only: readonly string[] | undefined;
   peers: readonly { name: string; version: string }[];
   suites: readonly SuiteResult[];
@@ -26,7 +27,7 @@ export function resultsMarkdown(input: ReportInput): string {
     `- Machine: ${env.cpu} x ${env.cpus}, ${env.memory} RAM, ${env.platform}`,
     `- Node: ${env.node}`,
     `- Command: \`${input.command}\``,
-    `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
+    `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}, ${input.rounds} round(s) per contender (best kept)${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
     `- Wall time: ${input.seconds.toFixed(0)} s`,
     '',
     '## Peer libraries',

@@ -65,6 +65,8 @@ export interface SuiteResult {
 
 export interface RunSettings {
   quick: boolean;
+  /** Runs per contender, round-robin; the best is kept (see bestOfRounds). */
+  rounds: number;
 }
 
 export interface Suite {

@@ -1,4 +1,4 @@
-import { progress } from '../lib/contenders.js';
+import { bestOfRounds, higherOps, progress } from '../lib/contenders.js';
 import { runOneWay } from '../lib/oneway.js';
 import { MiB } from '../lib/stats.js';
 import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
@@ -26,11 +26,12 @@ export const nsBinarySuite: Suite = {
       { name: REFERENCE, module: RAW, server: 'bytesServer', client: 'bytesClient', countsBytes: true },
       { name: 'nossock (binary body)', module: PEERS, server: 'nossockBinaryServer', client: 'nossockBinaryClient' },
     ];
-    const rows: Measurement[] = [];
-    for (const c of contenders) {
-      progress(`ns-binary: ${c.name}`);
-      rows.push(await runOneWay(c.name, { ...c, params, bytesPerMessage: MiB }));
-    }
+    const rows = (
+      await bestOfRounds(settings.rounds, contenders, async (c) => {
+        progress(`ns-binary: ${c.name}`);
+        return [await runOneWay(c.name, { ...c, params, bytesPerMessage: MiB })];
+      }, higherOps)
+    ).map(([row]) => row as Measurement);
     return {
       id: this.id,
       title: this.title,

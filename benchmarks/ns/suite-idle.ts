@@ -1,4 +1,4 @@
-import { progress } from '../lib/contenders.js';
+import { bestOfRounds, progress } from '../lib/contenders.js';
 import { runIdle } from '../lib/idle.js';
 import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
 
@@ -24,11 +24,17 @@ export const nsIdleSuite: Suite = {
       { name: REFERENCE, module: PEERS, server: 'rawServer', client: 'rawClient' },
       { name: 'nssocket', module: PEERS, server: 'nssocketServer', client: 'nssocketClient' },
     ];
-    const rows: Measurement[] = [];
-    for (const c of contenders) {
-      progress(`ns-idle: ${c.name}`);
-      rows.push(await runIdle(c.name, { ...c, params }));
-    }
+    const rows = (
+      await bestOfRounds(
+        settings.rounds,
+        contenders,
+        async (c) => {
+          progress(`ns-idle: ${c.name}`);
+          return [await runIdle(c.name, { ...c, params })];
+        },
+        (a, b) => (a.heapPerConn ?? Number.POSITIVE_INFINITY) < (b.heapPerConn ?? Number.POSITIVE_INFINITY),
+      )
+    ).map(([row]) => row as Measurement);
     return {
       id: this.id,
       title: this.title,
