@@ -13,7 +13,7 @@ export function next<T extends unknown[] = unknown[]>(
   event: string,
 ): Promise<T> {
   return new Promise<T>((resolve) => {
-    emitter.once(event, ((...args: T) => resolve(args)) as (...args: never[]) => void);
+    emitter.once(event, ((...args: T) => resolve(args)) as unknown as (...args: never[]) => void);
   });
 }
 
@@ -79,6 +79,11 @@ export class RecordingProxy {
   /** Stop forwarding (bytes are swallowed); connections stay open. */
   freeze(): void {
     this.#frozen = true;
+  }
+
+  /** Forward again (for new data; what was swallowed is gone). */
+  thaw(): void {
+    this.#frozen = false;
   }
 
   /** Everything that went through, both ways. */

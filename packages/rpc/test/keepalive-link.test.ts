@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RpcErrorCode, type RpcPeer } from '../src/index.js';
+import { next, Resources } from './helpers.js';
+
+const resources = new Resources();
+afterEach(() => resources.closeAll());
+
+const fast = { intervalMs: 100, timeoutMs: 100 };
+
+describe('keepalive over a real link', () => {
+  it('measures the RTT and keeps a healthy idle link open', async () => {
+    const { server, client, peer } = await resources.pair({ keepAlive: fast }, { keepAlive: fast });
+    const timeouts: unknown[] = [];
+    server.on('timeout', (p) => timeouts.push(p));
+    client.on('timeout', () => timeouts.push('client'));
+    await waitFor(() => peer.stats.rttMs !== undefined && client.peer?.stats.rttMs !== undefined);
+    // Pings keep flowing on the idle link (several intervals) and nothing times out.
+    const bytesBefore = peer.stats.bytesIn;
+    await waitFor(() => peer.stats.bytesIn > bytesBefore + 60);
+    expect(timeouts).toEqual([]);
+    expect(peer.connected).toBe(true);
+    expect(client.connected).toBe(true);
+    expect(peer.stats.rttMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('both sides detect a frozen network: timeout, then close', async () => {
+    const { server, port } = await resources.server({ keepAlive: fast });
+    const proxy = await resources.proxy(port);
+    const authenticated = next<[RpcPeer]>(server, 'authenticated');
+    const client = resources.client(proxy.port, { keepAlive: fast });
+    await client.connect();
+    const [peer] = await authenticated;
+    server.handle('hang', () => new Promise(() => {}));
+    const pending = client.request('hang', undefined, { timeoutMs: 60_000 });
+    const serverTimeout = next<[RpcPeer]>(server, 'timeout');
+    const serverClose = next<[RpcPeer]>(server, 'close');
+    const clientTimeout = next(client, 'timeout');
+    const clientClose = next<[Error | undefined]>(client, 'close');
+    const frozenAt = performance.now();
+    proxy.freeze();
+    expect((await serverTimeout)[0]).toBe(peer);
+    expect((await serverClose)[0]).toBe(peer);
+    await clientTimeout;
+    const [closeError] = await clientClose;
+    expect(closeError).toMatchObject({ code: RpcErrorCode.KEEPALIVE_TIMEOUT });
+    // within intervalMs + timeoutMs of the last byte (plus scheduling slack)
+    expect(performance.now() - frozenAt).toBeLessThan(fast.intervalMs + fast.timeoutMs + 400);
+    await expect(pending).rejects.toMatchObject({ code: RpcErrorCode.CONNECTION_CLOSED });
+  });
+
+  it('a reconnecting client reconnects and re-authenticates after a keepalive timeout', async () => {
+    const { server, port } = await resources.server({ keepAlive: false });
+    server.handle('ping', () => 'pong');
+    const proxy = await resources.proxy(port);
+    const client = resources.client(proxy.port, {
+      keepAlive: fast,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+    });
+    await client.connect();
+    const firstPeer = client.peer;
+    const timedOut = next(client, 'timeout');
+    const disconnected = next<[Error | undefined]>(client, 'disconnect');
+    const closedEvents: unknown[] = [];
+    client.on('close', (error) => closedEvents.push(error));
+    proxy.freeze();
+    await timedOut;
+    expect((await disconnected)[0]).toMatchObject({ code: RpcErrorCode.KEEPALIVE_TIMEOUT });
+    expect(firstPeer?.connected).toBe(false);
+    const reauthenticated = next<[RpcPeer]>(client, 'authenticated');
+    proxy.thaw();
+    const [secondPeer] = await reauthenticated;
+    expect(secondPeer).not.toBe(firstPeer);
+    expect(await client.request('ping')).toBe('pong');
+    expect(closedEvents).toEqual([]);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const { vi } = await import('vitest');
+  await vi.waitUntil(condition, { timeout: 5000, interval: 10 });
+}
