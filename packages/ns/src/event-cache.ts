@@ -9,24 +9,32 @@ interface Prefixes {
   readonly binary: Buffer;
 }
 
-/** What the receive path emits for one event name. */
+/** What the receive path needs for one event name. */
 export interface ReceivedName {
-  /** `['data', ...segments]`, passed to EventEmitter2 (which only reads it). */
+  /** The name as UTF-8 bytes, to recognise the next message with the same name without decoding it. */
+  readonly bytes: Buffer;
+  /** `['data', ...segments]`, what EventEmitter2 matches listeners against (it only reads it). */
   readonly emitType: string[];
+  /** `'data::' + name`: EventEmitter2's `this.event` while a listener runs. */
+  readonly eventString: string;
   readonly segments: readonly string[];
 }
 
-// Shared by every socket of the process and bounded: names are validated and encoded once.
-const sendNames = new NameCache<Prefixes>(1024);
-const receivedNames = new NameCache<ReceivedName>(1024);
-const isKnownName = (name: string): boolean => sendNames.has(name);
+/** A node of the segment tree: array events find their prefixes without joining (or allocating). */
+interface SegmentNode {
+  next: Map<string, SegmentNode> | undefined;
+  prefixes: Prefixes | undefined;
+}
 
-function prefixesOf(event: string | readonly string[]): Prefixes {
-  if (typeof event === 'string') {
-    const cached = sendNames.get(event);
-    if (cached !== undefined) return cached;
-  }
-  const name = eventNameOf(event, isKnownName);
+const MAX_NAMES = 1024;
+
+// Shared by every socket of the process and bounded: names are validated and encoded once.
+const sendNames = new NameCache<Prefixes>(MAX_NAMES);
+const receivedNames = new NameCache<ReceivedName>(MAX_NAMES);
+let segmentRoot: SegmentNode = { next: undefined, prefixes: undefined };
+let segmentLeaves = 0;
+
+function prefixesOfName(name: string): Prefixes {
   const cached = sendNames.get(name);
   if (cached !== undefined) return cached;
   const json = encodeEventPrefix(MessageType.EVENT_JSON, name);
@@ -35,10 +43,45 @@ function prefixesOf(event: string | readonly string[]): Prefixes {
   return sendNames.set(name, { json, binary });
 }
 
+function prefixesOfSegments(segments: readonly string[]): Prefixes {
+  let node = segmentRoot;
+  for (let i = 0; i < segments.length; i++) {
+    const child = node.next?.get(segments[i]!);
+    if (child === undefined) return addSegments(segments);
+    node = child;
+  }
+  return node.prefixes ?? addSegments(segments);
+}
+
+/** Validates an array event once and files it in the segment tree. */
+function addSegments(segments: readonly string[]): Prefixes {
+  const prefixes = prefixesOfName(eventNameOf(segments));
+  if (segmentLeaves >= MAX_NAMES) {
+    segmentRoot = { next: undefined, prefixes: undefined };
+    segmentLeaves = 0;
+  }
+  let node = segmentRoot;
+  for (const segment of segments) {
+    node.next ??= new Map();
+    let child = node.next.get(segment);
+    if (child === undefined) node.next.set(segment, (child = { next: undefined, prefixes: undefined }));
+    node = child;
+  }
+  if (node.prefixes === undefined) segmentLeaves++;
+  node.prefixes = prefixes;
+  return prefixes;
+}
+
+function prefixesOf(event: string | readonly string[]): Prefixes {
+  if (typeof event === 'string') return sendNames.get(event) ?? prefixesOfName(eventNameOf(event));
+  if (!Array.isArray(event)) return prefixesOfName(eventNameOf(event)); // throws
+  return prefixesOfSegments(event);
+}
+
 /**
  * Encodes a user event as `[prefix, body]`: the cached `[type][nameLen][name]` and the JSON text
  * (UTF-8 encoded later, straight into framing's batch) or the raw bytes.
- * @throws InvalidArgError for an invalid event name or data JSON cannot serialize.
+ * @throws InvalidArgError for an invalid event name, or data JSON cannot serialize.
  */
 export function encodeEvent(event: string | readonly string[], data: unknown): [prefix: Buffer, body: FramePart] {
   const prefixes = prefixesOf(event);
@@ -50,12 +93,26 @@ export function encodeEvent(event: string | readonly string[], data: unknown): [
 }
 
 /**
- * The segments and emit type of a received event name.
+ * The segments and emit type of a received event name (its bytes are `message[start..end)`).
  * @throws ProtocolError for a name this side would never send.
  */
-export function receivedName(name: string): ReceivedName {
+export function receivedName(message: Buffer, start: number, end: number): ReceivedName {
+  const name = message.toString('utf8', start, end);
   const cached = receivedNames.get(name);
   if (cached !== undefined) return cached;
   const segments = receivedSegments(name);
-  return receivedNames.set(name, { emitType: ['data', ...segments], segments });
+  return receivedNames.set(name, {
+    bytes: Buffer.from(message.subarray(start, end)),
+    emitType: ['data', ...segments],
+    eventString: `data::${name}`,
+    segments,
+  });
+}
+
+/** Whether `message[start..end)` holds exactly the bytes of `name`. */
+export function sameName(message: Buffer, start: number, end: number, name: ReceivedName): boolean {
+  const bytes = name.bytes;
+  if (end - start !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (message[start + i] !== bytes[i]) return false;
+  return true;
 }

@@ -45,30 +45,18 @@ function segmentsProblem(segments: readonly unknown[], allowWildcards: boolean):
 }
 
 /**
- * Normalizes an event given as `'a::b'` or `['a', 'b']` to its wire name `'a::b'`, throwing
- * InvalidArgError when a segment is invalid. Only the cheap per-segment checks run for arrays whose
- * joined name is already known valid (`isKnownName`), so the send path stays fast.
+ * Validates an event given as `'a::b'` or `['a', 'b']` and returns its wire name `'a::b'`.
+ * Callers cache the result: this runs once per distinct name, not per message.
+ * @throws InvalidArgError when a segment or the whole name is invalid.
  */
-export function eventNameOf(event: string | readonly string[], isKnownName: (name: string) => boolean): string {
+export function eventNameOf(event: string | readonly string[]): string {
   if (typeof event === 'string') {
-    if (isKnownName(event)) return event;
     assertValidSegments(event.split(EVENT_DELIMITER), false, event);
     return event;
   }
   if (!Array.isArray(event)) throw new InvalidArgError('event must be a string or an array of strings');
-  const name = event.join(EVENT_DELIMITER);
-  if (isKnownName(name)) {
-    // A known name has valid, bounded segments; the array must split the same way.
-    for (let i = 0; i < event.length; i++) {
-      const segment = event[i];
-      if (typeof segment !== 'string' || segment.length === 0 || segment.includes(EVENT_DELIMITER)) {
-        throw invalid(segmentProblem(segment, false) ?? 'invalid segment', event);
-      }
-    }
-    return name;
-  }
   assertValidSegments(event, false, event);
-  return name;
+  return event.join(EVENT_DELIMITER);
 }
 
 /** Throws InvalidArgError unless `segments` is a valid event (or, with wildcards, a valid pattern). */

@@ -13,7 +13,7 @@ import {
 import ee2, { type event as EeEvent, type eventNS as EeEventNS, type Listener, type ListenerFn, type OnOptions } from 'eventemitter2';
 import { resolveReconnectOptions } from './backoff.js';
 import { connectChannel, debug, disconnectChannel, reconnectChannel } from './diagnostics.js';
-import { encodeEvent, receivedName } from './event-cache.js';
+import { encodeEvent, type ReceivedName, receivedName, sameName } from './event-cache.js';
 import { EVENT_DELIMITER, patternSegments } from './event-name.js';
 import type { DataListener, DefaultEvents, EventKey, EventMap, EventPattern, PatternData, SendArgs } from './event-types.js';
 import { isFatal, type NsExtension } from './extension.js';
@@ -66,6 +66,15 @@ const kOnLinkError = Symbol('onLinkError');
 const kOnLinkClose = Symbol('onLinkClose');
 const kReconnect = Symbol('reconnect');
 const kDeliverHeld = Symbol('deliverHeld');
+const kListenersChanged = Symbol('listenersChanged');
+
+/** EventEmitter2 internals the receive path reads (not in its typings). */
+interface EmitterInternals {
+  _all: ListenerFn[] | undefined;
+  event: string;
+}
+
+const MAX_CACHED_HANDLERS = 64;
 
 type AnySocket = NsSocket<EventMap>;
 
@@ -169,6 +178,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   #bytesOut = 0;
   #reconnects = 0;
   #lastError: Error | undefined;
+  /** The last received event name, recognised by its bytes. */
+  #lastName: ReceivedName | undefined;
+  /** Listeners per received name, so EventEmitter2's tree is not searched per message; dropped on any listener change. */
+  #handlers: Map<ReceivedName, ListenerFn[]> | undefined;
 
   /**
    * Creates a client socket (not connected yet: call {@link NsSocket.connect}).
@@ -326,7 +339,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /** Removes a listener added with {@link NsSocket.data} or {@link NsSocket.dataOnce} (same pattern). */
   offData<const P extends EventPattern>(event: P, listener: DataListener<PatternData<Events, P>>): this {
-    super.off(dataEvent(event), listener as ListenerFn);
+    this.off(dataEvent(event), listener as ListenerFn);
     return this;
   }
 
@@ -350,6 +363,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   override off<K extends keyof NsSocketEvents>(event: K, listener: (...args: NsSocketEvents[K]) => void): this;
   override off(event: EeEvent | EeEventNS, listener: ListenerFn): this;
   override off(event: EeEvent | EeEventNS, listener: ListenerFn): this {
+    this.#handlers = undefined;
     return super.off(event, listener);
   }
 
@@ -663,10 +677,37 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   #deliver(frame: Buffer, type: number): void {
     const offset = eventBodyOffset(frame);
-    const name = receivedName(frame.toString('utf8', EVENT_HEADER_BYTES, offset));
+    let name = this.#lastName;
+    if (name === undefined || !sameName(frame, EVENT_HEADER_BYTES, offset, name)) {
+      this.#lastName = name = receivedName(frame, EVENT_HEADER_BYTES, offset);
+    }
     const data = type === MessageType.EVENT_JSON ? parseJsonBody(frame, offset) : frame.subarray(offset);
     this.#messagesIn++;
-    this.emit(name.emitType, data, name.segments.slice());
+    const self = this as unknown as EmitterInternals;
+    if (self._all !== undefined && self._all.length > 0) {
+      this.emit(name.emitType, data, name.segments.slice());
+      return;
+    }
+    // What EventEmitter2's emit does, minus the tree search: the same listeners in the same order,
+    // called on a snapshot (a listener removed meanwhile still runs this time), with `this.event` set.
+    let handlers = this.#handlers?.get(name);
+    if (handlers === undefined) {
+      handlers = this.listeners(name.emitType) as ListenerFn[];
+      const cache = (this.#handlers ??= new Map());
+      if (cache.size >= MAX_CACHED_HANDLERS) cache.clear();
+      cache.set(name, handlers);
+    }
+    if (handlers.length === 0) return;
+    const segments = name.segments.slice();
+    for (let i = 0; i < handlers.length; i++) {
+      self.event = name.eventString;
+      handlers[i]!.call(this, data, segments);
+    }
+  }
+
+  /** @internal Listeners changed: the per-name listener cache is stale. */
+  [kListenersChanged](): void {
+    this.#handlers = undefined;
   }
 
   /** Everything but a user event on an open link. */
@@ -846,4 +887,18 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
     return this.#closeWaiter.promise;
   }
+}
+
+// Every other way EventEmitter2 adds or removes listeners (on, once, many, prepend*, addListener,
+// removeListener, removeAllListeners, Listener#off) goes through these: wrap them once, at load.
+for (const method of ['_on', 'removeListener', 'removeAllListeners'] as const) {
+  const original = (EventEmitter2.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
+  Object.defineProperty(NsSocket.prototype, method, {
+    configurable: true,
+    writable: true,
+    value: function listenersChanged(this: AnySocket, ...args: unknown[]): unknown {
+      this[kListenersChanged]();
+      return original.apply(this, args);
+    },
+  });
 }

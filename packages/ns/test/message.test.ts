@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvent, receivedName } from '../src/event-cache.js';
+import { encodeEvent, receivedName, sameName } from '../src/event-cache.js';
 import {
   binaryBody,
   checkHello,
@@ -47,6 +47,22 @@ describe('message codec', () => {
 
   it('string and array forms share one cached prefix', () => {
     expect(encodeEvent('a::b', 1)[0]).toBe(encodeEvent(['a', 'b'], 2)[0]);
+    expect(encodeEvent(['a', 'b'], 1)[0]).toBe(encodeEvent(['a', 'b'], 2)[0]);
+  });
+
+  it('cached array events still refuse bad arrays that join to a known name', () => {
+    encodeEvent(['a', 'b'], 1);
+    expect(() => encodeEvent(['a::b'], 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => encodeEvent(['a', 'b', ''], 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => encodeEvent(['a'], 1)).not.toThrow();
+  });
+
+  it('sameName compares the name bytes of a message', () => {
+    const message = Buffer.from('xxchat::msgyy');
+    const name = receivedName(message, 2, 11);
+    expect(sameName(message, 2, 11, name)).toBe(true);
+    expect(sameName(Buffer.from('xxchat::msXyy'), 2, 11, name)).toBe(false);
+    expect(sameName(message, 2, 10, name)).toBe(false);
   });
 
   it('counts the name length in UTF-8 bytes', () => {
@@ -86,11 +102,14 @@ describe('message codec', () => {
   });
 
   it('received names are validated: wildcards or empty segments are ERR_PROTOCOL', () => {
-    expect(receivedName('a::b').segments).toEqual(['a', 'b']);
-    expect(receivedName('a::b').emitType).toEqual(['data', 'a', 'b']);
-    expect(() => receivedName('a::*')).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
-    expect(() => receivedName('a::')).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
-    expect(() => receivedName('x'.repeat(2000))).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
+    const received = (name: string) => receivedName(Buffer.from(`..${name}..`), 2, 2 + Buffer.byteLength(name));
+    expect(received('a::b').segments).toEqual(['a', 'b']);
+    expect(received('a::b').emitType).toEqual(['data', 'a', 'b']);
+    expect(received('a::b').eventString).toBe('data::a::b');
+    expect(received('a::b')).toBe(received('a::b'));
+    expect(() => received('a::*')).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
+    expect(() => received('a::')).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
+    expect(() => received('x'.repeat(2000))).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
   });
 
   it('binary bodies: Buffer as is, other views and ArrayBuffer as byte views, objects are not binary', () => {

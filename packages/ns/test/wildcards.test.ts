@@ -107,4 +107,57 @@ describe('wildcard listeners', () => {
     expect(() => idle.send('a::', 1)).toThrow(invalid);
     expect(() => idle.send('ok', 1)).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
   });
+
+  it('listener changes between messages take effect at once (on, removeListener, removeAllListeners, onAny, many)', async () => {
+    const { client, peer } = await resources.pair();
+    const log: string[] = [];
+    const a = (n: unknown): void => {
+      log.push(`a${String(n)}`);
+    };
+    const b = (n: unknown): void => {
+      log.push(`b${String(n)}`);
+    };
+    const any = (event: unknown, n: unknown): void => {
+      if (event === 'data::t') log.push(`any${String(n)}`);
+    };
+    const step = async (n: number): Promise<void> => {
+      const got = next(peer, 'data::sync::now');
+      client.send('t', n);
+      client.send('sync::now');
+      await got;
+    };
+    peer.data('t', a);
+    await step(1);
+    peer.on('data::*', b);
+    await step(2);
+    peer.removeListener(['data', 't'], a);
+    await step(3);
+    peer.onAny(any);
+    await step(4);
+    peer.offAny(any);
+    peer.removeAllListeners('data::*');
+    peer.many('data::t', 1, a);
+    await step(5);
+    await step(6);
+    expect(log).toEqual(['a1', 'a2', 'b2', 'b3', 'any4', 'b4', 'a5']);
+  });
+
+  it('a listener removed by an earlier listener of the same message still runs for it (EventEmitter2 semantics)', async () => {
+    const { client, peer } = await resources.pair();
+    const log: string[] = [];
+    const second = (): void => {
+      log.push('second');
+    };
+    peer.data('x', () => {
+      log.push('first');
+      peer.offData('x', second);
+    });
+    peer.data('x', second);
+    const done = next(peer, 'data::done');
+    client.send('x');
+    client.send('x');
+    client.send('done');
+    await done;
+    expect(log).toEqual(['first', 'second', 'first']);
+  });
 });
