@@ -229,7 +229,14 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
     let keyFor: (info: AuthInfo) => Promise<Buffer | undefined>;
     if (authenticate !== undefined) {
       keyFor = async (info) => {
-        const secret = await authenticate(info);
+        let secret: string | Uint8Array | undefined;
+        try {
+          secret = await authenticate(info);
+        } catch (error) {
+          // A failing lookup refuses the client (as unknown) and is the server's problem to see.
+          this.#emitError(error instanceof Error ? error : new Error(String(error)));
+          return undefined;
+        }
         if (secret === undefined || (typeof secret === 'string' ? secret.length === 0 : secret.byteLength === 0)) return undefined;
         return keys.get(secret, salt, params);
       };

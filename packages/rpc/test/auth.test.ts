@@ -83,6 +83,20 @@ describe('authentication', () => {
     expect(lookups).toEqual(['alice@127.0.0.1', 'bob@127.0.0.1', 'mallory@127.0.0.1']);
   });
 
+  it('an authenticate that throws refuses the client and reports the error', async () => {
+    const { server, port } = await resources.server({
+      password: undefined,
+      authenticate: () => {
+        throw new Error('user database down');
+      },
+    });
+    const reported = next<[Error]>(server, 'error');
+    const failed = next<[AuthFailedInfo]>(server, 'authFailed');
+    await expect(resources.client(port).connect()).rejects.toMatchObject({ code: RpcErrorCode.AUTH_FAILED });
+    expect((await reported)[0].message).toBe('user database down');
+    expect((await failed)[0].reason).toBe('unknown-user');
+  });
+
   it('requires a password or authenticate', async () => {
     await expect(resources.server({ password: undefined })).rejects.toMatchObject({ code: RpcErrorCode.INVALID_ARG });
   });

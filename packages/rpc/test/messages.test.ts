@@ -61,4 +61,13 @@ describe('request messages', () => {
     expect(() => readWireError(join([responseHeader(3, 0), '{"code":1,"message":"m"}']))).toThrow(ProtocolError);
     expect(() => readWireError(join([responseHeader(3, 0), '42']))).toThrow(ProtocolError);
   });
+
+  it('match the example bytes in PROTOCOL.md', () => {
+    const params = { a: 1, b: 2 };
+    const request = join([Buffer.from([0x48]), requestHeader(0, Encoding.JSON, methodPrefix('math::add')!), payloadPart(params, Encoding.JSON)]);
+    expect(request.toString('hex')).toBe('48' + '00000000' + '00' + '09' + Buffer.from('math::add').toString('hex') + Buffer.from('{"a":1,"b":2}').toString('hex'));
+    expect(request.length).toBe(0x1d);
+    const result = join([Buffer.from([0x49]), responseHeader(0, Encoding.JSON), payloadPart(3, Encoding.JSON)]);
+    expect(result.toString('hex')).toBe('49000000000033');
+  });
 });
