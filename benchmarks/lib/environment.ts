@@ -7,6 +7,8 @@ export interface Environment {
   memory: string;
   node: string;
   platform: string;
+  /** 1-minute load average when the run started: a hint of how noisy it was. */
+  load: string;
 }
 
 export function environment(): Environment {
@@ -18,5 +20,6 @@ export function environment(): Environment {
     memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     node: process.version,
     platform: `${os.type()} ${os.release()} (${os.arch()})`,
+    load: os.loadavg().map((l) => l.toFixed(2)).join(' / '),
   };
 }
