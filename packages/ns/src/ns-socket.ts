@@ -67,6 +67,7 @@ const kOnLinkClose = Symbol('onLinkClose');
 const kReconnect = Symbol('reconnect');
 const kDeliverHeld = Symbol('deliverHeld');
 const kListenersChanged = Symbol('listenersChanged');
+const kListenerAdded = Symbol('listenerAdded');
 
 /** EventEmitter2 internals the receive path reads (not in its typings). */
 interface EmitterInternals {
@@ -129,6 +130,22 @@ function framedOnResume(this: OwnedFramed): void {
 function framedOnTimeout(this: OwnedFramed): void {
   this[kOwner].emit('idle');
 }
+/**
+ * pause, resume and timeout are wired only once someone listens for them on the NsSocket: each
+ * listener on a framed socket costs about 100 bytes per idle connection.
+ */
+function listenForFlowEvents(framed: OwnedFramed): void {
+  framed.on('pause', framedOnPause);
+  framed.on('resume', framedOnResume);
+  framed.on('timeout', framedOnTimeout);
+}
+
+/** Whether a listener for `type` may want `pause`, `resume` or `idle` (by name, a top-level wildcard, or onAny). */
+function wantsFlowEvents(type: unknown): boolean {
+  const first = typeof type === 'string' ? type.split(EVENT_DELIMITER, 1)[0] : Array.isArray(type) ? type[0] : '*';
+  return first === 'pause' || first === 'resume' || first === 'idle' || first === '*' || first === '**';
+}
+
 function reconnectTimerFired(socket: AnySocket): void {
   socket[kReconnect]();
 }
@@ -182,6 +199,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   #lastName: ReceivedName | undefined;
   /** Listeners per received name, so EventEmitter2's tree is not searched per message; dropped on any listener change. */
   #handlers: Map<ReceivedName, ListenerFn[]> | undefined;
+  #wantsFlowEvents = false;
 
   /**
    * Creates a client socket (not connected yet: call {@link NsSocket.connect}).
@@ -537,9 +555,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     framed.on('frame', framedOnFrame);
     framed.on('error', framedOnError);
     framed.on('close', framedOnClose);
-    framed.on('pause', framedOnPause);
-    framed.on('resume', framedOnResume);
-    framed.on('timeout', framedOnTimeout);
+    if (this.#wantsFlowEvents) listenForFlowEvents(framed);
     this.#framed = framed;
     this.#link = 0;
     this.#linkError = undefined;
@@ -708,6 +724,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   /** @internal Listeners changed: the per-name listener cache is stale. */
   [kListenersChanged](): void {
     this.#handlers = undefined;
+  }
+
+  /** @internal A listener for `type` was added. */
+  [kListenerAdded](type: unknown): void {
+    this.#handlers = undefined;
+    if (this.#wantsFlowEvents || !wantsFlowEvents(type)) return;
+    this.#wantsFlowEvents = true;
+    if (this.#framed !== undefined) listenForFlowEvents(this.#framed);
   }
 
   /** Everything but a user event on an open link. */
@@ -890,15 +914,24 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 }
 
 // Every other way EventEmitter2 adds or removes listeners (on, once, many, prepend*, addListener,
-// removeListener, removeAllListeners, Listener#off) goes through these: wrap them once, at load.
-for (const method of ['_on', 'removeListener', 'removeAllListeners'] as const) {
-  const original = (EventEmitter2.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
-  Object.defineProperty(NsSocket.prototype, method, {
-    configurable: true,
-    writable: true,
-    value: function listenersChanged(this: AnySocket, ...args: unknown[]): unknown {
+// onAny, removeListener, removeAllListeners, Listener#off) goes through these: wrap them once, at load.
+const emitterPrototype = EventEmitter2.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+function wrap(method: string, wrapper: (original: (...args: unknown[]) => unknown) => (this: AnySocket, ...args: unknown[]) => unknown): void {
+  Object.defineProperty(NsSocket.prototype, method, { configurable: true, writable: true, value: wrapper(emitterPrototype[method]!) });
+}
+for (const method of ['_on', '_onAny']) {
+  wrap(method, (original) =>
+    function listenerAdded(this: AnySocket, ...args: unknown[]): unknown {
+      this[kListenerAdded](args[0]);
+      return original.apply(this, args);
+    },
+  );
+}
+for (const method of ['removeListener', 'removeAllListeners']) {
+  wrap(method, (original) =>
+    function listenersChanged(this: AnySocket, ...args: unknown[]): unknown {
       this[kListenersChanged]();
       return original.apply(this, args);
     },
-  });
+  );
 }
