@@ -39,10 +39,12 @@ const State = { IDLE: 0, CONNECTING: 1, OPENING: 2, OPEN: 3, BACKOFF: 4, CLOSING
 type State = (typeof State)[keyof typeof State];
 const STATE_NAMES: readonly NsSocketState[] = ['idle', 'connecting', 'opening', 'open', 'reconnecting', 'closing', 'closed'];
 
-// Bits of #link: what the current link has seen.
+// Bits of #link: what the current link has seen (and one socket-wide flag).
 const HELLO_RECEIVED = 1;
 const PEER_READY = 2;
 const WAS_OPEN = 4;
+/** Not per link: someone listens for pause/resume/idle (see listenForFlowEvents). */
+const WANTS_FLOW_EVENTS = 8;
 
 /** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
 const HOLD_MAX_BYTES = 32 * 1024 * 1024;
@@ -102,6 +104,17 @@ interface ClientState {
   queue: OfflineQueue | undefined;
   dial: AbortController | undefined;
   pending: { promise: Promise<AnySocket>; resolve: () => void; reject: (error: Error) => void } | undefined;
+}
+
+/** State most sockets never touch, or only once closed. */
+interface RareState {
+  bytesIn: number;
+  bytesOut: number;
+  reconnects: number;
+  lastError: Error | undefined;
+  /** The error given to destroy(). */
+  finalError: Error | undefined;
+  closeWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
 }
 
 /** User events held while this side finishes opening. */
@@ -187,19 +200,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   #opening: AbortController | undefined;
   #held: Held | undefined;
   #linkError: Error | undefined;
-  #finalError: Error | undefined;
-  #closeWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Rarely needed state, allocated on first use so an idle accepted socket stays small. */
+  #rare: RareState | undefined;
   #messagesIn = 0;
   #messagesOut = 0;
-  #bytesIn = 0;
-  #bytesOut = 0;
-  #reconnects = 0;
-  #lastError: Error | undefined;
   /** The last received event name, recognised by its bytes. */
   #lastName: ReceivedName | undefined;
   /** Listeners per received name, so EventEmitter2's tree is not searched per message; dropped on any listener change. */
   #handlers: Map<ReceivedName, ListenerFn[]> | undefined;
-  #wantsFlowEvents = false;
 
   /**
    * Creates a client socket (not connected yet: call {@link NsSocket.connect}).
@@ -257,7 +265,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
     if (this.#state === State.IDLE || this.#state === State.CLOSED) {
       this.#state = State.IDLE;
-      this.#finalError = undefined;
+      if (this.#rare !== undefined) this.#rare.finalError = undefined;
       client.reconnector?.reset();
       this.#dial();
     }
@@ -294,7 +302,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
    */
   destroy(error?: Error): void {
     if (this.#state === State.CLOSED) return;
-    if (error !== undefined) this.#finalError = error;
+    if (error !== undefined) this.#rareState().finalError = error;
     this.#cancelClient();
     const framed = this.#framed;
     if (framed === undefined) {
@@ -398,12 +406,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   get stats(): NsSocketStats {
     const framed = this.#framed;
     return {
-      bytesIn: this.#bytesIn + (framed?.stats.bytesIn ?? 0),
-      bytesOut: this.#bytesOut + (framed?.stats.bytesOut ?? 0),
+      bytesIn: (this.#rare?.bytesIn ?? 0) + (framed?.stats.bytesIn ?? 0),
+      bytesOut: (this.#rare?.bytesOut ?? 0) + (framed?.stats.bytesOut ?? 0),
       messagesIn: this.#messagesIn,
       messagesOut: this.#messagesOut,
-      reconnects: this.#reconnects,
-      lastError: this.#lastError,
+      reconnects: this.#rare?.reconnects ?? 0,
+      lastError: this.#rare?.lastError,
     };
   }
 
@@ -526,7 +534,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
         if (client.dial !== abort) return;
         client.dial = undefined;
         const err = toError(error);
-        this.#lastError = err;
+        this.#rareState().lastError = err;
         if (debug.enabled) debug('ns client: connect failed: %s', err.message);
         // Bad options will not get better by retrying.
         this.#afterLinkFailure(err, false, err instanceof InvalidArgError);
@@ -555,9 +563,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     framed.on('frame', framedOnFrame);
     framed.on('error', framedOnError);
     framed.on('close', framedOnClose);
-    if (this.#wantsFlowEvents) listenForFlowEvents(framed);
+    if ((this.#link & WANTS_FLOW_EVENTS) !== 0) listenForFlowEvents(framed);
     this.#framed = framed;
-    this.#link = 0;
+    this.#link &= WANTS_FLOW_EVENTS;
     this.#linkError = undefined;
     this.#state = State.OPENING;
     if (failure !== undefined) {
@@ -729,8 +737,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   /** @internal A listener for `type` was added. */
   [kListenerAdded](type: unknown): void {
     this.#handlers = undefined;
-    if (this.#wantsFlowEvents || !wantsFlowEvents(type)) return;
-    this.#wantsFlowEvents = true;
+    if ((this.#link & WANTS_FLOW_EVENTS) !== 0 || !wantsFlowEvents(type)) return;
+    this.#link |= WANTS_FLOW_EVENTS;
     if (this.#framed !== undefined) listenForFlowEvents(this.#framed);
   }
 
@@ -807,7 +815,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   [kOnLinkError](framed: OwnedFramed, error: Error): void {
     if (this.#framed !== framed) return;
     this.#linkError ??= error;
-    this.#lastError = error;
+    this.#rareState().lastError = error;
     if (debug.enabled) debug('ns: link error: %s', error.message);
     this.emit('error', error);
   }
@@ -821,8 +829,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     framed.removeListener('resume', framedOnResume);
     framed.removeListener('timeout', framedOnTimeout);
     // framedOnError stays: a stray late error must not throw.
-    this.#bytesIn += framed.stats.bytesIn;
-    this.#bytesOut += framed.stats.bytesOut;
+    const rare = this.#rareState();
+    rare.bytesIn += framed.stats.bytesIn;
+    rare.bytesOut += framed.stats.bytesOut;
     this.#framed = undefined;
     this.#held = undefined;
     const wasOpen = (this.#link & WAS_OPEN) !== 0;
@@ -838,7 +847,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     if (this.#server !== undefined) {
       this.#server.socketClosed(this as unknown as AnySocket, error);
       this.#finalize(error);
-    } else if (closing) this.#finalize(this.#finalError ?? error);
+    } else if (closing) this.#finalize(this.#rare?.finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
   }
 
@@ -853,7 +862,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
       return;
     }
     this.#state = State.BACKOFF;
-    this.#reconnects++;
+    this.#rareState().reconnects++;
     if (debug.enabled) debug('ns client: reconnect attempt %d in %d ms', next.attempt, next.delayMs);
     if (wasOpen) {
       this.#publishDisconnect(error, true);
@@ -896,20 +905,25 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     const pending = client?.pending;
     if (client !== undefined) client.pending = undefined;
     pending?.reject(error ?? new ConnectionClosedError('the socket closed before it connected'));
-    if (error !== undefined && error === this.#finalError) this.emit('error', error);
+    if (error !== undefined && error === this.#rare?.finalError) this.emit('error', error);
     this.emit('close', error);
-    const waiter = this.#closeWaiter;
-    this.#closeWaiter = undefined;
+    const waiter = this.#rare?.closeWaiter;
+    if (waiter !== undefined) this.#rare!.closeWaiter = undefined;
     waiter?.resolve();
   }
 
   #closeWaiterPromise(): Promise<void> {
-    if (this.#closeWaiter === undefined) {
+    const rare = this.#rareState();
+    if (rare.closeWaiter === undefined) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
-      this.#closeWaiter = { promise, resolve };
+      rare.closeWaiter = { promise, resolve };
     }
-    return this.#closeWaiter.promise;
+    return rare.closeWaiter.promise;
+  }
+
+  #rareState(): RareState {
+    return (this.#rare ??= { bytesIn: 0, bytesOut: 0, reconnects: 0, lastError: undefined, finalError: undefined, closeWaiter: undefined });
   }
 }
 
