@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeEvent, receivedName, sameName } from '../src/event-cache.js';
 import {
@@ -125,5 +126,22 @@ describe('message codec', () => {
     expect(EXTENSION_TYPE_MIN).toBe(0x40);
     expect(EXTENSION_TYPE_MAX).toBe(0x7f);
     for (const type of Object.values(MessageType)) expect(type).toBeLessThan(0x40);
+  });
+});
+
+describe('PROTOCOL.md examples', () => {
+  const wire = (event: readonly string[], data: unknown): string => {
+    const [prefix, body] = encodeEvent(event, data);
+    const payload = Buffer.concat([prefix, typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)]);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(payload.length);
+    return Buffer.concat([header, payload]).toString('hex').match(/../g)!.join(' ');
+  };
+
+  it('match what the encoder produces', () => {
+    const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8').replace(/ +/g, ' ');
+    expect(protocol).toContain(wire(['chat', 'message'], { text: 'hi' }));
+    expect(protocol).toContain(wire(['file', 'chunk'], Buffer.from([1, 2, 3])));
+    expect(protocol).toContain('00 00 00 05 01 50 4e 01 00');
   });
 });
