@@ -314,6 +314,11 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     framed.destroy();
   }
 
+  /** Ends the socket, for `await using socket = await connect(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.end();
+  }
+
   /**
    * Resolves once outbound buffered bytes are at or below the low-water mark (at once without a link).
    * @throws ConnectionClosedError (rejects) when the link closes first.
