@@ -23,7 +23,8 @@ export interface RawClient {
 
 /** Connects a {@link RawClient} to a loopback port. */
 export function rawConnect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-  const socket = net.connect({ host, port });
+  // No Nagle: a test's small writes must leave at once, not wait for a delayed ACK.
+  const socket = net.connect({ host, port, noDelay: true });
   const chunks: Buffer[] = [];
   let error: Error | undefined;
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,0 +1,258 @@
+/**
+ * The @proto/rpc wire format and handshake (PROTOCOL.md, "RPC"), written independently of
+ * @proto/rpc, for fuzz and security tests that talk to a real RpcServer byte by byte.
+ */
+import { createHmac, randomBytes, scrypt } from 'node:crypto';
+import { helloPayload, NS_HELLO, NS_READY } from './ns-wire.js';
+import { frame32, type RawClient, rawConnect, type RawOutcome } from './raw-socket.js';
+
+export const RPC = {
+  AUTH_CHALLENGE: 0x40,
+  AUTH_PROOF: 0x41,
+  AUTH_OK: 0x42,
+  AUTH_FAIL: 0x43,
+  REQUEST: 0x48,
+  RESULT: 0x49,
+  ERROR: 0x4a,
+  CANCEL: 0x4b,
+  PING: 0x4c,
+  PONG: 0x4d,
+} as const;
+
+export const ENCODING = { JSON: 0, RAW: 1, NONE: 2 } as const;
+
+/** A parsed AUTH_CHALLENGE. */
+export interface Challenge {
+  version: number;
+  flags: number;
+  log2N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  serverNonce: Buffer;
+}
+
+export function parseChallenge(body: Buffer): Challenge {
+  const saltLength = body[5]!;
+  return {
+    version: body[0]!,
+    flags: body[1]!,
+    log2N: body[2]!,
+    r: body[3]!,
+    p: body[4]!,
+    salt: Buffer.from(body.subarray(6, 6 + saltLength)),
+    serverNonce: Buffer.from(body.subarray(6 + saltLength, 6 + saltLength + 32)),
+  };
+}
+
+const keys = new Map<string, Promise<Buffer>>();
+
+/** scrypt(password, salt) with the challenge's cost, cached per password and salt. */
+export function deriveKey(password: string, challenge: Challenge): Promise<Buffer> {
+  const id = `${password}\0${challenge.salt.toString('hex')}\0${challenge.log2N}:${challenge.r}:${challenge.p}`;
+  let key = keys.get(id);
+  if (key === undefined) {
+    const N = 2 ** challenge.log2N;
+    key = new Promise<Buffer>((resolve, reject) =>
+      scrypt(password, challenge.salt, 32, { N, r: challenge.r, p: challenge.p, maxmem: 256 * N * challenge.r + 2 ** 20 }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      ),
+    );
+    keys.set(id, key);
+  }
+  return key;
+}
+
+function transcript(challenge: Challenge, clientNonce: Buffer, username: string): Buffer {
+  const user = Buffer.from(username, 'utf8');
+  return Buffer.concat([
+    Buffer.from([challenge.version, challenge.flags, challenge.log2N, challenge.r, challenge.p, challenge.salt.length]),
+    challenge.salt,
+    challenge.serverNonce,
+    clientNonce,
+    Buffer.from([user.length]),
+    user,
+  ]);
+}
+
+/** The AUTH_PROOF payload (type byte included) for `key`, plus the server proof to expect back. */
+export function proofFor(key: Buffer, challenge: Challenge, username = '', clientNonce = randomBytes(32)): { payload: Buffer; serverProof: Buffer } {
+  const t = transcript(challenge, clientNonce, username);
+  const proof = createHmac('sha256', key).update('proto-rpc/1 client proof').update(t).digest();
+  const serverProof = createHmac('sha256', key).update('proto-rpc/1 server proof').update(t).digest();
+  const user = Buffer.from(username, 'utf8');
+  const payload = Buffer.concat([Buffer.from([RPC.AUTH_PROOF, 1]), clientNonce, proof, Buffer.from([user.length]), user]);
+  return { payload, serverProof };
+}
+
+/** REQUEST payload (type byte included). */
+export function requestPayload(id: number, encoding: number, method: string | Buffer, payload: Buffer | string = ''): Buffer {
+  const name = typeof method === 'string' ? Buffer.from(method, 'utf8') : method;
+  const header = Buffer.allocUnsafe(7);
+  header[0] = RPC.REQUEST;
+  header.writeUInt32BE(id >>> 0, 1);
+  header[5] = encoding;
+  header[6] = name.length & 0xff;
+  return Buffer.concat([header, name, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload]);
+}
+
+/** A payload of `type` with a u32 body (CANCEL, PING, PONG). */
+export function u32Payload(type: number, value: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
+  out[0] = type;
+  out.writeUInt32BE(value >>> 0, 1);
+  return out;
+}
+
+/**
+ * A raw connection speaking the rpc wire by hand: frames in, frames out, and the handshake done (or
+ * broken) on purpose.
+ */
+export class RawRpcLink {
+  readonly raw: RawClient;
+  /** Every frame payload received, in order. */
+  readonly frames: Buffer[] = [];
+  challenge: Challenge | undefined;
+  #buffer: Buffer = Buffer.alloc(0);
+  #waiters: { test: (frame: Buffer) => boolean; resolve: (frame: Buffer | undefined) => void }[] = [];
+  #closed = false;
+
+  private constructor(raw: RawClient) {
+    this.raw = raw;
+    raw.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    void raw.outcome.then(() => {
+      this.#closed = true;
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
+    });
+  }
+
+  /** Connects and exchanges ns hellos; resolves once the server's AUTH_CHALLENGE arrived. */
+  static async open(port: number): Promise<RawRpcLink> {
+    const link = new RawRpcLink(await rawConnect(port));
+    link.send(helloPayload());
+    const challenge = await link.next((f) => f[0] === RPC.AUTH_CHALLENGE);
+    if (challenge === undefined) throw new Error('the server closed before sending its challenge');
+    link.challenge = parseChallenge(challenge.subarray(1));
+    return link;
+  }
+
+  /** Resolves once the connection closed. */
+  get outcome(): Promise<RawOutcome> {
+    return this.raw.outcome;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends one frame with this payload. */
+  send(payload: Uint8Array): void {
+    if (!this.raw.socket.destroyed) this.raw.socket.write(frame32(payload));
+  }
+
+  /** Sends several frames in one write. */
+  sendAll(payloads: readonly Uint8Array[]): void {
+    if (!this.raw.socket.destroyed) this.raw.socket.write(Buffer.concat(payloads.map((p) => frame32(p))));
+  }
+
+  /** The next received frame (already received ones included) passing `test`, or undefined once closed. */
+  next(test: (frame: Buffer) => boolean = () => true): Promise<Buffer | undefined> {
+    const found = this.frames.find(test);
+    if (found !== undefined) return Promise.resolve(found);
+    if (this.#closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiters.push({ test, resolve }));
+  }
+
+  /**
+   * Completes the handshake with `password`: AUTH_PROOF, then AUTH_OK (whose server proof is
+   * checked), then ns READY. Resolves true when authenticated, false on AUTH_FAIL or close.
+   */
+  async authenticate(password: string, username = ''): Promise<boolean> {
+    const key = await deriveKey(password, this.challenge!);
+    const { payload, serverProof } = proofFor(key, this.challenge!, username);
+    this.send(payload);
+    const answer = await this.next((f) => f[0] === RPC.AUTH_OK || f[0] === RPC.AUTH_FAIL);
+    if (answer === undefined || answer[0] !== RPC.AUTH_OK) return false;
+    if (!answer.subarray(1).equals(serverProof)) throw new Error('the server proof does not match');
+    this.send(Buffer.from([NS_READY]));
+    return true;
+  }
+
+  destroy(): void {
+    this.raw.socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
+    while (this.#buffer.length >= 4) {
+      const length = this.#buffer.readUInt32BE(0);
+      if (this.#buffer.length < 4 + length) break;
+      const frame = Buffer.from(this.#buffer.subarray(4, 4 + length));
+      this.#buffer = this.#buffer.subarray(4 + length);
+      this.frames.push(frame);
+      for (let i = 0; i < this.#waiters.length; i++) {
+        const waiter = this.#waiters[i]!;
+        if (waiter.test(frame)) {
+          this.#waiters.splice(i--, 1);
+          waiter.resolve(frame);
+        }
+      }
+    }
+  }
+}
+
+/** What an authenticated server does with one extension message from the client. */
+export type RpcVerdict =
+  | { kind: 'close' }
+  | { kind: 'ignore' }
+  | { kind: 'pong'; body: Buffer }
+  | { kind: 'request'; id: number; method: string; encoding: number; params: unknown };
+
+/** The model of an open rpc link receiving `payload` (type byte in 0x40..0x7f). */
+export function rpcVerdict(payload: Buffer): RpcVerdict {
+  const type = payload[0]!;
+  const body = payload.subarray(1);
+  const jsonOk = (text: string): { ok: boolean; value?: unknown } => {
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch {
+      return { ok: false };
+    }
+  };
+  const decodePayload = (encoding: number, bytes: Buffer): { ok: boolean; value?: unknown } => {
+    if (encoding === ENCODING.JSON) return bytes.length === 0 ? { ok: true, value: undefined } : jsonOk(bytes.toString('utf8'));
+    if (encoding === ENCODING.NONE) return { ok: true, value: undefined };
+    if (encoding === ENCODING.RAW) return { ok: true, value: Buffer.from(bytes) };
+    return { ok: false };
+  };
+  switch (type) {
+    case RPC.REQUEST: {
+      if (body.length < 6) return { kind: 'close' };
+      const methodLength = body[5]!;
+      if (body.length < 6 + methodLength) return { kind: 'close' };
+      const decoded = decodePayload(body[4]!, body.subarray(6 + methodLength));
+      if (!decoded.ok) return { kind: 'close' };
+      return { kind: 'request', id: body.readUInt32BE(0), method: body.toString('utf8', 6, 6 + methodLength), encoding: body[4]!, params: decoded.value };
+    }
+    case RPC.RESULT:
+      if (body.length < 5) return { kind: 'close' };
+      return decodePayload(body[4]!, body.subarray(5)).ok ? { kind: 'ignore' } : { kind: 'close' };
+    case RPC.ERROR: {
+      if (body.length < 5) return { kind: 'close' };
+      const parsed = jsonOk(body.toString('utf8', 5));
+      const wire = parsed.value as { message?: unknown; code?: unknown } | null;
+      if (!parsed.ok || typeof wire !== 'object' || wire === null || typeof wire.message !== 'string') return { kind: 'close' };
+      if (wire.code !== undefined && typeof wire.code !== 'string') return { kind: 'close' };
+      return { kind: 'ignore' };
+    }
+    case RPC.CANCEL:
+    case RPC.PONG:
+      return body.length < 4 ? { kind: 'close' } : { kind: 'ignore' };
+    case RPC.PING:
+      return body.length < 4 ? { kind: 'close' } : { kind: 'pong', body: Buffer.from(body) };
+    default:
+      return { kind: 'close' };
+  }
+}
+
+export { NS_HELLO, NS_READY };
