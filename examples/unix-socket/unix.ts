@@ -40,6 +40,7 @@ try {
     () => 'listening (wrong!)',
     (error: NodeJS.ErrnoException) => error.code,
   );
+  await intruder.close();
   log(`3. a second server on the same path: ${refused}`);
   check(refused === 'EADDRINUSE', 'second listen should fail with EADDRINUSE');
 
