@@ -181,7 +181,7 @@ describe('requests', () => {
   });
 
   it('returns to baseline (pending maps, listeners, timers) after tens of thousands of requests', async () => {
-    const { server, client, peer } = await resources.pair({}, { keepAlive: false });
+    const { server, client, peer } = await resources.pair({ keepAlive: false }, { keepAlive: false });
     server.handle('ok', (n) => n);
     server.handle('fail', () => {
       throw new RpcError('NOPE', 'no');
