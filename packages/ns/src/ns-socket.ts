@@ -43,6 +43,7 @@ const STATE_NAMES: readonly NsSocketState[] = ['idle', 'connecting', 'opening', 
 const HELLO_RECEIVED = 1;
 const PEER_READY = 2;
 const WAS_OPEN = 4;
+const DELIVERING = PEER_READY | WAS_OPEN;
 /** Not per link: someone listens for pause/resume/idle (see listenForFlowEvents). */
 const WANTS_FLOW_EVENTS = 8;
 
@@ -292,6 +293,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
     this.#state = State.CLOSING;
     this.#opening?.abort(new ConnectionClosedError('the socket was ended while opening'));
+    this.#dropHeldUnlessOpen(framed);
     void framed.end();
     return waiter;
   }
@@ -605,6 +607,13 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     } else this.#opened(framed, controller);
   }
 
+  /** Events held for a link that will never open are dropped, and reading resumes so the close is seen. */
+  #dropHeldUnlessOpen(framed: OwnedFramed): void {
+    if (this.#held === undefined || (this.#link & WAS_OPEN) !== 0) return;
+    this.#held = undefined;
+    framed.resume();
+  }
+
   #openingFailed(framed: OwnedFramed, controller: AbortController, error: unknown): void {
     if (this.#framed !== framed || this.#opening !== controller) return;
     this.#opening = undefined;
@@ -695,7 +704,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     if (this.#framed !== framed) return;
     try {
       const type = frame[0];
-      if ((type === MessageType.EVENT_JSON || type === MessageType.EVENT_BINARY) && this.#state === State.OPEN && this.#held === undefined && (this.#link & PEER_READY) !== 0) {
+      // Open (or closing after it was open: what the peer sent before our end() still arrives).
+      if ((type === MessageType.EVENT_JSON || type === MessageType.EVENT_BINARY) && (this.#link & DELIVERING) === DELIVERING && this.#held === undefined) {
         this.#deliver(frame, type);
       } else this.#control(framed, frame);
     } catch (error) {
@@ -779,16 +789,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   /** A user event that arrived before this side is open (or while held events wait for delivery). */
   #hold(framed: OwnedFramed, frame: Buffer): void {
     if ((this.#link & PEER_READY) === 0) throw new ProtocolError('peer sent a user event before it finished opening');
-    if (this.#state === State.OPEN && this.#held === undefined) {
+    if ((this.#link & WAS_OPEN) !== 0 && this.#held === undefined) {
       this.#deliver(frame, frame[0]!);
       return;
     }
+    // Ending before this side ever opened: nobody will listen, and reading must go on to see the close.
+    if (this.#state !== State.OPENING && (this.#link & WAS_OPEN) === 0) return;
     // The peer is open and this side settles in a moment (its extension already has what it needs),
     // or held events are waiting for delivery: keep the order, and stop reading so the hold stays small.
     let held = this.#held;
     if (held === undefined) {
       this.#held = held = { frames: [], bytes: 0 };
       framed.pause();
+      if (debug.enabled) debug('ns: holding user events until this side finishes opening');
     }
     held.frames.push(frame);
     held.bytes += frame.length;
@@ -799,10 +812,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   [kDeliverHeld](): void {
     const framed = this.#framed;
     const held = this.#held;
-    if (framed === undefined || held === undefined || this.#state !== State.OPEN) return;
+    if (framed === undefined || held === undefined || (this.#link & WAS_OPEN) === 0) return;
     this.#held = undefined;
     for (let i = 0; i < held.frames.length; i++) {
-      if (this.#framed !== framed || this.#state !== State.OPEN) return;
+      if (this.#framed !== framed) return;
       const frame = held.frames[i]!;
       try {
         this.#deliver(frame, frame[0]!);
@@ -860,6 +873,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   #afterLinkFailure(error: Error, wasOpen: boolean, fatal: boolean): void {
     if (this.#state === State.CLOSED) return; // ended from a callback
     const reconnector = this.#client?.reconnector;
+    if (reconnector?.pending === true) return; // never two timers for one socket
     const next = reconnector === undefined || fatal || isFatal(error) ? undefined : reconnector.schedule(this as unknown as AnySocket);
     if (next === undefined) {
       if (wasOpen) this.#publishDisconnect(error, false);

@@ -278,4 +278,27 @@ describe('extension API', () => {
       idle.maxFrameBytes = 10;
     }).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
   });
+
+  it('closing a socket that holds early user events (reading paused) still completes', async () => {
+    const { server, port } = await resources.server({
+      extension: () => ({ onMessage() {}, onLinkOpening: () => new Promise<void>(() => {}) }),
+    });
+    const client = resources.track(await connect({ host: '127.0.0.1', port }));
+    for (let i = 0; i < 100; i++) client.send('early', i); // held by the server: its side never opens
+    const clientClosed = next(client, 'close');
+    await server.close(); // must not wait forever on the paused socket
+    await clientClosed;
+    expect(server.sockets.size).toBe(0);
+  });
+
+  it('user events the peer sent before our end() are still delivered while closing', async () => {
+    const { client, peer } = await resources.pair();
+    const received: unknown[] = [];
+    client.data('n', (n) => received.push(n));
+    for (let i = 0; i < 50; i++) peer.send('n', i);
+    const ended = client.end();
+    await ended;
+    expect(received.length).toBeGreaterThan(0);
+    expect(received).toEqual(Array.from({ length: received.length }, (_, i) => i));
+  });
 });
