@@ -227,8 +227,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
    * Answer requests the server sends with `server.request(peerId, method, ...)`. Replaces any
    * handler already registered for the method.
    */
-  handle(method: string | readonly string[], handler: Handler): this {
-    this.#handlers.set(methodName(method), handler);
+  handle<P = unknown>(method: string | readonly string[], handler: Handler<P>): this {
+    this.#handlers.set(methodName(method), handler as Handler);
     return this;
   }
 

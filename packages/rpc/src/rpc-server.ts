@@ -315,10 +315,14 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
 
   /**
    * Register the handler of `method` (replacing any previous one). Its params are validated
-   * against the contract first, when the contract has the method.
+   * against the contract first, when the contract has the method. Without a contract params are
+   * `unknown`; annotate them (`({ a, b }: { a: number; b: number }) => a + b`) to type the handler.
    */
-  handle<M extends MethodName<D>>(method: M, handler: Handler<ParamsOutput<D, M>, ResultInput<D, M>>): this;
-  handle(method: readonly string[], handler: Handler): this;
+  handle<M extends MethodName<D>, P = unknown>(
+    method: M,
+    handler: Handler<string extends MethodName<D> ? P : ParamsOutput<D, M>, ResultInput<D, M>>,
+  ): this;
+  handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
   handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
     this.#handlers.set(methodName(method), handler as Handler);
     return this;
