@@ -100,7 +100,8 @@ export function jsonBody(data: unknown): string {
 export function parseJsonBody(message: Buffer, offset: number): unknown {
   if (offset === message.length) return undefined;
   try {
-    return JSON.parse(message.toString('utf8', offset));
+    // No encoding argument: UTF-8 without Buffer#toString's encoding lookup (this runs per message).
+    return JSON.parse(message.toString(undefined, offset));
   } catch (error) {
     throw new ProtocolError('peer sent an event whose JSON does not parse', { cause: error });
   }
