@@ -9,6 +9,7 @@ import {
   FrameTooLargeError,
   InvalidArgError,
   NotConnectedError,
+  type ProtoError,
 } from './errors.js';
 import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import type { LengthPrefixCodec } from './length-prefix.js';
@@ -44,7 +45,7 @@ export interface FramedSocketEvents {
   /** No traffic either way for `idleTimeoutMs`. The socket stays open. */
   timeout: [];
   /** A stream error, or a typed error for bad inbound bytes; `close` follows. */
-  error: [error: Error];
+  error: [error: ProtoError | NodeJS.ErrnoException];
   /** The socket closed; `hadError` tells whether an `error` came first. */
   close: [hadError: boolean];
 }

@@ -2,12 +2,15 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { type ResolvedAddress, resolveAddress, type SocketAddress } from './address.js';
-import { AbortedError, ClientRejectedError, InvalidArgError, NotConnectedError } from './errors.js';
+import { AbortedError, ClientRejectedError, InvalidArgError, NotConnectedError, type ProtoError } from './errors.js';
 import { FramedSocket } from './framed-socket.js';
 import { resolveFrameOptions } from './frame-options.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
 import { resolveTlsServerOptions, type TlsServerOptions } from './tls-options.js';
 import { prepareUnixPath, removeUnixPath, socketInode } from './unix-socket.js';
+
+/** Default of {@link TlsServerOptions.handshakeTimeoutMs}. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Default of {@link ListenSettings.retryDelayMs}. */
 export const DEFAULT_RETRY_DELAY_MS = 1000;
@@ -82,7 +85,7 @@ export interface FramedServerEvents {
    * One client failed: bad input, a stream error, a TLS handshake error (socket `undefined`) or a
    * refused certificate (`ERR_CLIENT_REJECTED`). That connection is closed; the server goes on.
    */
-  clientError: [error: Error, socket: FramedSocket | undefined];
+  clientError: [error: ProtoError | NodeJS.ErrnoException, socket: FramedSocket | undefined];
   /** `listen()` found the address in use and will try again after `delayMs`. */
   listenRetry: [info: ListenRetryEvent];
   /** The server is listening. */
@@ -123,6 +126,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
   readonly #connections = new Set<FramedSocket>();
   /** Raw sockets, including TLS ones still in their handshake, for destroying stragglers. */
   readonly #raw = new Set<net.Socket>();
+  /** Streams that became FramedSockets; the other raw sockets are TLS handshakes in progress. */
+  readonly #accepted = new WeakSet<net.Socket>();
   #state: State = 'idle';
   #listening: Promise<unknown> | undefined;
   #retry: { timer: NodeJS.Timeout; reject: (error: Error) => void } | undefined;
@@ -141,9 +146,18 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       throw new InvalidArgError('tls.isClientAllowed must be a function');
     }
     if (options.tls !== undefined) {
-      const server = tls.createServer({ ...resolveTlsServerOptions(options.tls), allowHalfOpen: true });
+      const server = tls.createServer({
+        ...resolveTlsServerOptions(options.tls),
+        allowHalfOpen: true,
+        // A peer that stalls or hangs up mid-handshake is only noticed by this timeout.
+        handshakeTimeout: integer('tls.handshakeTimeoutMs', options.tls.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS),
+      });
       server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket));
-      server.on('tlsClientError', (error: Error) => this.emit('clientError', error, undefined));
+      server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+        // With allowHalfOpen a peer that hangs up mid-handshake would otherwise stay half-open.
+        socket.destroy();
+        this.emit('clientError', error, undefined);
+      });
       this.#server = server;
     } else {
       this.#server = net.createServer({ allowHalfOpen: true });
@@ -303,6 +317,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       stream.destroy();
       return;
     }
+    // For TLS, Node keeps the raw socket under the TLSSocket as `_parent` (not in its typings).
+    this.#accepted.add((stream as net.Socket & { _parent?: net.Socket })._parent ?? stream);
     const framed = new FramedSocket(stream, this.#socketOptions);
     framed.on('error', (error) => this.emit('clientError', error, framed));
     if (this.#isClientAllowed !== undefined) {
@@ -346,6 +362,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
     const server = this.#server;
     const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
     const ended = [...this.#connections].map((socket) => socket.end());
+    // A handshake still in progress has nothing to flush: it is not a connection yet.
+    for (const socket of this.#raw) if (!this.#accepted.has(socket)) socket.destroy();
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {

@@ -61,6 +61,12 @@ export interface TlsServerOptions {
    * calling it.
    */
   isClientAllowed?: (peerCertificate: PeerCertificate) => boolean;
+  /**
+   * Milliseconds a client may take to complete the TLS handshake; one that stalls or hangs up
+   * mid-handshake is closed and reported as `clientError` then.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number | undefined;
 }
 
 type PemOption = PemInput | readonly PemInput[] | undefined;

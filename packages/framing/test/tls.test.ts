@@ -199,3 +199,26 @@ describe('TLS options', () => {
     expect(() => createServer({ tls: { ...serverTls, cert: '/no/such/cert.pem' } })).toThrow(InvalidArgError);
   });
 });
+
+describe('TLS handshakes that never complete', () => {
+  it('closes a peer that hangs up mid-handshake after handshakeTimeoutMs, and close() does not wait for handshakes', async () => {
+    const { server, port } = await tlsEchoServer({ ...serverTls, handshakeTimeoutMs: 100 });
+    const reported = once(server, 'clientError');
+    // No ca: the client refuses the server's certificate and hangs up mid-handshake.
+    const refused = await tryTalk({ host: '127.0.0.1', port, tls: true });
+    expect(refused).toBeInstanceOf(Error);
+    const [error, socket] = (await reported) as [NodeJS.ErrnoException, FramedSocket | undefined];
+    expect(error.code).toBe('ERR_TLS_HANDSHAKE_TIMEOUT');
+    expect(socket).toBeUndefined();
+    expect(server.connections.size).toBe(0);
+
+    // A raw TCP client that never starts the handshake is not a connection: close() finishes at once.
+    const { connect: netConnect } = await import('node:net');
+    const raw = netConnect(port, '127.0.0.1');
+    raw.on('error', () => {});
+    await once(raw, 'connect');
+    const rawClosed = once(raw, 'close');
+    await server.close();
+    await rawClosed;
+  });
+});
