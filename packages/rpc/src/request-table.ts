@@ -18,9 +18,50 @@ function capture(resolve: (value: unknown) => void, reject: (reason: Error) => v
 }
 
 /**
- * One outgoing request awaiting its answer. Doubles as the abort listener (`handleEvent`), so
- * cancelling needs no closure per request.
+ * The one abort listener a signal gets, however many pending requests share it (a signal shared by
+ * thousands of concurrent requests would otherwise trip Node's MaxListenersExceededWarning). Removed
+ * as soon as none of its requests is pending.
  */
+class SignalWatch {
+  readonly signal: AbortSignal;
+  readonly entries = new Set<PendingRequest>();
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+
+  /** Abort listener (EventListenerObject). */
+  handleEvent(): void {
+    const reason: unknown = this.signal.reason;
+    for (const entry of [...this.entries]) {
+      entry.table.cancel(entry, new AbortedError(`request ${entry.method} aborted`, { cause: reason }));
+    }
+  }
+}
+
+const watches = new WeakMap<AbortSignal, SignalWatch>();
+
+function watch(signal: AbortSignal, entry: PendingRequest): void {
+  let watcher = watches.get(signal);
+  if (watcher === undefined) {
+    watcher = new SignalWatch(signal);
+    watches.set(signal, watcher);
+    signal.addEventListener('abort', watcher);
+  }
+  watcher.entries.add(entry);
+}
+
+function unwatch(signal: AbortSignal, entry: PendingRequest): void {
+  const watcher = watches.get(signal);
+  if (watcher === undefined) return;
+  watcher.entries.delete(entry);
+  if (watcher.entries.size === 0) {
+    signal.removeEventListener('abort', watcher);
+    watches.delete(signal);
+  }
+}
+
+/** One outgoing request awaiting its answer. */
 export class PendingRequest {
   readonly id: number;
   readonly method: string;
@@ -42,12 +83,6 @@ export class PendingRequest {
     this.promise = new Promise(capture);
     this.resolve = capturedResolve;
     this.reject = capturedReject;
-  }
-
-  /** Abort listener (EventListenerObject). */
-  handleEvent(): void {
-    const reason: unknown = this.signal?.reason;
-    this.table.cancel(this, new AbortedError(`request ${this.method} aborted`, { cause: reason }));
   }
 }
 
@@ -96,7 +131,7 @@ export class RequestTable {
     }
     if (signal !== undefined) {
       entry.signal = signal;
-      signal.addEventListener('abort', entry);
+      watch(signal, entry);
     }
   }
 
@@ -145,7 +180,7 @@ function release(entry: PendingRequest): void {
     entry.timer = undefined;
   }
   if (entry.signal !== undefined) {
-    entry.signal.removeEventListener('abort', entry);
+    unwatch(entry.signal, entry);
     entry.signal = undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingRequest, RequestTable, type RequestTableHost } from '../src/request-table.js';
 import { RpcErrorCode } from '../src/errors.js';
@@ -69,6 +70,28 @@ describe('RequestTable', () => {
     entry.resolve(1);
     controller.abort();
     expect(host.cancels).toEqual([]);
+  });
+
+  it('gives a shared signal one listener, cancels all its requests on abort, then removes it', async () => {
+    const controller = new AbortController();
+    const entries = Array.from({ length: 50 }, () => add(1000, controller.signal));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    table.take(entries[0]!.id);
+    entries[0]!.resolve('answered');
+    controller.abort();
+    for (const entry of entries.slice(1)) await expect(entry.promise).rejects.toMatchObject({ code: RpcErrorCode.ABORTED });
+    expect(host.cancels).toHaveLength(49);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('removes the shared listener once the last request sharing it settles', async () => {
+    const signal = new AbortController().signal;
+    const entries = [add(1000, signal), add(1000, signal)];
+    for (const entry of entries) {
+      table.take(entry.id);
+      entry.resolve(1);
+    }
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects everything on a drop without sending cancels', async () => {

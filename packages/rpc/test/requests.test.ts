@@ -199,6 +199,7 @@ describe('requests', () => {
         batch.push(client.request('hang', i, { signal: controller.signal }).catch(() => undefined));
         controller.abort();
       }
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1); // one listener for 1000 requests
       await Promise.all(batch);
       expect(getEventListeners(signal, 'abort')).toHaveLength(0);
     }
