@@ -165,15 +165,21 @@ export class ProxyLink {
       toServer: new Pipe(this, 'toServer', client, upstream, options, random, stats),
       toClient: new Pipe(this, 'toClient', upstream, client, options, random, stats),
     };
+    const halfOpen = options.forwardEnd === false;
     const record = (error: Error): void => {
       this.errors.push(error);
-      this.destroy();
+      // An abrupt failure of one side is passed on as one, unless half-open connections are wanted.
+      if (!halfOpen) this.destroy();
     };
     client.on('error', record);
     upstream.on('error', record);
-    // One side going away entirely takes the other with it (a half-close is not a close).
-    client.on('close', () => this.destroy());
-    upstream.on('close', () => this.destroy());
+    // A side that closed without a FIN (destroyed, reset) takes the other with it; after a FIN the
+    // pipe forwards the end itself. With forwardEnd false the other side is left open and silent.
+    const onClose = (socket: net.Socket): void => {
+      if (!halfOpen && !socket.readableEnded) this.destroy();
+    };
+    client.on('close', () => onClose(client));
+    upstream.on('close', () => onClose(upstream));
     this.closed = Promise.all([once(client, 'close'), once(upstream, 'close')]).then(() => undefined);
   }
 

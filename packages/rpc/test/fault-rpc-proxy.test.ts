@@ -123,7 +123,7 @@ describe('fault injection: rpc through a fault proxy', () => {
     expect(r.server.peers.size).toBe(1);
     const serverClose = new Promise<void>((resolve) => r.server.once('close', () => resolve()));
     // The client vanishes without the server hearing about it (its FIN is swallowed, nothing follows).
-    const gone = new Promise<void>((resolve) => link.client.once('close', () => resolve()));
+    const gone = new Promise<void>((resolve) => link.client.once('end', () => resolve()));
     client.destroy();
     await gone;
     expect(r.server.peers.size).toBe(1);
