@@ -85,6 +85,12 @@ export type RequestArgs<P> = undefined extends P
   ? [params?: P, options?: RequestOptions]
   : [params: P, options?: RequestOptions];
 
+/**
+ * Keys derived by clients of this process, by password and salt: a reconnect, or thousands of
+ * clients of one process talking to one server, derive the key once.
+ */
+const clientKeys = new KeyCache(64);
+
 const RPC_CLIENT_KEYS = [
   'password',
   'username',
@@ -111,7 +117,6 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
   readonly #handlers = new Map<string, Handler>();
-  readonly #keys = new KeyCache(8);
   readonly #password: string | Uint8Array;
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
@@ -296,7 +301,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
     socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
     const handshake = new ClientHandshake(
       socket,
-      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
+      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: clientKeys },
       () => {
         socket.maxFrameBytes = previousLimit;
         const link = new Link(socket, this.#owner, this.#common.keepAlive);

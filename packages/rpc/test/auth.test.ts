@@ -237,6 +237,30 @@ describe('TLS', () => {
     expect(await client.request('secure')).toBe('yes');
   });
 
+  it('refuses a TLS session that does not reach the server (channel binding)', async () => {
+    // A TLS-terminating relay: the client's TLS session ends at the relay, the server sees plain TCP.
+    const tls = await import('node:tls');
+    const net = await import('node:net');
+    const { port } = await resources.server();
+    const relay = tls.createServer(tlsServer, (secure) => {
+      const plain = net.connect(port, '127.0.0.1');
+      secure.pipe(plain).pipe(secure);
+      secure.on('error', () => plain.destroy());
+      plain.on('error', () => secure.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = resources.client((relay.address() as { port: number }).port, { tls: { ca } });
+      await expect(client.connect()).rejects.toMatchObject({
+        code: RpcErrorCode.AUTH_FAILED,
+        message: expect.stringContaining('channel binding'),
+      });
+    } finally {
+      for (const c of resources.clients) c.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
   it('passes mutual TLS and the client allow-list through', async () => {
     const { server, port } = await resources.server({
       tls: {
