@@ -65,7 +65,8 @@ export const kAccept = Symbol('accept');
 /** @internal Sends already-encoded user events (server broadcast). */
 export const kSendEncoded = Symbol('sendEncoded');
 const kOnFrame = Symbol('onFrame');
-const kOnLinkError = Symbol('onLinkError');
+/** @internal A link error (the server forwards those of accepted sockets). */
+export const kOnLinkError = Symbol('onLinkError');
 const kOnLinkClose = Symbol('onLinkClose');
 const kReconnect = Symbol('reconnect');
 const kDeliverHeld = Symbol('deliverHeld');
@@ -568,7 +569,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   #attach(framed: OwnedFramed, failure?: Error): void {
     framed[kOwner] = this as unknown as AnySocket;
     framed.on('frame', framedOnFrame);
-    framed.on('error', framedOnError);
+    // An accepted socket hears of its errors from the server (framing forwards every one as
+    // clientError): a second 'error' listener would cost an array per idle connection.
+    if (this.#server === undefined) framed.on('error', framedOnError);
     framed.on('close', framedOnClose);
     if ((this.#link & WANTS_FLOW_EVENTS) !== 0) listenForFlowEvents(framed);
     this.#framed = framed;
@@ -830,7 +833,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   // ---- internals: closing -----------------------------------------------------------------------
 
   /** @internal */
-  [kOnLinkError](framed: OwnedFramed, error: Error): void {
+  [kOnLinkError](framed: FramedSocket, error: Error): void {
     if (this.#framed !== framed) return;
     this.#linkError ??= error;
     this.#rareState().lastError = error;

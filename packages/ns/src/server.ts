@@ -14,7 +14,7 @@ import {
 import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
 import type { NsExtension } from './extension.js';
-import { type AcceptingServer, kAccept, ownerOf, kSendEncoded, NsSocket } from './ns-socket.js';
+import { type AcceptingServer, kAccept, kOnLinkError, kSendEncoded, NsSocket, ownerOf } from './ns-socket.js';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
@@ -63,7 +63,11 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
     this.extensionFactory = extension;
     const framing = createFramedServer(framingOptions, (framed) => this.#accept(framed));
-    framing.on('clientError', (error, framed) => this.emit('clientError', error, framed === undefined ? undefined : (ownerOf(framed) as NsSocket<Events> | undefined)));
+    framing.on('clientError', (error, framed) => {
+      const socket = framed === undefined ? undefined : ownerOf(framed);
+      socket?.[kOnLinkError](framed!, error);
+      this.emit('clientError', error, socket as NsSocket<Events> | undefined);
+    });
     framing.on('listenRetry', (info) => this.emit('listenRetry', info));
     framing.on('listening', () => this.emit('listening'));
     framing.on('close', () => this.emit('close'));
