@@ -56,7 +56,7 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods>
     RpcCommonOptions<D> {
   /**
    * The shared secret every client must prove it knows. Its key is derived once, when the server
-   * is created. Required unless `authenticate` is given.
+   * is created. Required unless `authenticate` is given (which then takes precedence).
    */
   password?: string | Uint8Array | undefined;
   /**
