@@ -2,6 +2,7 @@
 import { errorRow, UNAVAILABLE } from './contenders.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
+import { cpuMicros } from './cpu.js';
 import { now } from './stats.js';
 import type { Measurement } from './types.js';
 
@@ -22,10 +23,14 @@ export interface ReceiveResult {
   /** Units received after the warm-up. */
   units: number;
   ms: number;
+  /** Receiver CPU time over the same window, microseconds. */
+  cpuUs: number;
 }
 
 export interface SendResult {
   sent: number;
+  /** Sender CPU time spent on the messages after the warm-up ones, microseconds. */
+  cpuUs: number;
 }
 
 /**
@@ -38,6 +43,7 @@ export class ReceiveMeter {
   #target: number;
   #start = 0;
   #startUnits = 0;
+  #startCpu = 0;
   #resolve!: (result: ReceiveResult) => void;
   #reject!: (error: Error) => void;
   readonly done: Promise<ReceiveResult>;
@@ -64,6 +70,7 @@ export class ReceiveMeter {
   #milestone(received: number): void {
     if (this.#start === 0) {
       this.#start = now();
+      this.#startCpu = cpuMicros();
       this.#startUnits = received;
       this.#next = this.#target;
       if (received < this.#target) return;
@@ -84,7 +91,7 @@ export class ReceiveMeter {
   #finish(): void {
     clearTimeout(this.#timer);
     this.#next = Number.POSITIVE_INFINITY;
-    this.#resolve({ units: this.received - this.#startUnits, ms: now() - this.#start });
+    this.#resolve({ units: this.received - this.#startUnits, ms: now() - this.#start, cpuUs: cpuMicros() - this.#startCpu });
   }
 }
 
@@ -92,10 +99,17 @@ export class ReceiveMeter {
  * Sends up to `total` messages, honouring backpressure: when `sendOne` returns false it waits for `drained`.
  * Stops after `capMs`. Yields to the event loop now and then even without backpressure, as a real producer would.
  */
-export async function sendLoop(total: number, capMs: number, sendOne: (i: number) => boolean, drained: () => Promise<void>): Promise<number> {
-  const deadline = now() + capMs;
+export async function sendLoop(
+  params: Pick<OneWayParams, 'total' | 'warm' | 'capMs'>,
+  sendOne: (i: number) => boolean,
+  drained: () => Promise<void>,
+): Promise<SendResult> {
+  const { total, warm } = params;
+  const deadline = now() + params.capMs;
+  let startCpu = Number.NaN;
   let i = 0;
   while (i < total) {
+    if (i === warm) startCpu = cpuMicros();
     if (!sendOne(i++)) {
       await drained();
       if (now() > deadline) break;
@@ -104,7 +118,7 @@ export async function sendLoop(total: number, capMs: number, sendOne: (i: number
       await new Promise(setImmediate);
     }
   }
-  return i;
+  return { sent: i, cpuUs: cpuMicros() - startCpu };
 }
 
 export interface OneWayRun {
@@ -132,9 +146,9 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
       server.next<number>('ready', 30_000),
       serverDone.then(() => Promise.reject(new Error('receiver finished before listening'))),
     ]);
-    const { sent } = await client.call<SendResult>(run.module, run.client, { ...run.params, port }, timeoutMs);
-    server.post('sent', sent);
-    const { units, ms } = await withTimeout(serverDone, timeoutMs, 'receiver');
+    const sender = await client.call<SendResult>(run.module, run.client, { ...run.params, port }, timeoutMs);
+    server.post('sent', sender.sent);
+    const { units, ms, cpuUs } = await withTimeout(serverDone, timeoutMs, 'receiver');
     const messages = run.countsBytes === true ? units / run.bytesPerMessage : units;
     const seconds = ms / 1000;
     return {
@@ -142,6 +156,7 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
       status: 'ok',
       opsPerSec: messages / seconds,
       mbPerSec: (messages * run.bytesPerMessage) / seconds / 1e6,
+      cpuUsPerOp: cpuUs / messages + sender.cpuUs / (sender.sent - run.params.warm),
       count: Math.round(messages),
     };
   } catch (error) {

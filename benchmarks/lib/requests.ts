@@ -1,5 +1,6 @@
 // Request/response: closed-loop lanes (one request in flight per lane) measure req/s and latency.
 import { errorRow } from './contenders.js';
+import { type CpuSample, cpuMicros, cpuPerOpBetween, epochMs } from './cpu.js';
 import { Worker } from './fork.js';
 import { latencySummary, now } from './stats.js';
 import type { Measurement } from './types.js';
@@ -21,6 +22,11 @@ export interface RequestOutcome {
   ms: number;
   p50Ms: number;
   p99Ms: number;
+  /** Client CPU time over the measured phase, microseconds. */
+  cpuUs: number;
+  /** Measured phase, wall clock (epochMs), to find the server's CPU over the same window. */
+  t0: number;
+  t1: number;
 }
 
 /** One request: add(a, b) on the server; must resolve to a + b. */
@@ -52,8 +58,12 @@ export async function measureRequests(params: RequestParams, call: AddCall): Pro
   for (const concurrency of params.concurrencies) {
     await phase(call, concurrency, params.warm, params.capMs, null);
     const latencies = new Float64Array(params.total);
+    const t0 = epochMs();
+    const cpu0 = cpuMicros();
     const { count, ms } = await phase(call, concurrency, params.total, params.capMs, latencies);
-    outcomes.push({ concurrency, count, ms, ...latencySummary(latencies.subarray(0, count)) });
+    const cpuUs = cpuMicros() - cpu0;
+    const t1 = epochMs();
+    outcomes.push({ concurrency, count, ms, cpuUs, t0, t1, ...latencySummary(latencies.subarray(0, count)) });
   }
   return outcomes;
 }
@@ -73,20 +83,24 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
   const rows = new Map<number, Measurement>();
   const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
   try {
-    const serverDone = server.call<unknown>(run.module, run.server, run.params, timeoutMs);
+    const serverDone = server.call<CpuSample[]>(run.module, run.server, run.params, timeoutMs);
     serverDone.catch(() => {});
     const port = await Promise.race([
       server.next<number>('ready', 30_000),
       serverDone.then(() => Promise.reject(new Error('server finished before listening'))),
     ]);
     const outcomes = await client.call<RequestOutcome[]>(run.module, run.client, { ...run.params, port }, timeoutMs);
+    server.post('stop');
+    const samples = await serverDone;
     for (const o of outcomes) {
+      const serverCpu = cpuPerOpBetween(samples, o.t0, o.t1);
       rows.set(o.concurrency, {
         contender,
         status: 'ok',
         opsPerSec: o.count / (o.ms / 1000),
         p50Ms: o.p50Ms,
         p99Ms: o.p99Ms,
+        ...(serverCpu === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + serverCpu }),
         count: o.count,
         ...(run.note === undefined ? {} : { note: run.note }),
       });

@@ -18,6 +18,8 @@ function metricLabel(metric: MetricKey, unit: string): string {
       return 'external/conn';
     case 'rssPerConn':
       return 'rss/conn';
+    case 'cpuUsPerOp':
+      return `CPU µs/${unit.replace(/s$/, '')}`;
   }
 }
 
@@ -34,6 +36,8 @@ function formatMetric(metric: MetricKey, value: number | undefined): string {
     case 'externalPerConn':
     case 'rssPerConn':
       return formatBytes(value);
+    case 'cpuUsPerOp':
+      return formatFixed(value, value !== undefined && value >= 100 ? 0 : 2);
   }
 }
 
@@ -51,7 +55,7 @@ export function caseGrid(c: CaseResult): string[][] {
 }
 
 export function targetGrid(results: readonly TargetResult[]): string[][] {
-  const header = ['target', 'measured', 'result'];
+  const header = ['target', 'measured', 'result', 'by CPU time'];
   const rows = results.map((r) => {
     const { spec } = r;
     const goal = spec.against === undefined
@@ -63,7 +67,7 @@ export function targetGrid(results: readonly TargetResult[]): string[][] {
         ? (spec.format === 'bytes' ? formatBytes(r.measured) : formatFixed(r.measured, 2))
         : formatRatio(r.measured);
     const result = r.pass === undefined ? 'n/a' : r.pass ? 'pass' : 'MISS';
-    return [`${spec.label}: ${goal}`, measured, result];
+    return [`${spec.label}: ${goal}`, measured, result, r.cpuRatio === undefined ? '' : formatRatio(r.cpuRatio)];
   });
   return [header, ...rows];
 }

@@ -1,7 +1,7 @@
 import type { CaseResult, Measurement, MetricKey, TargetResult, TargetSpec } from './types.js';
 
 /** Lower is better for these; "best of" then means the smallest. */
-const LOWER_IS_BETTER: ReadonlySet<MetricKey> = new Set<MetricKey>(['p50Ms', 'p99Ms', 'heapPerConn', 'externalPerConn', 'rssPerConn']);
+const LOWER_IS_BETTER: ReadonlySet<MetricKey> = new Set<MetricKey>(['p50Ms', 'p99Ms', 'heapPerConn', 'externalPerConn', 'rssPerConn', 'cpuUsPerOp']);
 
 export function metricOf(row: Measurement | undefined, metric: MetricKey): number | undefined {
   if (row === undefined || row.status !== 'ok') return undefined;
@@ -38,10 +38,12 @@ function bestOf(c: CaseResult, names: readonly string[], metric: MetricKey): Mea
 
 export function evaluateTarget(cases: readonly CaseResult[], spec: TargetSpec): TargetResult {
   const c = cases.find((x) => x.id === spec.caseId);
-  if (c === undefined) return { spec, measured: undefined, againstName: undefined, pass: undefined };
-  const value = metricOf(findRow(c, spec.contender), spec.metric);
+  if (c === undefined) return { spec, measured: undefined, againstName: undefined, pass: undefined, cpuRatio: undefined };
+  const row = findRow(c, spec.contender);
+  const value = metricOf(row, spec.metric);
   let measured: number | undefined;
   let againstName: string | undefined;
+  let cpuRatio: number | undefined;
   if (spec.against === undefined) {
     measured = value;
   } else {
@@ -49,7 +51,10 @@ export function evaluateTarget(cases: readonly CaseResult[], spec: TargetSpec): 
     againstName = against?.contender;
     const base = metricOf(against, spec.metric);
     measured = value === undefined || base === undefined || base === 0 ? undefined : value / base;
+    const cpu = metricOf(row, 'cpuUsPerOp');
+    const cpuBase = metricOf(against, 'cpuUsPerOp');
+    if (spec.metric === 'opsPerSec' && cpu !== undefined && cpuBase !== undefined && cpu > 0) cpuRatio = cpuBase / cpu;
   }
   const pass = measured === undefined ? undefined : spec.op === '>=' ? measured >= spec.value : measured <= spec.value;
-  return { spec, measured, againstName, pass };
+  return { spec, measured, againstName, pass, cpuRatio };
 }

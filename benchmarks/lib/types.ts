@@ -12,11 +12,13 @@ export interface Measurement {
   heapPerConn?: number;
   externalPerConn?: number;
   rssPerConn?: number;
+  /** CPU time per op, both processes together (sender + receiver, or client + server), microseconds. */
+  cpuUsPerOp?: number;
   /** Units measured (after warm-up). */
   count?: number;
 }
 
-export type MetricKey = 'opsPerSec' | 'mbPerSec' | 'p50Ms' | 'p99Ms' | 'heapPerConn' | 'externalPerConn' | 'rssPerConn';
+export type MetricKey = 'opsPerSec' | 'mbPerSec' | 'p50Ms' | 'p99Ms' | 'heapPerConn' | 'externalPerConn' | 'rssPerConn' | 'cpuUsPerOp';
 
 /** A table: one scenario, several contenders, one reference the ratio column divides by. */
 export interface CaseResult {
@@ -52,6 +54,11 @@ export interface TargetResult {
   /** The contender actually compared against (resolves "best of"). */
   againstName: string | undefined;
   pass: boolean | undefined;
+  /**
+   * For throughput targets, the same ratio computed from CPU time per op (against's / contender's):
+   * what the ratio would be if both were CPU-bound, and far less sensitive to other load.
+   */
+  cpuRatio: number | undefined;
 }
 
 export interface SuiteResult {

@@ -31,16 +31,14 @@ export async function nssocketClient(params: OneWayParams): Promise<SendResult> 
   const client = new nssocket.NsSocket({ type: 'tcp4' });
   await new Promise<void>((resolve) => client.connect(params.port, params.host, resolve));
   const event = [...EVENT];
-  const sent = await sendLoop(
-    params.total,
-    params.capMs,
+  return sendLoop(
+    params,
     (i) => {
       client.send(event, { i, s: TEXT });
       return !client.socket.writableNeedDrain;
     },
     drainOf(client.socket),
   );
-  return { sent };
 }
 
 export async function nossockServer(params: OneWayParams, ipc: Ipc) {
@@ -54,16 +52,14 @@ export async function nossockClient(params: OneWayParams): Promise<SendResult> {
   const client = await new Promise<ReturnType<typeof nossock.createClient>>((resolve) => {
     nossock.createClient('tcp', { host: params.host, port: params.port }, resolve);
   });
-  const sent = await sendLoop(
-    params.total,
-    params.capMs,
+  return sendLoop(
+    params,
     (i) => {
       client.send(EVENT_STRING, { i, s: TEXT });
       return !client.socket.writableNeedDrain;
     },
     drainOf(client.socket),
   );
-  return { sent };
 }
 
 export async function axonServer(params: OneWayParams, ipc: Ipc) {
@@ -80,16 +76,14 @@ export async function axonClient(params: OneWayParams): Promise<SendResult> {
   await new Promise<void>((resolve) => push.connect(params.port, params.host, resolve));
   const socket = push.socks[0];
   if (socket === undefined) throw new Error('axon push has no socket');
-  const sent = await sendLoop(
-    params.total,
-    params.capMs,
+  return sendLoop(
+    params,
     (i) => {
       push.send(EVENT_STRING, { i, s: TEXT });
       return !socket.writableNeedDrain;
     },
     drainOf(socket),
   );
-  return { sent };
 }
 
 export async function nossockBinaryServer(params: OneWayParams, ipc: Ipc) {
@@ -104,14 +98,12 @@ export async function nossockBinaryClient(params: OneWayParams): Promise<SendRes
     nossock.createClient('tcp', { host: params.host, port: params.port }, resolve);
   });
   const payload = Buffer.alloc(params.payloadBytes, 0x5a);
-  const sent = await sendLoop(
-    params.total,
-    params.capMs,
+  return sendLoop(
+    params,
     () => {
       client.send('bench::bin', payload);
       return !client.socket.writableNeedDrain;
     },
     drainOf(client.socket),
   );
-  return { sent };
 }

@@ -25,13 +25,11 @@ export async function nsServer(params: OneWayParams, ipc: Ipc) {
 
 export async function nsClient(params: OneWayParams): Promise<SendResult> {
   const socket = await connect({ host: params.host, port: params.port });
-  const sent = await sendLoop(params.total, params.capMs, (i) => socket.send(EVENT, { i, s: TEXT }), () => socket.drained());
-  return { sent };
+  return sendLoop(params, (i) => socket.send(EVENT, { i, s: TEXT }), () => socket.drained());
 }
 
 export async function nsBinaryClient(params: OneWayParams): Promise<SendResult> {
   const socket = await connect({ host: params.host, port: params.port });
   const payload = Buffer.alloc(params.payloadBytes, 0x5a);
-  const sent = await sendLoop(params.total, params.capMs, () => socket.send(['bench', 'bin'], payload), () => socket.drained());
-  return { sent };
+  return sendLoop(params, () => socket.send(['bench', 'bin'], payload), () => socket.drained());
 }

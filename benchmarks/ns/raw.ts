@@ -59,8 +59,7 @@ function socketDrain(socket: Socket): () => Promise<void> {
 
 export async function ndjsonClient(params: OneWayParams): Promise<SendResult> {
   const socket = await connectRaw(params);
-  const sent = await sendLoop(params.total, params.capMs, (i) => socket.write(`${JSON.stringify(['bench', 'msg', { i, s: TEXT }])}\n`), socketDrain(socket));
-  return { sent };
+  return sendLoop(params, (i) => socket.write(`${JSON.stringify(['bench', 'msg', { i, s: TEXT }])}\n`), socketDrain(socket));
 }
 
 /** One allocation and one socket.write per message (header and JSON written into the same buffer). */
@@ -73,12 +72,10 @@ export async function framedClient(params: OneWayParams): Promise<SendResult> {
     frame.write(json, 4, 'utf8');
     return socket.write(frame);
   };
-  const sent = await sendLoop(params.total, params.capMs, send, socketDrain(socket));
-  return { sent };
+  return sendLoop(params, send, socketDrain(socket));
 }
 
 export async function coalescingClient(params: OneWayParams): Promise<SendResult> {
   const writer = new CoalescingWriter(await connectRaw(params));
-  const sent = await sendLoop(params.total, params.capMs, (i) => writer.writeString(JSON.stringify(['bench', 'msg', { i, s: TEXT }])), () => writer.drained());
-  return { sent };
+  return sendLoop(params, (i) => writer.writeString(JSON.stringify(['bench', 'msg', { i, s: TEXT }])), () => writer.drained());
 }

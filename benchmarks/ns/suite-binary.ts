@@ -42,7 +42,7 @@ export const nsBinarySuite: Suite = {
           unit: 'msgs',
           reference: REFERENCE,
           ratioMetric: 'opsPerSec',
-          columns: ['opsPerSec', 'mbPerSec'],
+          columns: ['opsPerSec', 'mbPerSec', 'cpuUsPerOp'],
           rows,
         },
       ],

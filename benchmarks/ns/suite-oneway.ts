@@ -46,7 +46,7 @@ export const nsOneWaySuite: Suite = {
           unit: 'msgs',
           reference: COALESCING,
           ratioMetric: 'opsPerSec',
-          columns: ['opsPerSec'],
+          columns: ['opsPerSec', 'cpuUsPerOp'],
           rows,
         },
       ],

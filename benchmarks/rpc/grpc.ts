@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { measureRequests, type RequestParams } from '../lib/requests.js';
 
@@ -25,6 +26,7 @@ function loadCalc() {
 }
 
 function add(call: grpc.ServerUnaryCall<AddRequest, AddReply>, callback: grpc.sendUnaryData<AddReply>): void {
+  served.count++;
   callback(null, { sum: call.request.a + call.request.b });
 }
 
@@ -36,7 +38,7 @@ export async function grpcServer(_params: RequestParams, ipc: Ipc) {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   ipc.post('ready', port);
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 export async function grpcClient(params: RequestParams) {

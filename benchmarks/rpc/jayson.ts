@@ -2,6 +2,7 @@
 // persistent pipelined NDJSON client written here (one connection, ids in a Map, writes batched per tick).
 import type { Socket } from 'node:net';
 import jayson from 'jayson';
+import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { listenLoopback } from '../lib/listen.js';
 import { measureRequests, type RequestParams } from '../lib/requests.js';
@@ -10,12 +11,13 @@ import { connectRaw } from '../tcp/raw.js';
 export async function jaysonServer(_params: RequestParams, ipc: Ipc) {
   const server = new jayson.Server({
     add(args: { a: number; b: number }, callback: (error: null, result: number) => void) {
+      served.count++;
       callback(null, args.a + args.b);
     },
   });
   const tcp = server.tcp();
   ipc.post('ready', await listenLoopback(tcp));
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 export function jaysonClient(params: RequestParams) {

@@ -1,6 +1,7 @@
 // net-ipc and axon req/rep, each with its own client and server.
 import axon from 'axon';
 import { Client, Server } from 'net-ipc';
+import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { freeLoopbackPort } from '../lib/listen.js';
 import { measureRequests, type RequestParams } from '../lib/requests.js';
@@ -15,11 +16,12 @@ export async function netIpcServer(_params: RequestParams, ipc: Ipc) {
   const port = await freeLoopbackPort();
   const server = new Server({ port, listenOptions: { host: '127.0.0.1' } });
   server.on('request', (request: AddParams, response) => {
+    served.count++;
     void response(request.a + request.b);
   });
   await server.start();
   ipc.post('ready', port);
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 export async function netIpcClient(params: RequestParams) {
@@ -29,6 +31,7 @@ export async function netIpcClient(params: RequestParams) {
 }
 
 function onAxonRequest(request: AddParams, reply: (result: number) => void): void {
+  served.count++;
   reply(request.a + request.b);
 }
 
@@ -37,7 +40,7 @@ export async function axonServer(_params: RequestParams, ipc: Ipc) {
   rep.on('message', onAxonRequest);
   await new Promise<void>((resolve) => rep.bind(0, '127.0.0.1', resolve));
   ipc.post('ready', (rep as unknown as { address(): { port: number } }).address().port);
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 export async function axonClient(params: RequestParams) {

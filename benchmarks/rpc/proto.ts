@@ -1,5 +1,6 @@
 // @proto/rpc: password-authenticated session (not timed), then math::add requests.
 import { RpcClient, RpcServer } from '@proto/rpc';
+import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { measureRequests, type RequestParams } from '../lib/requests.js';
 
@@ -7,6 +8,7 @@ const PASSWORD = 'bench-secret';
 
 function add(params: unknown): number {
   const { a, b } = params as { a: number; b: number };
+  served.count++;
   return a + b;
 }
 
@@ -15,7 +17,7 @@ export async function rpcServer(_params: RequestParams, ipc: Ipc) {
   server.handle('math::add', add);
   const address = await server.listen({ host: '127.0.0.1', port: 0 });
   ipc.post('ready', address.port);
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 export async function rpcClient(params: RequestParams) {

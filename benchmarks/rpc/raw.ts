@@ -2,6 +2,7 @@
 // on both sides. The least a request/response protocol over TCP can do.
 import net, { type Socket } from 'node:net';
 import { CoalescingWriter } from '../lib/coalescing-writer.js';
+import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { listenLoopback } from '../lib/listen.js';
 import { MinimalDecoder } from '../lib/minimal-decoder.js';
@@ -21,6 +22,7 @@ let current: Conn;
 function onRequestFrame(frame: Buffer): void {
   const request = JSON.parse(frame.toString('utf8')) as Request;
   if (request.method !== 'add') throw new Error(`unknown method ${request.method}`);
+  served.count++;
   current.writer.writeString(JSON.stringify({ id: request.id, result: request.params.a + request.params.b }));
 }
 
@@ -36,7 +38,7 @@ export async function rawServer(_params: RequestParams, ipc: Ipc) {
     conn.on('data', onServerData);
   });
   ipc.post('ready', await listenLoopback(server));
-  return ipc.next('stop');
+  return serveUntilStopped(ipc);
 }
 
 const pending = new Map<number, (result: number) => void>();

@@ -56,7 +56,7 @@ export const rpcSuite: Suite = {
       unit: 'req',
       reference: RAW,
       ratioMetric: 'opsPerSec',
-      columns: ['opsPerSec', 'p50Ms', 'p99Ms'],
+      columns: ['opsPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerOp'],
       rows: byConcurrency.get(concurrency) ?? [],
     }));
     return {

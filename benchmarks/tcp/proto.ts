@@ -24,6 +24,5 @@ export async function framedServer(params: OneWayParams, ipc: Ipc) {
 export async function framedClient(params: OneWayParams): Promise<SendResult> {
   const socket = await connect({ host: params.host, port: params.port });
   const payload = Buffer.alloc(params.payloadBytes, 0x5a);
-  const sent = await sendLoop(params.total, params.capMs, () => socket.send(payload), () => socket.drained());
-  return { sent };
+  return sendLoop(params, () => socket.send(payload), () => socket.drained());
 }

@@ -48,8 +48,7 @@ export async function connectRaw(params: { host: string; port: number }): Promis
 export async function bytesClient(params: OneWayParams): Promise<SendResult> {
   const socket = await connectRaw(params);
   const payload = Buffer.alloc(params.payloadBytes, 0x5a);
-  const sent = await sendLoop(params.total, params.capMs, () => socket.write(payload), () => once(socket, 'drain').then(() => {}));
-  return { sent };
+  return sendLoop(params, () => socket.write(payload), () => once(socket, 'drain').then(() => {}));
 }
 
 /** One Buffer.concat(header, payload) per frame: the common hand-rolled sender. */
@@ -58,11 +57,5 @@ export async function concatClient(params: OneWayParams): Promise<SendResult> {
   const payload = Buffer.alloc(params.payloadBytes, 0x5a);
   const header = Buffer.alloc(4);
   header.writeUInt32BE(payload.length);
-  const sent = await sendLoop(
-    params.total,
-    params.capMs,
-    () => socket.write(Buffer.concat([header, payload])),
-    () => once(socket, 'drain').then(() => {}),
-  );
-  return { sent };
+  return sendLoop(params, () => socket.write(Buffer.concat([header, payload])), () => once(socket, 'drain').then(() => {}));
 }

@@ -40,7 +40,7 @@ export const tcpSuite: Suite = {
           unit: 'frames',
           reference: REFERENCE,
           ratioMetric: 'opsPerSec',
-          columns: ['opsPerSec', 'mbPerSec'],
+          columns: ['opsPerSec', 'mbPerSec', 'cpuUsPerOp'],
           rows,
         },
       ],
