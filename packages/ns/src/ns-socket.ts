@@ -11,12 +11,28 @@ import {
   ProtocolError,
 } from '@proto/framing';
 import ee2, { type event as EeEvent, type eventNS as EeEventNS, type Listener, type ListenerFn, type OnOptions } from 'eventemitter2';
-import { resolveReconnectOptions } from './backoff.js';
+import { type ClientState, configureClient, dialOptions } from './client-state.js';
 import { connectChannel, debug, disconnectChannel, reconnectChannel } from './diagnostics.js';
 import { encodeEvent, type ReceivedName, receivedName, sameName } from './event-cache.js';
 import { EVENT_DELIMITER, patternSegments } from './event-name.js';
 import type { DataListener, DefaultEvents, EventKey, EventMap, EventPattern, PatternData, SendArgs } from './event-types.js';
 import { isFatal, type NsExtension } from './extension.js';
+import {
+  type AcceptingServer,
+  type AnySocket,
+  kAccept,
+  kDeliverHeld,
+  kListenerAdded,
+  kListenersChanged,
+  kOnFrame,
+  kOnLinkClose,
+  kOnLinkError,
+  kReconnect,
+  kSendEncoded,
+  toError,
+} from './internal.js';
+import { attachLink, detachLink, listenForFlowEvents, type OwnedFramed, wantsFlowEvents } from './link-handlers.js';
+import { installListenerHooks } from './listener-hooks.js';
 import {
   checkHello,
   EVENT_HEADER_BYTES,
@@ -28,9 +44,8 @@ import {
   parseJsonBody,
   READY_MESSAGE,
 } from './message.js';
-import { OfflineQueue } from './offline-queue.js';
+import type { OfflineQueue } from './offline-queue.js';
 import type { NsConnectOptions, NsSocketOptions } from './options.js';
-import { Reconnector } from './reconnect.js';
 import type { NsReconnectingInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
 
 const { EventEmitter2 } = ee2;
@@ -59,20 +74,6 @@ const EXTENSION_TYPE_BYTES: readonly Buffer[] = Array.from({ length: EXTENSION_T
   Buffer.from([EXTENSION_TYPE_MIN + i]),
 );
 
-const kOwner = Symbol('nsSocket');
-/** @internal Adopts a connection accepted by a server. */
-export const kAccept = Symbol('accept');
-/** @internal Sends already-encoded user events (server broadcast). */
-export const kSendEncoded = Symbol('sendEncoded');
-const kOnFrame = Symbol('onFrame');
-/** @internal A link error (the server forwards those of accepted sockets). */
-export const kOnLinkError = Symbol('onLinkError');
-const kOnLinkClose = Symbol('onLinkClose');
-const kReconnect = Symbol('reconnect');
-const kDeliverHeld = Symbol('deliverHeld');
-const kListenersChanged = Symbol('listenersChanged');
-const kListenerAdded = Symbol('listenerAdded');
-
 /** EventEmitter2 internals the receive path reads (not in its typings). */
 interface EmitterInternals {
   _all: ListenerFn[] | undefined;
@@ -80,33 +81,6 @@ interface EmitterInternals {
 }
 
 const MAX_CACHED_HANDLERS = 64;
-
-type AnySocket = NsSocket<EventMap>;
-
-/** @internal The NsSocket that owns a framed socket, if any. */
-export function ownerOf(framed: FramedSocket): AnySocket | undefined {
-  return (framed as unknown as Partial<OwnedFramed>)[kOwner];
-}
-
-interface OwnedFramed extends FramedSocket {
-  [kOwner]: AnySocket;
-}
-
-/** What an accepted socket needs from its server (kept small so this file does not import server.ts). */
-export interface AcceptingServer {
-  readonly extensionFactory: ((socket: AnySocket) => NsExtension) | undefined;
-  socketOpened(socket: AnySocket): void;
-  socketClosed(socket: AnySocket, error: Error | undefined): void;
-}
-
-/** Client-only state, allocated only for sockets that dial (accepted sockets stay lean). */
-interface ClientState {
-  options: NsSocketOptions;
-  reconnector: Reconnector<AnySocket> | undefined;
-  queue: OfflineQueue | undefined;
-  dial: AbortController | undefined;
-  pending: { promise: Promise<AnySocket>; resolve: () => void; reject: (error: Error) => void } | undefined;
-}
 
 /** State most sockets never touch, or only once closed. */
 interface RareState {
@@ -125,51 +99,11 @@ interface Held {
   bytes: number;
 }
 
-// Link handlers are module-level functions that find their socket through a property: no closure
-// per connection or per message.
-function framedOnFrame(this: OwnedFramed, frame: Buffer): void {
-  this[kOwner][kOnFrame](this, frame);
-}
-function framedOnError(this: OwnedFramed, error: Error): void {
-  this[kOwner][kOnLinkError](this, error);
-}
-function framedOnClose(this: OwnedFramed): void {
-  this[kOwner][kOnLinkClose](this);
-}
-function framedOnPause(this: OwnedFramed): void {
-  this[kOwner].emit('pause');
-}
-function framedOnResume(this: OwnedFramed): void {
-  this[kOwner].emit('resume');
-}
-function framedOnTimeout(this: OwnedFramed): void {
-  this[kOwner].emit('idle');
-}
-/**
- * pause, resume and timeout are wired only once someone listens for them on the NsSocket: each
- * listener on a framed socket costs about 100 bytes per idle connection.
- */
-function listenForFlowEvents(framed: OwnedFramed): void {
-  framed.on('pause', framedOnPause);
-  framed.on('resume', framedOnResume);
-  framed.on('timeout', framedOnTimeout);
-}
-
-/** Whether a listener for `type` may want `pause`, `resume` or `idle` (by name, a top-level wildcard, or onAny). */
-function wantsFlowEvents(type: unknown): boolean {
-  const first = typeof type === 'string' ? type.split(EVENT_DELIMITER, 1)[0] : Array.isArray(type) ? type[0] : '*';
-  return first === 'pause' || first === 'resume' || first === 'idle' || first === '*' || first === '**';
-}
-
 function reconnectTimerFired(socket: AnySocket): void {
   socket[kReconnect]();
 }
 function deliverHeldLater(socket: AnySocket): void {
   socket[kDeliverHeld]();
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }
 
 function dataEvent(pattern: EventPattern): string[] {
@@ -491,35 +425,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /** Merges options into the client settings (validating them) and returns the client state. */
   #configure(options: NsSocketOptions): ClientState {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgError('options must be an object');
-    const client = this.#client;
-    const merged = (client === undefined ? options : { ...client.options, ...options }) as NsSocketOptions;
-    const reconnect = resolveReconnectOptions(merged.reconnect);
-    const queueOption = merged.offlineQueue;
-    const queue =
-      queueOption === undefined || queueOption === false ? undefined : (client?.queue ?? new OfflineQueue(queueOption === true ? {} : queueOption));
-    if (merged.extension !== undefined && typeof merged.extension.onMessage !== 'function') {
-      throw new InvalidArgError('extension.onMessage must be a function');
-    }
-    this.#extension = merged.extension;
-    if (client === undefined) {
-      const fresh: ClientState = {
-        options: merged,
-        reconnector: reconnect === undefined ? undefined : new Reconnector(reconnect, reconnectTimerFired),
-        queue,
-        dial: undefined,
-        pending: undefined,
-      };
-      this.#client = fresh;
-      return fresh;
-    }
-    client.options = merged;
-    if (reconnect === undefined) {
-      client.reconnector?.cancel();
-      client.reconnector = undefined;
-    } else if (client.reconnector === undefined) client.reconnector = new Reconnector(reconnect, reconnectTimerFired);
-    else client.reconnector.options = reconnect;
-    client.queue = queue;
+    const client = configureClient(this.#client, options, reconnectTimerFired);
+    this.#client = client;
+    this.#extension = client.options.extension;
     return client;
   }
 
@@ -528,15 +436,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     const abort = new AbortController();
     client.dial = abort;
     this.#state = State.CONNECTING;
-    const { extension: _e, reconnect: _r, offlineQueue: _q, ...transport } = client.options;
-    connectFramed({ ...(transport as NsConnectOptions), signal: abort.signal }).then(
+    connectFramed(dialOptions(client.options, abort.signal)).then(
       (framed) => {
         if (client.dial !== abort) {
           framed.destroy();
           return;
         }
         client.dial = undefined;
-        this.#attach(framed as OwnedFramed);
+        this.#attach(framed);
       },
       (error: unknown) => {
         if (client.dial !== abort) return;
@@ -562,18 +469,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
         failure = toError(error);
       }
     }
-    this.#attach(framed as OwnedFramed, failure);
+    this.#attach(framed, failure);
   }
 
   /** Wires a new link, sends the hello and starts opening. */
-  #attach(framed: OwnedFramed, failure?: Error): void {
-    framed[kOwner] = this as unknown as AnySocket;
-    framed.on('frame', framedOnFrame);
-    // An accepted socket hears of its errors from the server (framing forwards every one as
-    // clientError): a second 'error' listener would cost an array per idle connection.
-    if (this.#server === undefined) framed.on('error', framedOnError);
-    framed.on('close', framedOnClose);
-    if ((this.#link & WANTS_FLOW_EVENTS) !== 0) listenForFlowEvents(framed);
+  #attach(stream: FramedSocket, failure?: Error): void {
+    const framed = attachLink(stream, this as unknown as AnySocket, this.#server === undefined, (this.#link & WANTS_FLOW_EVENTS) !== 0);
     this.#framed = framed;
     this.#link &= WANTS_FLOW_EVENTS;
     this.#linkError = undefined;
@@ -844,12 +745,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   /** @internal */
   [kOnLinkClose](framed: OwnedFramed): void {
     if (this.#framed !== framed) return;
-    framed.removeListener('frame', framedOnFrame);
-    framed.removeListener('close', framedOnClose);
-    framed.removeListener('pause', framedOnPause);
-    framed.removeListener('resume', framedOnResume);
-    framed.removeListener('timeout', framedOnTimeout);
-    // framedOnError stays: a stray late error must not throw.
+    detachLink(framed);
     const rare = this.#rareState();
     rare.bytesIn += framed.stats.bytesIn;
     rare.bytesOut += framed.stats.bytesOut;
@@ -949,25 +845,4 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   }
 }
 
-// Every other way EventEmitter2 adds or removes listeners (on, once, many, prepend*, addListener,
-// onAny, removeListener, removeAllListeners, Listener#off) goes through these: wrap them once, at load.
-const emitterPrototype = EventEmitter2.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-function wrap(method: string, wrapper: (original: (...args: unknown[]) => unknown) => (this: AnySocket, ...args: unknown[]) => unknown): void {
-  Object.defineProperty(NsSocket.prototype, method, { configurable: true, writable: true, value: wrapper(emitterPrototype[method]!) });
-}
-for (const method of ['_on', '_onAny']) {
-  wrap(method, (original) =>
-    function listenerAdded(this: AnySocket, ...args: unknown[]): unknown {
-      this[kListenerAdded](args[0]);
-      return original.apply(this, args);
-    },
-  );
-}
-for (const method of ['removeListener', 'removeAllListeners']) {
-  wrap(method, (original) =>
-    function listenersChanged(this: AnySocket, ...args: unknown[]): unknown {
-      this[kListenersChanged]();
-      return original.apply(this, args);
-    },
-  );
-}
+installListenerHooks(NsSocket.prototype, EventEmitter2.prototype);

@@ -14,7 +14,9 @@ import {
 import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
 import type { NsExtension } from './extension.js';
-import { type AcceptingServer, kAccept, kOnLinkError, kSendEncoded, NsSocket, ownerOf } from './ns-socket.js';
+import { type AcceptingServer, kAccept, kOnLinkError, kSendEncoded } from './internal.js';
+import { ownerOf } from './link-handlers.js';
+import { NsSocket } from './ns-socket.js';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
