@@ -554,9 +554,16 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     // Held events go out after connect() resolved and the connection listener ran, so their
     // listeners exist: a macrotask later, after every promise continuation.
     if (this.#held !== undefined) setImmediate(deliverHeldLater, this as unknown as AnySocket);
-    this.emit('connect');
+    try {
+      this.emit('connect');
+      if (this.#framed === framed) this.#server?.socketOpened(this as unknown as AnySocket);
+    } catch (error) {
+      // A throwing connect or connection listener costs this link, as a throwing data listener does
+      // (this may run in a promise callback, where a throw would be an unhandled rejection).
+      framed.destroy(toError(error));
+      return;
+    }
     if (this.#framed !== framed) return;
-    this.#server?.socketOpened(this as unknown as AnySocket);
     const pending = client?.pending;
     if (pending !== undefined && this.#framed === framed) {
       client!.pending = undefined;
@@ -760,12 +767,21 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     // Not OPEN any more while the callbacks below run: sends queue or throw.
     this.#state = closing ? State.CLOSING : State.BACKOFF;
     if (closing && wasOpen) this.#publishDisconnect(error, false);
-    this.#extension?.onLinkClosed?.(this as unknown as AnySocket, error);
+    this.#linkClosedHook(error);
     if (this.#server !== undefined) {
       this.#server.socketClosed(this as unknown as AnySocket, error);
       this.#finalize(error);
     } else if (closing) this.#finalize(this.#rare?.finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
+  }
+
+  /** Tells the extension; a throw there is reported as `error`, it must not derail the close. */
+  #linkClosedHook(error: Error | undefined): void {
+    try {
+      this.#extension?.onLinkClosed?.(this as unknown as AnySocket, error);
+    } catch (hookError) {
+      this.emit('error', toError(hookError));
+    }
   }
 
   /** One failure (a failed dial or a lost link) schedules at most one reconnect. */
