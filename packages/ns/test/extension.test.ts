@@ -301,4 +301,32 @@ describe('extension API', () => {
     expect(received.length).toBeGreaterThan(0);
     expect(received).toEqual(Array.from({ length: received.length }, (_, i) => i));
   });
+
+  it('a connection listener that throws after an asynchronous opening costs that link only (no unhandled rejection)', async () => {
+    const { server, port } = await resources.server({
+      extension: () => ({ onMessage() {}, onLinkOpening: () => Promise.resolve() }),
+    });
+    server.on('connection', () => {
+      throw new TypeError('listener bug');
+    });
+    const reported = next<[Error]>(server, 'clientError');
+    const client = resources.track(new NsSocket({ host: '127.0.0.1', port }));
+    const closed = next(client, 'close');
+    await client.connect();
+    expect((await reported)[0]).toBeInstanceOf(TypeError);
+    await closed;
+    expect(server.listening).toBe(true);
+  });
+
+  it('an onLinkClosed hook that throws is reported as error and the socket still closes', async () => {
+    const { port } = await resources.server();
+    const boom = new Error('hook bug');
+    const client = new NsSocket({ host: '127.0.0.1', port, extension: { onMessage() {}, onLinkClosed: () => { throw boom; } } });
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    await client.connect();
+    await client.end();
+    expect(client.state).toBe('closed');
+    expect(errors).toEqual([boom]);
+  });
 });
