@@ -13,7 +13,10 @@ export interface ChildServerOptions {
   port?: number;
   /** Extra RpcServer options, as JSON. */
   serverOptions?: Record<string, unknown>;
-  /** Raise the child's open-file limit to this (via `sh -c 'ulimit -n N; exec node ...'`). */
+  /**
+   * Raise the child's open-file limit to this (via `sh -c 'ulimit -n N; exec node ...'`), or as far
+   * as the hard limit allows when N is above it.
+   */
   fileLimit?: number;
   /** Extra node flags (e.g. `--expose-gc`). */
   nodeFlags?: string[];
@@ -51,6 +54,8 @@ export interface ChildServer {
   stats(): Promise<ChildStats>;
   /** Asks for a full GC (needs `--expose-gc`) and resolves with memory after it. */
   gc(): Promise<NodeJS.MemoryUsage>;
+  /** Resolves once at most `count` clients are authenticated on the server. */
+  waitPeers(count: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
@@ -73,7 +78,8 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
     child = fork(SCRIPT, [], { cwd: REPO, env, execArgv: flags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   } else {
     // ulimit applies to the shell, then exec hands the raised limit to node.
-    const command = `ulimit -n ${String(options.fileLimit)} && exec "$0" "$@"`;
+    const n = String(options.fileLimit);
+    const command = `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
     child = spawn('sh', ['-c', command, process.execPath, ...flags, SCRIPT], {
       cwd: REPO,
       env,
@@ -81,7 +87,8 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
     });
   }
   const waiters: { test: () => boolean; resolve: () => void }[] = [];
-  const replies: ((message: Record<string, unknown>) => void)[] = [];
+  // Replies by type (stats, gc-done, peers), oldest request first.
+  const replies = new Map<string, ((message: Record<string, unknown>) => void)[]>();
   const check = (): void => {
     for (let i = 0; i < waiters.length; i++) {
       if (waiters[i]!.test()) {
@@ -105,7 +112,7 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
         check();
         break;
       default:
-        replies.shift()?.(message);
+        replies.get(String(message.type))?.shift()?.(message);
     }
   });
   // 'exit' may come before the last IPC messages are read; 'disconnect' comes once the channel hit EOF.
@@ -122,10 +129,12 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
       throw new Error(`the child server exited (${String(how)}) before listening`);
     }),
   ]);
-  const ask = (message: unknown): Promise<Record<string, unknown>> =>
+  const ask = (message: { type: string }, reply: string): Promise<Record<string, unknown>> =>
     new Promise((resolve) => {
-      replies.push(resolve);
-      child.send(message as Parameters<ChildProcess['send']>[0]);
+      let queue = replies.get(reply);
+      if (queue === undefined) replies.set(reply, (queue = []));
+      queue.push(resolve);
+      child.send(message);
     });
   const waitFor = (test: () => boolean): Promise<void> =>
     test() ? Promise.resolve() : new Promise((resolve) => waiters.push({ test, resolve }));
@@ -137,8 +146,11 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
     exited,
     waitForAcks: (count) => waitFor(() => log.acks.length >= count),
     waitForStarts: (count) => waitFor(() => log.starts.length >= count),
-    stats: async () => (await ask({ type: 'stats' })) as unknown as ChildStats,
-    gc: async () => (await ask({ type: 'gc' })).memory as NodeJS.MemoryUsage,
+    stats: async () => (await ask({ type: 'stats' }, 'stats')) as unknown as ChildStats,
+    gc: async () => (await ask({ type: 'gc' }, 'gc-done')).memory as NodeJS.MemoryUsage,
+    waitPeers: async (count) => {
+      await ask({ type: 'waitPeers', count } as { type: string }, 'peers');
+    },
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

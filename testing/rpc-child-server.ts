@@ -13,12 +13,14 @@
  *   pipe, then answers `{ id }`: an answer the client got was always logged first
  * - `hold({ id })` reports `{ type: 'start', id }` and never answers (until cancelled)
  *
- * IPC in: `{ type: 'stats' }` (answered with memory, peers, handles), `{ type: 'close' }`.
+ * IPC in: `{ type: 'stats' }` (answered with memory, peers, handles), `{ type: 'gc' }` (with
+ * --expose-gc: answered with memory after a full GC), `{ type: 'waitPeers', count }` (answered once at
+ * most `count` clients are authenticated), `{ type: 'close' }`.
  * IPC out: `{ type: 'listening', port }` once listening.
  */
 import { RpcServer, type RpcServerOptions } from '../packages/rpc/src/index.js';
 
-type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'gc' };
+type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'gc' } | { type: 'waitPeers'; count: number };
 
 function send(message: unknown): Promise<void> {
   return new Promise((resolve) => {
@@ -59,6 +61,14 @@ process.on('message', (message: ParentMessage) => {
   } else if (message.type === 'gc') {
     (globalThis as { gc?: () => void }).gc?.();
     void send({ type: 'gc-done', memory: process.memoryUsage() });
+  } else if (message.type === 'waitPeers') {
+    const check = (): void => {
+      if (server.peers.size > message.count) return;
+      server.off('close', check);
+      void send({ type: 'peers', peers: server.peers.size });
+    };
+    server.on('close', check);
+    check();
   } else if (message.type === 'close') {
     void server.close({ timeoutMs: 1000 }).then(() => process.exit(0));
   }
