@@ -1,5 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
+import type { RpcPeer } from './peer.js';
 
 /**
  * `node:diagnostics_channel` channels published by `@proto/rpc`. Messages are only built when a
@@ -62,3 +64,25 @@ export const requestErrorChannel = diagnosticsChannel.channel(RpcChannels.reques
 
 /** @internal `NODE_DEBUG=proto` logging. */
 export const debug = debuglog('proto');
+
+/** @internal */
+export function publishStart(direction: RequestDirection, id: number, method: string, peer: RpcPeer): void {
+  requestStartChannel.publish({ direction, id, method, peerId: peer.id });
+}
+
+/** @internal */
+export function publishEnd(
+  direction: RequestDirection,
+  id: number,
+  method: string,
+  peer: RpcPeer,
+  startedAt: number,
+  error: Error | undefined,
+): void {
+  const durationMs = startedAt === 0 ? 0 : performance.now() - startedAt;
+  if (error === undefined) {
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ direction, id, method, peerId: peer.id, durationMs });
+  } else if (requestErrorChannel.hasSubscribers) {
+    requestErrorChannel.publish({ direction, id, method, peerId: peer.id, durationMs, error });
+  }
+}

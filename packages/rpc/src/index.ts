@@ -32,13 +32,8 @@ export {
 export { ClientRejectedError, ConnectTimeoutError } from '@proto/ns';
 
 export type { RpcClientEvents, RpcClientOptions, RequestArgs } from './rpc-client.js';
-export type {
-  AuthFailedInfo,
-  Authenticate,
-  RpcServerEvents,
-  RpcServerOptions,
-  ServerDataListener,
-} from './rpc-server.js';
+export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } from './rpc-server.js';
+export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
 export type { RequestContext } from './inbound-call.js';

@@ -2,22 +2,20 @@ import type { NsSocket } from '@proto/ns';
 import { type Contract, schemasOf, validate } from './contract.js';
 import {
   debug,
+  publishEnd,
+  publishStart,
   requestEndChannel,
   requestErrorChannel,
   requestStartChannel,
-  type RequestDirection,
 } from './diagnostics.js';
+import { errorFromWire } from './remote-errors.js';
 import {
   AbortedError,
   ConnectionClosedError,
   InvalidArgError,
-  InvalidParamsError,
   InvalidResultError,
-  MethodNotFoundError,
   NotConnectedError,
-  OverloadedError,
   ProtocolError,
-  RemoteError,
   RpcError,
 } from './errors.js';
 import { InboundCall, type RequestContext } from './inbound-call.js';
@@ -435,41 +433,5 @@ export class Link implements RequestTableHost, KeepAliveHost {
     const waiter = this.#idleWaiter;
     this.#idleWaiter = undefined;
     waiter();
-  }
-}
-
-/** The error a requester sees for an ERROR message. */
-export function errorFromWire(kind: number, wire: WireError, method: string): Error {
-  switch (kind) {
-    case ErrorKind.METHOD_NOT_FOUND:
-      return new MethodNotFoundError(wire.message, method);
-    case ErrorKind.INVALID_PARAMS:
-      return new InvalidParamsError(wire.message, wire.data);
-    case ErrorKind.OVERLOADED:
-      return new OverloadedError(wire.message);
-    case ErrorKind.SHUTTING_DOWN:
-      return new ConnectionClosedError(wire.message);
-    default:
-      return new RemoteError(wire.code ?? 'INTERNAL', wire.message, wire.data);
-  }
-}
-
-function publishStart(direction: RequestDirection, id: number, method: string, peer: RpcPeer): void {
-  requestStartChannel.publish({ direction, id, method, peerId: peer.id });
-}
-
-function publishEnd(
-  direction: RequestDirection,
-  id: number,
-  method: string,
-  peer: RpcPeer,
-  startedAt: number,
-  error: Error | undefined,
-): void {
-  const durationMs = startedAt === 0 ? 0 : performance.now() - startedAt;
-  if (error === undefined) {
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ direction, id, method, peerId: peer.id, durationMs });
-  } else if (requestErrorChannel.hasSubscribers) {
-    requestErrorChannel.publish({ direction, id, method, peerId: peer.id, durationMs, error });
   }
 }

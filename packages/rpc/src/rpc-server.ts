@@ -5,7 +5,6 @@ import {
   createServer,
   type EventPattern,
   type ListenOptions,
-  type NsExtension,
   type NsServer,
   type NsServerOptions,
   type NsSocket,
@@ -22,7 +21,7 @@ import {
   type UntypedMethods,
 } from './contract.js';
 import { authChannel, debug } from './diagnostics.js';
-import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
 import { AuthFailCode } from './handshake.js';
 import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
 import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
@@ -43,6 +42,8 @@ import {
   type ServerAuthConfig,
   ServerHandshake,
 } from './server-handshake.js';
+import { Connection, destroyRefused, type ServerCore } from './server-connection.js';
+import { attachData, type DataRegistration, patternKey, type ServerDataListener } from './server-data.js';
 import { waitWithTimeout } from './wait.js';
 
 /** Looks up the password of a connecting client; `undefined` refuses it. */
@@ -115,61 +116,6 @@ export interface RpcServerEvents {
   error: [error: Error, peer?: RpcPeer];
   /** The server is listening. */
   listening: [];
-}
-
-/** Listener of `server.data()`: the event's data, its segments, and the client that sent it. */
-export type ServerDataListener = (data: unknown, event: string[], peer: RpcPeer) => void;
-
-interface DataRegistration {
-  readonly pattern: EventPattern;
-  readonly listener: ServerDataListener;
-  readonly wrappers: Map<RpcPeer, (data: unknown, event: string[]) => void>;
-}
-
-/** What a connection needs from its server. */
-interface ServerCore {
-  opening(connection: Connection, socket: NsSocket, signal: AbortSignal): Promise<void>;
-  closed(connection: Connection, error: Error | undefined): void;
-}
-
-/** Extension hooks of one accepted socket: routes rpc messages to its handshake, then its link. */
-class Connection implements NsExtension {
-  readonly core: ServerCore;
-  handshake: ServerHandshake | undefined = undefined;
-  link: Link | undefined = undefined;
-  /** Settles the opening promise of a refused connection once its link has closed. */
-  settleRefused: ((error: Error) => void) | undefined = undefined;
-  refuseTimer: NodeJS.Timeout | undefined = undefined;
-
-  constructor(core: ServerCore) {
-    this.core = core;
-  }
-
-  onMessage(_socket: NsSocket, type: number, body: Buffer): void {
-    const link = this.link;
-    if (link?.open === true) {
-      link.onMessage(type, body);
-      return;
-    }
-    const handshake = this.handshake;
-    if (handshake !== undefined && !handshake.done) {
-      handshake.onMessage(type, body);
-      return;
-    }
-    throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)} before authentication`);
-  }
-
-  onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {
-    return this.core.opening(this, socket, signal);
-  }
-
-  onLinkClosed(_socket: NsSocket, error: Error | undefined): void {
-    this.core.closed(this, error);
-  }
-}
-
-function destroyRefused(socket: NsSocket): void {
-  socket.destroy();
 }
 
 /**
@@ -537,17 +483,4 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
     if (peer === undefined) this.emit('error', error);
     else this.emit('error', error, peer);
   }
-}
-
-function patternKey(pattern: EventPattern): string {
-  return typeof pattern === 'string' ? pattern : pattern.join('::');
-}
-
-function attachData(registration: DataRegistration, link: Link): void {
-  const peer = link.peer;
-  const listener = registration.listener;
-  // One wrapper per listener and connection (not per message) carries the peer along.
-  const wrapper = (data: unknown, event: string[]): void => listener(data, event, peer);
-  registration.wrappers.set(peer, wrapper);
-  link.socket.data(registration.pattern, wrapper);
 }
