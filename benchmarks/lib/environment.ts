@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
 export interface Environment {
@@ -9,6 +10,8 @@ export interface Environment {
   platform: string;
   /** 1-minute load average when the run started: a hint of how noisy it was. */
   load: string;
+  /** Commit the sources were at (`-dirty` when the working tree had changes). */
+  commit: string;
 }
 
 export function environment(): Environment {
@@ -21,5 +24,14 @@ export function environment(): Environment {
     node: process.version,
     platform: `${os.type()} ${os.release()} (${os.arch()})`,
     load: os.loadavg().map((l) => l.toFixed(2)).join(' / '),
+    commit: gitCommit(),
   };
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
 }

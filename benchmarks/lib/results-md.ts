@@ -26,6 +26,7 @@ export function resultsMarkdown(input: ReportInput): string {
     `- Date: ${env.date}`,
     `- Machine: ${env.cpu} x ${env.cpus}, ${env.memory} RAM, ${env.platform}`,
     `- Node: ${env.node}`,
+    `- Sources: commit ${env.commit}`,
     `- Load average at start (1 / 5 / 15 min): ${env.load}`,
     `- Command: \`${input.command}\``,
     `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}, ${input.rounds} round(s) per contender (best kept)${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
