@@ -151,8 +151,14 @@ export class Link implements RequestTableHost, KeepAliveHost {
     if (!this.open || this.closing) {
       return Promise.reject(new NotConnectedError(`cannot send request ${method}: not connected`));
     }
+    const timeoutMs = options?.timeoutMs ?? this.owner.requestTimeoutMs;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      return Promise.reject(new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`));
+    }
     const prefix = methodPrefix(method);
-    if (prefix === undefined) return Promise.reject(new InvalidArgError('method names are limited to 255 bytes'));
+    if (prefix === undefined || method.length === 0) {
+      return Promise.reject(new InvalidArgError('method names must be 1 to 255 bytes of UTF-8'));
+    }
     const encoding = encodingOf(params);
     let payload: string | Uint8Array | undefined;
     try {
@@ -169,7 +175,6 @@ export class Link implements RequestTableHost, KeepAliveHost {
     }
     const observed = requestStartChannel.hasSubscribers;
     const entry = new PendingRequest(this.outgoing, id, method, observed ? performance.now() : 0);
-    const timeoutMs = options?.timeoutMs ?? this.owner.requestTimeoutMs;
     this.outgoing.add(entry, timeoutMs, signal);
     this.requestsOut++;
     if (observed) publishStart('outgoing', id, method, this.peer);

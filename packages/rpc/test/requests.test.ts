@@ -213,6 +213,16 @@ describe('requests', () => {
     expect(client.peer!.stats.requestsOut).toBe(20 * 1020 + 51);
   });
 
+  it('refuses invalid arguments with ERR_INVALID_ARG and sends nothing', async () => {
+    const { client } = await resources.pair();
+    const before = client.peer!.stats.requestsOut;
+    await expect(client.request('m', 1, { timeoutMs: -5 })).rejects.toMatchObject({ code: RpcErrorCode.INVALID_ARG });
+    await expect(client.request('')).rejects.toMatchObject({ code: RpcErrorCode.INVALID_ARG });
+    await expect(client.request('x'.repeat(256))).rejects.toMatchObject({ code: RpcErrorCode.INVALID_ARG });
+    await expect(client.request('m', 10n)).rejects.toMatchObject({ code: RpcErrorCode.INVALID_ARG });
+    expect(client.peer!.stats.requestsOut).toBe(before);
+  });
+
   it('refuses requests while not connected with ERR_NOT_CONNECTED', async () => {
     const { port } = await resources.server();
     const client = resources.client(port);
