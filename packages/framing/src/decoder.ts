@@ -7,7 +7,7 @@ import { PayloadAssembler } from './payload-assembler.js';
 export interface FrameDecoderOptions extends FrameOptions {}
 
 /** Called with each complete frame's payload, in order. */
-export type FrameHandler = (frame: Buffer) => void;
+export type FrameHandler<This = void> = (this: This, frame: Buffer) => void;
 
 // Between frames, in a partial header, or collecting a payload that spans chunks.
 const IDLE = 0;
@@ -75,22 +75,23 @@ export class FrameDecoder {
 
   /**
    * Decodes `chunk`, calling `onFrame` for every frame it completes, in order (zero-length frames
-   * as an empty Buffer). Bytes left over are kept for the next push.
+   * as an empty Buffer). Bytes left over are kept for the next push. `thisArg` becomes `this` in
+   * `onFrame`, so one module-level handler can serve every connection without a closure each.
    *
    * @throws FrameTooLargeError when a header announces more than `maxFrameBytes`; checked before any
    *   of that frame's payload is buffered.
    * @throws ProtocolError on a malformed header.
    */
-  push(chunk: Buffer, onFrame: FrameHandler): void {
+  push<This = void>(chunk: Buffer, onFrame: FrameHandler<This>, thisArg?: This): void {
     if (this._failed) throw this._error;
     try {
       let offset = 0;
       if (this._state !== IDLE) {
-        offset = this._resume(chunk, onFrame);
+        offset = this._resume(chunk, onFrame, thisArg);
         if (offset === chunk.length) return;
       }
-      if (this._fastUint32be) this._scanUint32be(chunk, offset, onFrame);
-      else this._scan(chunk, offset, onFrame);
+      if (this._fastUint32be) this._scanUint32be(chunk, offset, onFrame, thisArg);
+      else this._scan(chunk, offset, onFrame, thisArg);
     } catch (error) {
       this._fail(error);
       throw error;
@@ -123,7 +124,7 @@ export class FrameDecoder {
   }
 
   /** The common case, kept tight: no calls besides `onFrame` and `subarray` per frame. */
-  private _scanUint32be(chunk: Buffer, start: number, onFrame: FrameHandler): void {
+  private _scanUint32be<This>(chunk: Buffer, start: number, onFrame: FrameHandler<This>, thisArg: This | undefined): void {
     const end = chunk.length;
     let offset = start;
     while (end - offset >= 4) {
@@ -136,12 +137,12 @@ export class FrameDecoder {
         this._beginPayload(chunk, payloadStart, length);
         return;
       }
-      onFrame(chunk.subarray(payloadStart, offset));
+      onFrame.call(thisArg as This, chunk.subarray(payloadStart, offset));
     }
     if (offset < end) this._beginHeader(chunk, offset);
   }
 
-  private _scan(chunk: Buffer, start: number, onFrame: FrameHandler): void {
+  private _scan<This>(chunk: Buffer, start: number, onFrame: FrameHandler<This>, thisArg: This | undefined): void {
     const codec = this._codec;
     const out = this._out;
     const end = chunk.length;
@@ -162,7 +163,7 @@ export class FrameDecoder {
         this._beginPayload(chunk, payloadStart, length);
         return;
       }
-      onFrame(chunk.subarray(payloadStart, offset));
+      onFrame.call(thisArg as This, chunk.subarray(payloadStart, offset));
     }
   }
 
@@ -192,7 +193,7 @@ export class FrameDecoder {
   }
 
   /** Continues a header or payload left over from earlier chunks; returns where the next frame starts. */
-  private _resume(chunk: Buffer, onFrame: FrameHandler): number {
+  private _resume<This>(chunk: Buffer, onFrame: FrameHandler<This>, thisArg: This | undefined): number {
     const end = chunk.length;
     if (this._state === PAYLOAD) {
       const missing = this._payload.missingBytes;
@@ -202,7 +203,7 @@ export class FrameDecoder {
       }
       const frame = this._payload.finish(chunk.subarray(0, missing));
       this._state = IDLE;
-      onFrame(frame);
+      onFrame.call(thisArg as This, frame);
       return missing;
     }
 
@@ -231,7 +232,7 @@ export class FrameDecoder {
       this._beginPayload(chunk, payloadStart, length);
       return end;
     }
-    onFrame(chunk.subarray(payloadStart, payloadEnd));
+    onFrame.call(thisArg as This, chunk.subarray(payloadStart, payloadEnd));
     return payloadEnd;
   }
 }

@@ -61,6 +61,9 @@ const kOnClose = Symbol('onClose');
 const kOnTimeout = Symbol('onTimeout');
 const kFlush = Symbol('flush');
 const kAfterWrite = Symbol('afterWrite');
+const kOnFrame = Symbol('onFrame');
+
+const EMPTY = Buffer.alloc(0);
 
 interface FramedStream extends Duplex {
   [kFramed]: FramedSocket;
@@ -89,6 +92,9 @@ function streamOnClose(this: FramedStream): void {
 }
 function streamOnTimeout(this: FramedStream): void {
   this[kFramed][kOnTimeout]();
+}
+function decoderOnFrame(this: FramedSocket, frame: Buffer): void {
+  this[kOnFrame](frame);
 }
 function flushBatch(socket: FramedSocket): void {
   socket[kFlush]();
@@ -130,8 +136,8 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   readonly #lowWaterMark: number;
   readonly #maxBufferedBytes: number;
   readonly #stats: FramedSocketStats = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
-  readonly #onFrame: (frame: Buffer) => void;
-  readonly #afterWrite: (error?: Error | null) => void;
+  /** Write callback, made only once backpressure needs it (most sockets never do). */
+  #afterWrite: ((error?: Error | null) => void) | undefined;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   #maxFrameBytes: number;
   #flushScheduled = false;
@@ -165,15 +171,6 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.#highWaterMark = limits.highWaterMark;
     this.#lowWaterMark = limits.lowWaterMark;
     this.#maxBufferedBytes = limits.maxBufferedBytes;
-    // Created once per socket: the decoder calls back per frame and the stream per write.
-    this.#onFrame = (frame) => {
-      if (this.#destroyed) return;
-      this.#stats.framesIn++;
-      this.emit('frame', frame);
-    };
-    this.#afterWrite = (error) => {
-      if (error == null) this[kAfterWrite]();
-    };
     this.#captureRemote();
 
     (stream as FramedStream)[kFramed] = this;
@@ -281,6 +278,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     if (this.#paused) return false;
     if (buffered + frameBytes < this.#highWaterMark) return true;
     this.#paused = true;
+    this.#watchWrites();
     this.emit('pause');
     return false;
   }
@@ -307,6 +305,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       (this.#drainWaiters ??= new Set()).add(waiter);
+      this.#watchWrites();
     });
   }
 
@@ -357,10 +356,17 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.#stats.bytesIn += chunk.length;
     this.#idleTimer?.refresh();
     try {
-      this.#decoder.push(chunk, this.#onFrame);
+      this.#decoder.push(chunk, decoderOnFrame, this);
     } catch (error) {
       this.destroy(toError(error));
     }
+  }
+
+  /** @internal */
+  [kOnFrame](frame: Buffer): void {
+    if (this.#destroyed) return;
+    this.#stats.framesIn++;
+    this.emit('frame', frame);
   }
 
   /** @internal */
@@ -454,6 +460,19 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     const { remoteAddress, remotePort } = this.stream as Partial<Socket>;
     if (typeof remoteAddress === 'string') this.#remoteAddress = remoteAddress;
     if (typeof remotePort === 'number') this.#remotePort = remotePort;
+  }
+
+  /**
+   * From now on every write reports its completion, so `resume` and `drained()` see the buffer
+   * shrink. Writes already in flight went without a callback: an empty write queued behind them
+   * reports when they are done (or at once if they are).
+   */
+  #watchWrites(): void {
+    if (this.#afterWrite !== undefined) return;
+    this.#afterWrite = (error) => {
+      if (error == null) this[kAfterWrite]();
+    };
+    if (!this.#writeClosed) this.stream.write(EMPTY, this.#afterWrite);
   }
 
   /** Hands the batch to the stream in one write. */

@@ -98,6 +98,27 @@ export interface FramedServerEvents {
 
 type State = 'idle' | 'listening' | 'closing' | 'closed';
 
+const kServer = Symbol('framedServer');
+const kOnClientError = Symbol('onClientError');
+const kOnClientClose = Symbol('onClientClose');
+const kOnRawClose = Symbol('onRawClose');
+
+interface Owned {
+  [kServer]: FramedServer;
+}
+
+// Per-connection handlers are module-level functions that find their server through a property:
+// no closure and no once-wrapper per connection (idle connections are many; each byte counts).
+function clientOnError(this: FramedSocket & Owned, error: ProtoError | NodeJS.ErrnoException): void {
+  this[kServer][kOnClientError](error, this);
+}
+function clientOnClose(this: FramedSocket & Owned): void {
+  this[kServer][kOnClientClose](this);
+}
+function rawOnClose(this: net.Socket & Owned): void {
+  this[kServer][kOnRawClose](this);
+}
+
 function noop(): void {}
 
 function integer(name: string, value: unknown, fallback: number): number {
@@ -124,10 +145,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
   readonly #isClientAllowed: TlsServerOptions['isClientAllowed'];
   readonly #noDelay: boolean;
   readonly #connections = new Set<FramedSocket>();
-  /** Raw sockets, including TLS ones still in their handshake, for destroying stragglers. */
-  readonly #raw = new Set<net.Socket>();
-  /** Streams that became FramedSockets; the other raw sockets are TLS handshakes in progress. */
-  readonly #accepted = new WeakSet<net.Socket>();
+  /** Raw sockets of TLS handshakes still in progress (not connections yet). */
+  readonly #handshakes = new Set<net.Socket>();
   #state: State = 'idle';
   #listening: Promise<unknown> | undefined;
   #retry: { timer: NodeJS.Timeout; reject: (error: Error) => void } | undefined;
@@ -305,10 +324,30 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
   }
 
   #track(socket: net.Socket, plain: boolean): void {
-    this.#raw.add(socket);
-    socket.once('close', () => this.#raw.delete(socket));
     if (this.#noDelay) socket.setNoDelay(true);
-    if (plain) this.#accept(socket);
+    if (plain) {
+      this.#accept(socket);
+      return;
+    }
+    // TLS handshakes in progress are not connections yet; keep them to drop them on close().
+    (socket as net.Socket & Owned)[kServer] = this;
+    this.#handshakes.add(socket);
+    socket.on('close', rawOnClose);
+  }
+
+  /** @internal */
+  [kOnClientError](error: ProtoError | NodeJS.ErrnoException, socket: FramedSocket): void {
+    this.emit('clientError', error, socket);
+  }
+
+  /** @internal */
+  [kOnClientClose](socket: FramedSocket): void {
+    this.#connections.delete(socket);
+  }
+
+  /** @internal */
+  [kOnRawClose](socket: net.Socket): void {
+    this.#handshakes.delete(socket);
   }
 
   #accept(stream: net.Socket): void {
@@ -318,9 +357,11 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       return;
     }
     // For TLS, Node keeps the raw socket under the TLSSocket as `_parent` (not in its typings).
-    this.#accepted.add((stream as net.Socket & { _parent?: net.Socket })._parent ?? stream);
-    const framed = new FramedSocket(stream, this.#socketOptions);
-    framed.on('error', (error) => this.emit('clientError', error, framed));
+    const raw = (stream as net.Socket & { _parent?: net.Socket })._parent;
+    if (raw !== undefined) this.#handshakes.delete(raw);
+    const framed = new FramedSocket(stream, this.#socketOptions) as FramedSocket & Owned;
+    framed[kServer] = this;
+    framed.on('error', clientOnError);
     if (this.#isClientAllowed !== undefined) {
       const refusal = this.#checkClient(stream as tls.TLSSocket);
       if (refusal !== undefined) {
@@ -329,7 +370,7 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       }
     }
     this.#connections.add(framed);
-    framed.once('close', () => this.#connections.delete(framed));
+    framed.on('close', clientOnClose);
     try {
       this.emit('connection', framed);
     } catch (error) {
@@ -363,12 +404,12 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
     const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
     const ended = [...this.#connections].map((socket) => socket.end());
     // A handshake still in progress has nothing to flush: it is not a connection yet.
-    for (const socket of this.#raw) if (!this.#accepted.has(socket)) socket.destroy();
+    for (const socket of this.#handshakes) socket.destroy();
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {
         for (const socket of this.#connections) socket.destroy();
-        for (const socket of this.#raw) socket.destroy();
+        for (const socket of this.#handshakes) socket.destroy();
       }, timeoutMs);
     }
     try {

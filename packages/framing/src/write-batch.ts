@@ -5,8 +5,8 @@ import type { LengthPrefixCodec } from './length-prefix.js';
 export const BATCH_SLAB_BYTES = 64 * 1024;
 
 /**
- * First slab size. Below half of `Buffer.poolSize` it comes from Node's shared pool, so a connection
- * that sends little (a hello, a rare message) holds no slab of its own; busy ones grow to the max.
+ * First slab size. Below half of `Buffer.poolSize` it comes from Node's shared pool, and a quiet
+ * connection drops it after each flush, so an idle connection holds no slab at all.
  */
 const FIRST_SLAB_BYTES = 2 * 1024;
 
@@ -15,14 +15,14 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Outbound bytes waiting for the next flush, kept in a slab that is handed out piecewise: a flush
  * gives the stream a view of `[start, end)` and later frames go after `end`, so memory the stream
- * holds is never written again and one slab serves many flushes (like Node's Buffer pool). A new
- * slab is allocated only when the current one is full.
+ * holds is never written again and one slab serves many flushes (like Node's Buffer pool). Slabs
+ * start small and double, up to {@link BATCH_SLAB_BYTES}, each time one tick's frames overflow one.
  */
 export class WriteBatch {
   private _slab: Buffer = EMPTY;
   private _start = 0;
   private _end = 0;
-  private _nextSlabBytes = FIRST_SLAB_BYTES;
+  private _slabBytes = FIRST_SLAB_BYTES;
 
   /** Bytes written but not yet taken. */
   get pendingBytes(): number {
@@ -35,18 +35,23 @@ export class WriteBatch {
   }
 
   /**
-   * Moves the pending bytes into a larger slab so `bytes` more fit, while slabs are still below
-   * {@link BATCH_SLAB_BYTES}: a busy connection's first ticks still leave in one write.
+   * Makes room for `bytes` more without a flush: a fresh slab when nothing is pending, or a larger
+   * one the pending bytes move into while slabs are below {@link BATCH_SLAB_BYTES}, so a busy
+   * connection's first ticks still leave in one write.
    *
-   * @returns `false` when the slab is already at its largest (flush and `renew` instead).
+   * @returns `false` when that would pass the largest slab: flush, then {@link WriteBatch.renew}.
    */
   grow(bytes: number): boolean {
     const pending = this._end - this._start;
-    if (this._nextSlabBytes >= BATCH_SLAB_BYTES || pending + bytes > BATCH_SLAB_BYTES) return false;
-    let size = this._nextSlabBytes;
+    if (pending === 0) {
+      this.renew(bytes);
+      return true;
+    }
+    if (pending + bytes > BATCH_SLAB_BYTES) return false;
+    let size = this._slabBytes * 2;
     while (size < pending + bytes) size *= 2;
-    this._nextSlabBytes = size < BATCH_SLAB_BYTES ? size * 2 : BATCH_SLAB_BYTES;
-    const slab = Buffer.allocUnsafe(size);
+    this._slabBytes = size < BATCH_SLAB_BYTES ? size : BATCH_SLAB_BYTES;
+    const slab = Buffer.allocUnsafe(this._slabBytes);
     this._slab.copy(slab, 0, this._start, this._end);
     this._slab = slab;
     this._start = 0;
@@ -54,14 +59,9 @@ export class WriteBatch {
     return true;
   }
 
-  /**
-   * Starts a new slab of at least `bytes`, each one twice the last up to {@link BATCH_SLAB_BYTES}.
-   * Take the pending bytes first, or they are dropped.
-   */
+  /** Starts a new slab of at least `bytes`. Take the pending bytes first, or they are dropped. */
   renew(bytes: number): void {
-    const size = this._nextSlabBytes;
-    if (size < BATCH_SLAB_BYTES) this._nextSlabBytes = size * 2;
-    this._slab = Buffer.allocUnsafe(bytes > size ? bytes : size);
+    this._slab = Buffer.allocUnsafe(bytes > this._slabBytes ? bytes : this._slabBytes);
     this._start = 0;
     this._end = 0;
   }
@@ -71,7 +71,15 @@ export class WriteBatch {
     if (this._end === this._start) return undefined;
     const chunk = this._slab.subarray(this._start, this._end);
     this._start = this._end;
+    if (this._slabBytes === FIRST_SLAB_BYTES) this.discardSlab();
     return chunk;
+  }
+
+  /** Lets go of the slab (a quiet connection gets a pool slice again when it next sends). */
+  private discardSlab(): void {
+    this._slab = EMPTY;
+    this._start = 0;
+    this._end = 0;
   }
 
   /** Forgets the pending bytes (the stream is gone). */
