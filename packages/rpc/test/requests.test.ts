@@ -209,7 +209,7 @@ describe('requests', () => {
     expect(await client.request('ok', 'last')).toBe('last');
     expect(peer.stats.handling).toBe(0);
     expect(peer.stats.inFlight).toBe(0);
-    expect(activeTimers()).toBe(timersBefore);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore); // a timer of setup may expire meanwhile; ours must not remain
     expect(client.peer!.stats.requestsOut).toBe(20 * 1020 + 51);
   });
 
