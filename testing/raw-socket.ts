@@ -21,10 +21,13 @@ export interface RawClient {
   received(): Buffer;
 }
 
-/** Connects a {@link RawClient} to a loopback port. */
-export function rawConnect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+/**
+ * Connects a {@link RawClient} to a loopback port. `localAddress` picks the source address (any of
+ * 127.0.0.0/8 works on Linux), so one test can play several remote addresses.
+ */
+export function rawConnect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
   // No Nagle: a test's small writes must leave at once, not wait for a delayed ACK.
-  const socket = net.connect({ host, port, noDelay: true });
+  const socket = net.connect({ host, port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
   const chunks: Buffer[] = [];
   let error: Error | undefined;
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));

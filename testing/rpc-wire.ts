@@ -126,14 +126,30 @@ export class RawRpcLink {
     });
   }
 
-  /** Connects and exchanges ns hellos; resolves once the server's AUTH_CHALLENGE arrived. */
-  static async open(port: number): Promise<RawRpcLink> {
-    const link = new RawRpcLink(await rawConnect(port));
+  /**
+   * Connects (from `localAddress`, default 127.0.0.1) and exchanges ns hellos; resolves once the
+   * server's AUTH_CHALLENGE arrived, or, when it refuses at once (AUTH_FAIL), with `challenge` unset.
+   */
+  static async open(port: number, localAddress?: string): Promise<RawRpcLink> {
+    const link = new RawRpcLink(await rawConnect(port, '127.0.0.1', localAddress));
     link.send(helloPayload());
-    const challenge = await link.next((f) => f[0] === RPC.AUTH_CHALLENGE);
-    if (challenge === undefined) throw new Error('the server closed before sending its challenge');
-    link.challenge = parseChallenge(challenge.subarray(1));
+    const first = await link.next((f) => f[0] === RPC.AUTH_CHALLENGE || f[0] === RPC.AUTH_FAIL);
+    if (first === undefined) throw new Error('the server closed before sending its challenge');
+    if (first[0] === RPC.AUTH_CHALLENGE) link.challenge = parseChallenge(first.subarray(1));
     return link;
+  }
+
+  /** The code of an AUTH_FAIL received so far (1 refused, 2 too many authenticating), if any. */
+  get authFailCode(): number | undefined {
+    return this.frames.find((f) => f[0] === RPC.AUTH_FAIL)?.[1];
+  }
+
+  /** Sends a proof made with the wrong password; resolves with the AUTH_FAIL code, or undefined on close. */
+  async sendWrongProof(): Promise<number | undefined> {
+    const key = await deriveKey('definitely-not-the-password', this.challenge!);
+    this.send(proofFor(key, this.challenge!).payload);
+    const answer = await this.next((f) => f[0] === RPC.AUTH_FAIL || f[0] === RPC.AUTH_OK);
+    return answer?.[0] === RPC.AUTH_FAIL ? answer[1] : undefined;
   }
 
   /** Resolves once the connection closed. */
