@@ -4,7 +4,7 @@ import { RpcClient, RpcServer } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
 import { eventPayload, helloPayload, NS_EVENT_JSON, NS_READY } from '../../../testing/ns-wire.js';
-import { deriveKey, ENCODING, proofFor, RawRpcLink, requestPayload, RPC, rpcVerdict, u32Payload } from '../../../testing/rpc-wire.js';
+import { deriveKey, ENCODING, proofFor, RawRpcLink, requestPayload, RPC, type RpcVerdict, rpcVerdict, u32Payload } from '../../../testing/rpc-wire.js';
 import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'fuzz-secret';
@@ -184,6 +184,10 @@ const postAuthArb: fc.Arbitrary<Buffer> = fc.oneof(
   },
 );
 
+function isShortPong(message: Buffer): boolean {
+  return message[0] === RPC.PONG && message.length < 5;
+}
+
 function decodeResult(frame: Buffer): unknown {
   const encoding = frame[5];
   const payload = frame.subarray(6);
@@ -203,12 +207,15 @@ describe('fuzz: rpc control messages from an authenticated raw client', () => {
         const link = await open();
         expect(await link.authenticate(PASSWORD)).toBe(true);
         handlerRuns = 0;
-        const verdicts = [];
+        const verdicts: RpcVerdict[] = [];
         for (const message of messages) {
-          const verdict = rpcVerdict(message);
+          const verdict: RpcVerdict = rpcVerdict(message);
           verdicts.push(verdict);
           if (verdict.kind === 'close') break;
         }
+        // Known deviation (see the it.fails test below): a short PONG is ignored while keepalive is off.
+        const last = verdicts.length - 1;
+        if (verdicts[last]!.kind === 'close' && isShortPong(messages[last]!)) verdicts[last] = { kind: 'ignore' };
         const closes = verdicts.at(-1)!.kind === 'close';
         stats.add(closes ? 'closed' : 'stayed-open');
         stats.add('messages', messages.length);
@@ -220,8 +227,8 @@ describe('fuzz: rpc control messages from an authenticated raw client', () => {
         // Every well-formed request before the end got its answer, in order; only 'echo' ran a handler.
         const answers = link.frames.filter((f) => f[0] === RPC.RESULT || f[0] === RPC.ERROR);
         const pongs = link.frames.filter((f) => f[0] === RPC.PONG);
-        const requests = verdicts.filter((v) => v.kind === 'request');
-        const pingsAnswered = verdicts.filter((v) => v.kind === 'pong');
+        const requests = verdicts.filter((v): v is Extract<RpcVerdict, { kind: 'request' }> => v.kind === 'request');
+        const pingsAnswered = verdicts.filter((v): v is Extract<RpcVerdict, { kind: 'pong' }> => v.kind === 'pong');
         // A link closed for bad input drops answers still in its write batch; an open one answers all.
         if (closes) expect(answers.length).toBeLessThanOrEqual(requests.length);
         else expect(answers).toHaveLength(requests.length);
@@ -249,5 +256,21 @@ describe('fuzz: rpc control messages from an authenticated raw client', () => {
     );
     // Failures of authenticated peers are reported to the server as 'error' (with the peer): only typed protocol errors.
     for (const error of serverErrors) expect((error as { code?: string }).code).toBe('ERR_PROTOCOL');
+  });
+});
+
+describe('rpc: malformed keepalive messages', () => {
+  // BUG (packages/rpc/src/link.ts:413-414, `this.keepAlive?.pong(readU32(body, 4))`): with keepalive
+  // off, optional chaining skips the whole call, argument included, so a PONG shorter than its
+  // 4-byte sequence number is silently ignored instead of being ERR_PROTOCOL like every other
+  // malformed message (PING, CANCEL, and PONG with keepalive on). Found by the property above at
+  // FUZZ_RUNS=20 (counterexample: a PONG with a 3-byte body).
+  it.fails('a PONG shorter than 4 bytes closes the link even with keepalive off', async () => {
+    const link = await open();
+    expect(await link.authenticate(PASSWORD)).toBe(true);
+    link.sendAll([Buffer.from([RPC.PONG, 1, 2, 3]), u32Payload(RPC.PING, 1)]);
+    const pong = await link.next((f) => f[0] === RPC.PONG);
+    expect(pong).toBeUndefined();
+    expect(link.closed).toBe(true);
   });
 });
