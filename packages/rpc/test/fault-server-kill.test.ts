@@ -69,9 +69,17 @@ describe('fault injection: an rpc server process killed with SIGKILL mid-request
       pending.push(promise);
       return promise;
     });
-    let killed = false;
+    // Pumps keep requests in flight until the client notices the link is gone, so the kill always
+    // lands in the middle of some of them.
+    let linkLost = false;
+    const disconnected = new Promise<void>((resolve) =>
+      client.once('disconnect', () => {
+        linkLost = true;
+        resolve();
+      }),
+    );
     const pump = async (): Promise<void> => {
-      while (!killed) {
+      while (!linkLost) {
         const id = nextId++;
         const promise = outcomes.track(id, client.request('commit', { id }));
         pending.push(promise);
@@ -81,18 +89,19 @@ describe('fault injection: an rpc server process killed with SIGKILL mid-request
     const pumps = Array.from({ length: 32 }, () => pump());
     await first.waitForStarts(4);
     await first.waitForAcks(300);
-    const disconnected = new Promise<Error | undefined>((resolve) => client.once('disconnect', resolve));
-    killed = true;
     expect(await first.kill('SIGKILL')).toBe('SIGKILL');
     await disconnected;
     await Promise.all([...pumps, ...holds]);
     await Promise.all(pending);
 
-    // Every request settled once: answered, or ERR_CONNECTION_CLOSED because the link dropped under it.
+    // Every request settled once: answered, or ERR_CONNECTION_CLOSED because the link dropped under
+    // it (ERR_NOT_CONNECTED only for one sent after the drop, before a pump saw it).
     expect(outcomes.byId.size).toBe(nextId);
-    expect([...outcomes.failedWith()]).toEqual(['ERR_CONNECTION_CLOSED']);
-    const inFlightAtKill = nextId - outcomes.answered().length;
-    expect(inFlightAtKill).toBeGreaterThanOrEqual(4); // at least the holds
+    const codes = outcomes.failedWith();
+    expect(codes.has('ERR_CONNECTION_CLOSED')).toBe(true);
+    for (const code of codes) expect(['ERR_CONNECTION_CLOSED', 'ERR_NOT_CONNECTED']).toContain(code);
+    const commitsCut = [...outcomes.byId.values()].filter((s) => !s.ok && s.code === 'ERR_CONNECTION_CLOSED' && s.id >= 4);
+    expect(commitsCut.length).toBeGreaterThan(0); // commits, not just the holds, were cut mid-flight
 
     // The server comes back on the same port; the client finds it by itself.
     const reauthenticated = new Promise<void>((resolve) => client.once('authenticated', () => resolve()));

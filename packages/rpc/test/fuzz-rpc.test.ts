@@ -209,13 +209,11 @@ describe('fuzz: rpc control messages from an authenticated raw client', () => {
         handlerRuns = 0;
         const verdicts: RpcVerdict[] = [];
         for (const message of messages) {
-          const verdict: RpcVerdict = rpcVerdict(message);
+          // Known deviation (see the it.fails test below): a short PONG is ignored while keepalive is off.
+          const verdict: RpcVerdict = isShortPong(message) ? { kind: 'ignore' } : rpcVerdict(message);
           verdicts.push(verdict);
           if (verdict.kind === 'close') break;
         }
-        // Known deviation (see the it.fails test below): a short PONG is ignored while keepalive is off.
-        const last = verdicts.length - 1;
-        if (verdicts[last]!.kind === 'close' && isShortPong(messages[last]!)) verdicts[last] = { kind: 'ignore' };
         const closes = verdicts.at(-1)!.kind === 'close';
         stats.add(closes ? 'closed' : 'stayed-open');
         stats.add('messages', messages.length);
