@@ -272,3 +272,32 @@ describe('rpc: malformed keepalive messages', () => {
     expect(link.closed).toBe(true);
   });
 });
+
+describe('fuzz: rpc request/response round trips', () => {
+  it('any JSON value, bytes or undefined as params comes back equal, both client → server and server → client', async () => {
+    const stats = new FuzzCounter('rpc/round-trip');
+    counters.push(stats);
+    const valueArb = fc.oneof(
+      { weight: 4, arbitrary: fc.jsonValue() },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    );
+    healthy.handle('client::echo', (params) => params);
+    const peerId = [...server.peers.keys()][0]!;
+    await fc.assert(
+      fc.asyncProperty(fc.array(valueArb, { minLength: 1, maxLength: 10 }), async (values) => {
+        stats.runs++;
+        stats.add('requests', values.length * 2);
+        const expected = values.map((v) => (v === undefined || Buffer.isBuffer(v) ? v : JSON.parse(JSON.stringify(v))));
+        const before = handlerRuns;
+        const up = await Promise.all(values.map((v) => healthy.request('echo', v)));
+        const down = await Promise.all(values.map((v) => server.request(peerId, 'client::echo', v)));
+        handlerRuns = before;
+        expect(up).toEqual(expected);
+        expect(down).toEqual(expected);
+        up.forEach((v, i) => expect(Buffer.isBuffer(v)).toBe(Buffer.isBuffer(values[i])));
+      }),
+      fuzzParams(200),
+    );
+  });
+});
