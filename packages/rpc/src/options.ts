@@ -63,6 +63,7 @@ export const serverOptionsSchema = commonSchema.extend({
   password: passwordSchema.optional(),
   authenticate: z.custom<(...args: unknown[]) => unknown>((value) => typeof value === 'function', 'must be a function').optional(),
   maxPendingAuth: z.number().int().positive().optional(),
+  maxPendingAuthPerAddress: z.number().int().positive().optional(),
   authMaxFrameBytes: z.number().int().min(512).optional(),
   shutdownTimeoutMs: nonNegative.optional(),
   authThrottle: z

@@ -43,6 +43,7 @@ import {
   ServerHandshake,
 } from './server-handshake.js';
 import { Connection, destroyRefused, type ServerCore } from './server-connection.js';
+import { PendingAuthPool } from './pending-auth.js';
 import { attachData, type DataRegistration, patternKey, type ServerDataListener } from './server-data.js';
 import { waitWithTimeout } from './wait.js';
 
@@ -72,6 +73,17 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods>
    * @default 256
    */
   maxPendingAuth?: number | undefined;
+  /**
+   * Each remote address's fair share of the `maxPendingAuth` slots. While slots are free an address
+   * may take more; once all are taken, a new connection from an address holding fewer than this
+   * evicts the oldest authenticating connection of the address holding the most (if that one holds
+   * more than this). The evicted connection is refused with `ERR_OVERLOADED` (`authFailed` reason
+   * `too-many-pending`). So one address keeping silent connections open cannot lock others out.
+   * Unix-socket peers have no address and count as one (they never evict each other). A value of
+   * `maxPendingAuth` or more turns eviction off.
+   * @default 8
+   */
+  maxPendingAuthPerAddress?: number | undefined;
   /**
    * Frame limit before authentication: an unauthenticated peer can make the server buffer at most
    * this much.
@@ -136,11 +148,10 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
   readonly #connections = new WeakMap<NsSocket, Connection>();
   readonly #auth: ServerAuthConfig;
   readonly #throttle: AuthThrottle | undefined;
-  readonly #maxPendingAuth: number;
+  readonly #pendingAuth: PendingAuthPool<Connection>;
   readonly #authMaxFrameBytes: number;
   readonly #shutdownTimeoutMs: number;
   readonly #dataRegistrations: DataRegistration[] = [];
-  #pendingAuth = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions<D>) {
@@ -150,6 +161,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
       password,
       authenticate,
       maxPendingAuth,
+      maxPendingAuthPerAddress,
       authMaxFrameBytes,
       authThrottle,
       shutdownTimeoutMs,
@@ -164,7 +176,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
       throw new InvalidArgError('RpcServer needs a password or an authenticate function');
     }
     this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition>);
-    this.#maxPendingAuth = maxPendingAuth ?? 256;
+    this.#pendingAuth = new PendingAuthPool(maxPendingAuth ?? 256, maxPendingAuthPerAddress ?? 8);
     this.#authMaxFrameBytes = authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
     this.#shutdownTimeoutMs = shutdownTimeoutMs ?? 10_000;
     this.#throttle = authThrottle === false ? undefined : new AuthThrottle(authThrottle ?? {});
@@ -243,7 +255,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
 
   /** Connections currently authenticating. */
   get pendingAuth(): number {
-    return this.#pendingAuth;
+    return this.#pendingAuth.size;
   }
 
   /**
@@ -368,11 +380,11 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
     if (this.#closing !== undefined) {
       return Promise.reject(new ConnectionClosedError('the server is shutting down'));
     }
-    if (this.#pendingAuth >= this.#maxPendingAuth) {
+    // Unix-socket peers have no address: they share one, as in the auth throttle.
+    if (!this.#pendingAuth.acquire(address ?? '', connection)) {
       this.#reportAuthFailure(address, 'too-many-pending');
       return this.#refuse(connection, socket, AuthFailCode.OVERLOADED);
     }
-    this.#pendingAuth++;
     const previousLimit = socket.maxFrameBytes;
     socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
     let handshake: ServerHandshake;
@@ -385,19 +397,24 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
         link.start();
       });
     } catch (error) {
-      this.#pendingAuth--;
+      this.#pendingAuth.release(connection);
       return Promise.reject(error);
     }
     connection.handshake = handshake;
     signal.addEventListener('abort', () => handshake.abort(), { once: true });
     return handshake.promise.then(
       () => {
-        this.#pendingAuth--;
+        this.#pendingAuth.release(connection);
         connection.handshake = undefined;
       },
       (failure: HandshakeFailure) => {
-        this.#pendingAuth--;
+        this.#pendingAuth.release(connection);
         if (failure.reason === 'disconnected') throw failure.error;
+        if (failure.reason === 'too-many-pending') {
+          // Evicted for another address (its slot is already taken again).
+          this.#reportAuthFailure(address, failure.reason);
+          return this.#refuse(connection, socket, AuthFailCode.OVERLOADED);
+        }
         if (failure.reason === 'protocol-error') this.#throttle?.recordFailure(address ?? '', Date.now());
         this.#reportAuthFailure(address, failure.reason);
         if (failure.reason === 'wrong-password' || failure.reason === 'unknown-user') {

@@ -1,6 +1,7 @@
 import type { NsExtension, NsSocket } from '@proto/ns';
 import { ProtocolError } from './errors.js';
 import type { Link } from './link.js';
+import type { PendingAuthHolder } from './pending-auth.js';
 import type { ServerHandshake } from './server-handshake.js';
 
 /** What a connection needs from its server. */
@@ -10,7 +11,7 @@ export interface ServerCore {
 }
 
 /** Extension hooks of one accepted socket: routes rpc messages to its handshake, then its link. */
-export class Connection implements NsExtension {
+export class Connection implements NsExtension, PendingAuthHolder {
   readonly core: ServerCore;
   handshake: ServerHandshake | undefined = undefined;
   link: Link | undefined = undefined;
@@ -42,6 +43,11 @@ export class Connection implements NsExtension {
 
   onLinkClosed(_socket: NsSocket, error: Error | undefined): void {
     this.core.closed(this, error);
+  }
+
+  /** PendingAuthHolder: another address needed this connection's authentication slot. */
+  evicted(): void {
+    this.handshake?.evict();
   }
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { NsSocket } from '@proto/ns';
 import type { AuthThrottle } from './auth-throttle.js';
-import { AuthFailedError, AuthTimeoutError, ConnectionClosedError, ProtocolError } from './errors.js';
+import { AuthFailedError, AuthTimeoutError, ConnectionClosedError, OverloadedError, ProtocolError } from './errors.js';
 import {
   AuthFailCode,
   CHANNEL_BINDING_BYTES,
@@ -27,7 +27,10 @@ export type AuthFailureReason =
   | 'timeout'
   /** The client sent something other than a well-formed handshake. */
   | 'protocol-error'
-  /** `maxPendingAuth` connections were already authenticating. */
+  /**
+   * `maxPendingAuth` connections were already authenticating, or this connection's address held
+   * more than `maxPendingAuthPerAddress` of them and another address needed a slot.
+   */
   | 'too-many-pending';
 
 /** Who is trying to authenticate: the argument of `authenticate`. */
@@ -142,6 +145,13 @@ export class ServerHandshake {
   timedOut(): void {
     this.#timer = undefined;
     this.#settleFailure(new HandshakeFailure('timeout', new AuthTimeoutError('the client did not authenticate in time')));
+  }
+
+  /** The server gave this connection's slot to another address: refuse it as overloaded. */
+  evict(): void {
+    this.#settleFailure(
+      new HandshakeFailure('too-many-pending', new OverloadedError('too many connections authenticating from this address')),
+    );
   }
 
   /** The link closed first: stop everything. */
