@@ -12,6 +12,10 @@ export interface ClientState {
   queue: OfflineQueue | undefined;
   /** Aborts the dial in progress. */
   dial: AbortController | undefined;
+  /** When the current attempt started dialing (`Date.now()`): connectTimeoutMs also covers the wait for the peer's hello. */
+  dialStartedAt: number;
+  /** Fails a link whose peer has not said hello by the attempt's deadline. */
+  helloTimer: NodeJS.Timeout | undefined;
   /** The promise `connect()` returned, until a link opens or the socket closes. */
   pending: { promise: Promise<AnySocket>; resolve: () => void; reject: (error: Error) => void } | undefined;
 }
@@ -37,6 +41,8 @@ export function configureClient(client: ClientState | undefined, options: NsSock
       reconnector: reconnect === undefined ? undefined : new Reconnector(reconnect, fire),
       queue,
       dial: undefined,
+      dialStartedAt: 0,
+      helloTimer: undefined,
       pending: undefined,
     };
   }

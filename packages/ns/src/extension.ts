@@ -25,7 +25,8 @@ export interface NsExtension {
    * ProtocolError.
    *
    * Resolve: the link opens (`connect` is emitted, the offline queue is flushed, `connect()` resolves,
-   * the server calls its connection listener). Reject: the link is closed with that error; a client
+   * the server calls its connection listener); a client's link waits for the server's hello too if it
+   * has not arrived yet. Reject: the link is closed with that error; a client
    * reconnects unless the error has `fatal: true`, in which case `connect()` rejects with it and the
    * socket closes. `signal` aborts when the link closes or the socket is ended first.
    */

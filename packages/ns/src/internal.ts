@@ -17,6 +17,8 @@ export const kOnLinkClose = Symbol('onLinkClose');
 export const kReconnect = Symbol('reconnect');
 /** Time to deliver user events held while opening. */
 export const kDeliverHeld = Symbol('deliverHeld');
+/** The peer's hello did not arrive within connectTimeoutMs. */
+export const kHelloTimeout = Symbol('helloTimeout');
 /** Listeners were removed. */
 export const kListenersChanged = Symbol('listenersChanged');
 /** A listener was added (with its event type). */

@@ -50,6 +50,16 @@ export function attachLink(framed: FramedSocket, owner: AnySocket, listenForErro
   return owned;
 }
 
+/**
+ * Whether framing still takes sends on this link. It refuses them as soon as the link starts ending
+ * (our `end()`, the peer's end, `destroy()`, the framing server closing), which can be long before
+ * `close` (a flush to a slow reader); the stream's own flags say when, with nothing kept per link.
+ */
+export function linkWritable(framed: FramedSocket): boolean {
+  const stream = framed.stream;
+  return !(stream.readableEnded || stream.writableEnded || stream.destroyed);
+}
+
 /** Stops listening to a closed link (the error listener stays: a stray late error must not throw). */
 export function detachLink(framed: OwnedFramed): void {
   framed.removeListener('frame', framedOnFrame);

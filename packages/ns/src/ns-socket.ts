@@ -1,7 +1,9 @@
 import { TLSSocket } from 'node:tls';
 import {
   ConnectionClosedError,
+  ConnectTimeoutError,
   connect as connectFramed,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   type FramedSocket,
   type FramePart,
   type FramePayload,
@@ -22,6 +24,7 @@ import {
   type AnySocket,
   kAccept,
   kDeliverHeld,
+  kHelloTimeout,
   kListenerAdded,
   kListenersChanged,
   kOnFrame,
@@ -31,7 +34,7 @@ import {
   kSendEncoded,
   toError,
 } from './internal.js';
-import { attachLink, detachLink, listenForFlowEvents, type OwnedFramed, wantsFlowEvents } from './link-handlers.js';
+import { attachLink, detachLink, linkWritable, listenForFlowEvents, type OwnedFramed, wantsFlowEvents } from './link-handlers.js';
 import { installListenerHooks } from './listener-hooks.js';
 import {
   checkHello,
@@ -54,13 +57,17 @@ const State = { IDLE: 0, CONNECTING: 1, OPENING: 2, OPEN: 3, BACKOFF: 4, CLOSING
 type State = (typeof State)[keyof typeof State];
 const STATE_NAMES: readonly NsSocketState[] = ['idle', 'connecting', 'opening', 'open', 'reconnecting', 'closing', 'closed'];
 
-// Bits of #link: what the current link has seen (and one socket-wide flag).
+// Bits of #link: what the current link has seen (and one socket-wide flag). A client's link opens
+// once it has both HELLO_RECEIVED and EXTENSION_OPENED, in either order; an accepted link once it has
+// EXTENSION_OPENED.
 const HELLO_RECEIVED = 1;
 const PEER_READY = 2;
 const WAS_OPEN = 4;
 const DELIVERING = PEER_READY | WAS_OPEN;
 /** Not per link: someone listens for pause/resume/idle (see listenForFlowEvents). */
 const WANTS_FLOW_EVENTS = 8;
+/** This side's extension opened the link (at once without `onLinkOpening`). */
+const EXTENSION_OPENED = 16;
 
 /** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
 const HOLD_MAX_BYTES = 32 * 1024 * 1024;
@@ -104,6 +111,9 @@ function reconnectTimerFired(socket: AnySocket): void {
 }
 function deliverHeldLater(socket: AnySocket): void {
   socket[kDeliverHeld]();
+}
+function helloTimerFired(socket: AnySocket): void {
+  socket[kHelloTimeout]();
 }
 
 function dataEvent(pattern: EventPattern): string[] {
@@ -156,24 +166,32 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
-  /** Where the socket is in its life. */
+  /** Where the socket is in its life. An open link that is ending (e.g. the peer ended it) is `closing`. */
   get state(): NsSocketState {
-    return STATE_NAMES[this.#state]!;
-  }
-
-  /** Whether a link is open (user events can be sent and received). */
-  get connected(): boolean {
-    return this.#state === State.OPEN;
+    const state = this.#state;
+    if (state === State.OPEN && !linkWritable(this.#framed!)) return 'closing';
+    return STATE_NAMES[state]!;
   }
 
   /**
-   * Connects (client sockets). Resolves once a link is open (after the extension's `onLinkOpening`);
-   * with `reconnect`, failed attempts are retried first. Resolves at once when already open; while
-   * connecting or reconnecting, returns the pending attempt. After `close` it starts over.
+   * Whether a link is open and can take user events. False as soon as the link starts ending (the
+   * peer's end arrived, or `end()`), before `close`/`disconnect` tell it is gone.
+   */
+  get connected(): boolean {
+    return this.#state === State.OPEN && linkWritable(this.#framed!);
+  }
+
+  /**
+   * Connects (client sockets). Resolves once a link is open: the peer's hello arrived and the
+   * extension's `onLinkOpening`, if any, resolved. A peer that closes (or stays silent past
+   * `connectTimeoutMs`) before its hello is a failed attempt; with `reconnect`, failed attempts are
+   * retried first. Resolves at once when already open; while connecting, opening or reconnecting,
+   * returns the pending attempt. After `close` it starts over.
    *
    * @param options address and settings, merged over the constructor's.
-   * @throws (rejects) the connection error (after the last attempt with `reconnect`), a fatal error of
-   *   the extension, or ConnectionClosedError when `end()`/`destroy()` is called first.
+   * @throws (rejects) the connection error (after the last attempt with `reconnect`), ConnectTimeoutError
+   *   when the peer's hello does not come in time, a fatal error of the extension, or (at once)
+   *   ConnectionClosedError when `end()` is called first, the error given to `destroy()`.
    * @throws InvalidArgError (rejects) on an accepted socket, without an address, or for invalid options.
    */
   connect(options?: Partial<NsConnectOptions>): Promise<this> {
@@ -188,7 +206,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#state === State.OPEN) return Promise.resolve(this);
+    if (this.#state === State.OPEN && linkWritable(this.#framed!)) return Promise.resolve(this);
     let pending = client.pending;
     if (pending === undefined) {
       let resolve!: () => void;
@@ -221,6 +239,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     const waiter = this.#closeWaiterPromise();
     if (state === State.CLOSING) return waiter;
     this.#cancelClient();
+    // connect() cannot succeed any more: say so now, not when a peer that may never close its side
+    // does. (While open, a pending connect() belongs to a connect listener that is running: the link
+    // did open.)
+    if (state !== State.OPEN) this.#rejectPending(new ConnectionClosedError('the socket was ended before it connected'));
     const framed = this.#framed;
     if (framed === undefined) {
       this.#finalize(undefined);
@@ -241,6 +263,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     if (this.#state === State.CLOSED) return;
     if (error !== undefined) this.#rareState().finalError = error;
     this.#cancelClient();
+    if (this.#state !== State.OPEN) this.#rejectPending(error ?? new ConnectionClosedError('the socket was destroyed before it connected'));
     const framed = this.#framed;
     if (framed === undefined) {
       this.#finalize(error);
@@ -276,14 +299,15 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
    *   ending with `:`, not a wildcard; at most 256 bytes each, 1024 bytes joined.
    * @returns false when the writer should back off (until `resume` or `drained()`); true when queued offline.
    * @throws InvalidArgError for an invalid event name, or data JSON cannot serialize.
-   * @throws NotConnectedError without an open link and no offline queue (or after close).
+   * @throws NotConnectedError without an open link and no offline queue (or after close). A link that
+   *   is ending (the peer's end arrived, `close` not yet) counts as no link.
    * @throws BufferOverflowError past `maxBufferedBytes`, or past the offline queue's bounds.
    * @throws FrameTooLargeError when the message exceeds `maxFrameBytes`.
    */
   send<const E extends EventKey<Events>>(event: E, ...data: SendArgs<Events, E>): boolean;
   send(event: string | readonly string[], data?: unknown): boolean {
     const message = encodeEvent(event, data);
-    if (this.#state !== State.OPEN) return this.#sendOffline(message[0], message[1]);
+    if (this.#state !== State.OPEN || !linkWritable(this.#framed!)) return this.#sendOffline(message[0], message[1]);
     const ok = this.#framed!.send(message);
     this.#messagesOut++;
     return ok;
@@ -435,6 +459,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     const client = this.#client!;
     const abort = new AbortController();
     client.dial = abort;
+    client.dialStartedAt = Date.now();
     this.#state = State.CONNECTING;
     connectFramed(dialOptions(client.options, abort.signal)).then(
       (framed) => {
@@ -472,7 +497,13 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     this.#attach(framed, failure);
   }
 
-  /** Wires a new link, sends the hello and starts opening. */
+  /**
+   * Wires a new link, sends the hello and starts opening. A client's link opens once the server's
+   * hello has arrived and the extension (if any) has opened it: a server that accepts and closes, or
+   * never speaks ns, must not count as a connection (no `connect`, no backoff reset, no flush). An
+   * accepted link opens as soon as its extension has opened it (at once without one), so connection
+   * listeners run before the client's first byte is read, as they always have.
+   */
   #attach(stream: FramedSocket, failure?: Error): void {
     const framed = attachLink(stream, this as unknown as AnySocket, this.#server === undefined, (this.#link & WANTS_FLOW_EVENTS) !== 0);
     this.#framed = framed;
@@ -489,9 +520,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
       framed.destroy(toError(error));
       return;
     }
+    const client = this.#client;
+    if (client !== undefined && this.#server === undefined) this.#startHelloTimer(client);
     const onLinkOpening = this.#extension?.onLinkOpening;
     if (onLinkOpening === undefined) {
-      this.#opened(framed, undefined);
+      this.#link |= EXTENSION_OPENED;
+      if (this.#server !== undefined) this.#open(framed, false);
       return;
     }
     const controller = new AbortController();
@@ -505,10 +539,36 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(
-        () => this.#opened(framed, controller),
+        () => this.#extensionOpened(framed, controller),
         (error: unknown) => this.#openingFailed(framed, controller, error),
       );
-    } else this.#opened(framed, controller);
+    } else this.#extensionOpened(framed, controller);
+  }
+
+  /** The attempt's connectTimeoutMs (counted from the dial) also bounds the wait for the peer's hello. */
+  #startHelloTimer(client: ClientState): void {
+    const timeoutMs = client.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (timeoutMs <= 0) return;
+    const left = Math.max(0, timeoutMs - (Date.now() - client.dialStartedAt));
+    client.helloTimer = setTimeout(helloTimerFired, left, this as unknown as AnySocket);
+  }
+
+  #clearHelloTimer(): void {
+    const client = this.#client;
+    if (client?.helloTimer !== undefined) {
+      clearTimeout(client.helloTimer);
+      client.helloTimer = undefined;
+    }
+  }
+
+  /** @internal The hello timer fired: the attempt failed. */
+  [kHelloTimeout](): void {
+    const client = this.#client!;
+    client.helloTimer = undefined;
+    const framed = this.#framed;
+    if (framed === undefined || (this.#link & HELLO_RECEIVED) !== 0 || this.#state !== State.OPENING) return;
+    const timeoutMs = client.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within connectTimeoutMs (${String(timeoutMs)} ms)`));
   }
 
   /** Events held for a link that will never open are dropped, and reading resumes so the close is seen. */
@@ -526,9 +586,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     framed.destroy(err);
   }
 
-  #opened(framed: OwnedFramed, controller: AbortController | undefined): void {
+  /** onLinkOpening resolved: the link opens now (a client: if the server's hello is in, else when it arrives). */
+  #extensionOpened(framed: OwnedFramed, controller: AbortController): void {
     if (this.#framed !== framed || this.#state !== State.OPENING || this.#opening !== controller) return;
     this.#opening = undefined;
+    this.#link |= EXTENSION_OPENED;
+    if (this.#server !== undefined || (this.#link & HELLO_RECEIVED) !== 0) this.#open(framed, false);
+  }
+
+  /**
+   * The link is open: READY, offline queue, `connect`, the server's `connection`, connect() resolves.
+   * @param inFrame called while the server's frames are being delivered (its hello just arrived).
+   */
+  #open(framed: OwnedFramed, inFrame: boolean): void {
     this.#state = State.OPEN;
     this.#link |= WAS_OPEN;
     const client = this.#client;
@@ -552,7 +622,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
       });
     }
     // Held events go out after connect() resolved and the connection listener ran, so their
-    // listeners exist: a macrotask later, after every promise continuation.
+    // listeners exist: a macrotask later, after every promise continuation. Opened by the hello
+    // itself, events right behind it in the same chunk must wait for that too.
+    if (inFrame && client?.pending !== undefined) this.#held ??= { frames: [], bytes: 0 };
     if (this.#held !== undefined) setImmediate(deliverHeldLater, this as unknown as AnySocket);
     try {
       this.emit('connect');
@@ -583,12 +655,17 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
   }
 
+  /** A user send without a writable open link: queue it, or throw. */
   #sendOffline(prefix: Buffer, body: FramePart): boolean {
     const state = this.#state;
     const queue = this.#client?.queue;
     if (state === State.CLOSING || state === State.CLOSED) throw new NotConnectedError('cannot send: the socket is closed');
     if (queue === undefined) {
-      throw new NotConnectedError('cannot send: not connected (enable offlineQueue to queue sends while disconnected)');
+      throw new NotConnectedError(
+        state === State.OPEN
+          ? 'cannot send: the link is closing'
+          : 'cannot send: not connected (enable offlineQueue to queue sends while disconnected)',
+      );
     }
     const size = prefix.length + partBytes(body);
     const max = this.#client!.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -599,10 +676,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /**
    * @internal Sends an encoded user event on an open link (server broadcast: one encoding for all).
-   * @returns false when not open.
+   * @returns false when not open, or the link is ending.
    */
   [kSendEncoded](message: readonly [Buffer, FramePart]): boolean {
-    if (this.#state !== State.OPEN) return false;
+    if (this.#state !== State.OPEN || !linkWritable(this.#framed!)) return false;
     this.#framed!.send(message);
     this.#messagesOut++;
     return true;
@@ -675,6 +752,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
       if (type !== MessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
       checkHello(frame);
       this.#link |= HELLO_RECEIVED;
+      this.#clearHelloTimer();
+      if ((this.#link & EXTENSION_OPENED) !== 0 && this.#state === State.OPENING) this.#open(framed, true);
       return;
     }
     if (type === MessageType.EVENT_JSON || type === MessageType.EVENT_BINARY) {
@@ -709,8 +788,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     // The peer is open and this side settles in a moment (its extension already has what it needs),
     // or held events are waiting for delivery: keep the order, and stop reading so the hold stays small.
     let held = this.#held;
-    if (held === undefined) {
-      this.#held = held = { frames: [], bytes: 0 };
+    if (held === undefined) this.#held = held = { frames: [], bytes: 0 };
+    if (held.frames.length === 0) {
       framed.pause();
       if (debug.enabled) debug('ns: holding user events until this side finishes opening');
     }
@@ -725,6 +804,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     const held = this.#held;
     if (framed === undefined || held === undefined || (this.#link & WAS_OPEN) === 0) return;
     this.#held = undefined;
+    if (held.frames.length === 0) return; // reading was never paused
     for (let i = 0; i < held.frames.length; i++) {
       if (this.#framed !== framed) return;
       const frame = held.frames[i]!;
@@ -758,6 +838,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     rare.bytesOut += framed.stats.bytesOut;
     this.#framed = undefined;
     this.#held = undefined;
+    this.#clearHelloTimer();
     const wasOpen = (this.#link & WAS_OPEN) !== 0;
     const error = this.#linkError;
     const opening = this.#opening;
@@ -819,10 +900,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     }
   }
 
+  /** Stops everything a client has scheduled: the reconnect timer, a dial, the hello timer. */
   #cancelClient(): void {
     const client = this.#client;
     if (client === undefined) return;
     client.reconnector?.cancel();
+    this.#clearHelloTimer();
     if (client.dial !== undefined) {
       client.dial.abort();
       client.dial = undefined;
@@ -836,14 +919,21 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     this.#cancelClient();
     const client = this.#client;
     client?.queue?.clear();
-    const pending = client?.pending;
-    if (client !== undefined) client.pending = undefined;
-    pending?.reject(error ?? new ConnectionClosedError('the socket closed before it connected'));
+    this.#rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#rare?.finalError) this.emit('error', error);
     this.emit('close', error);
     const waiter = this.#rare?.closeWaiter;
     if (waiter !== undefined) this.#rare!.closeWaiter = undefined;
     waiter?.resolve();
+  }
+
+  /** Rejects the promise of a pending connect(), if any. */
+  #rejectPending(error: Error): void {
+    const client = this.#client;
+    const pending = client?.pending;
+    if (pending === undefined) return;
+    client!.pending = undefined;
+    pending.reject(error);
   }
 
   #closeWaiterPromise(): Promise<void> {

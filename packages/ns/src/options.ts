@@ -21,6 +21,13 @@ export interface NsSocketOptions extends NsTransportOptions {
   /** Path of a Unix socket to connect to (instead of `host`/`port`). */
   path?: string | undefined;
   /**
+   * Bound on one attempt, in milliseconds: dialing, the TLS handshake and the server's ns hello. A
+   * server that accepts but says nothing fails the attempt with `ERR_CONNECT_TIMEOUT`. `0` waits as
+   * long as the OS does (and for the hello, forever). The extension's own handshake is not included.
+   * @default 10000
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
    * Reconnect when the link fails or is lost (also retries the first connect): `true` for the defaults
    * or backoff settings. `end()`/`destroy()` stop it.
    * @default false

@@ -7,6 +7,7 @@ import {
   type FramedSocket,
   InvalidArgError,
   type ListenOptions,
+  NotConnectedError,
   type ListenRetryEvent,
   type ServerAddress,
   type ServerOptions,
@@ -117,9 +118,11 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   }
 
   /**
-   * Sends one event to every open socket: encoded once, the same bytes to all. A socket whose outbound
-   * buffer would pass `maxBufferedBytes` (a reader that stopped reading) is destroyed with
-   * `ERR_BUFFER_OVERFLOW` (reported as `clientError`) rather than silently skipped.
+   * Sends one event to every open socket: encoded once, the same bytes to all. Sockets whose link is
+   * ending (the peer's end arrived, `close` not yet) are skipped: one peer going away never makes it
+   * throw. A socket whose outbound buffer would pass `maxBufferedBytes` (a reader that stopped
+   * reading) is destroyed with `ERR_BUFFER_OVERFLOW` (reported as `clientError`) rather than
+   * silently skipped.
    * @returns how many sockets it was sent to.
    * @throws InvalidArgError for an invalid event name or data JSON cannot serialize.
    */
@@ -133,7 +136,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
         if (socket[kSendEncoded](message)) sent++;
       } catch (error) {
         if (error instanceof BufferOverflowError) socket.destroy(error);
-        else throw error;
+        else if (!(error instanceof NotConnectedError)) throw error; // a link going away: skip it
       }
     }
     return sent;

@@ -1,8 +1,9 @@
 /** Lifecycle events of an NsSocket and their listener arguments. User events arrive under `data::…`. */
 export interface NsSocketEvents {
   /**
-   * A link opened: every connect and reconnect of a client; once for an accepted socket, just before
-   * the server's connection listener runs.
+   * A link opened: every connect and reconnect of a client, once the server's hello arrived and the
+   * extension (if any) opened the link; once for an accepted socket, just before the server's
+   * connection listener runs.
    */
   connect: [];
   /** An open link was lost and the client will reconnect (`reconnecting` follows). */
@@ -56,7 +57,8 @@ export interface NsSocketStats {
 
 /**
  * Where an NsSocket is in its life: `idle` (not connected yet), `connecting` (dialing), `opening`
- * (link up, extension handshake running), `open`, `reconnecting` (waiting for the next attempt),
- * `closing` (`end()` flushing), `closed`.
+ * (link up, waiting for the server's hello or the extension's handshake), `open`, `reconnecting`
+ * (waiting for the next attempt), `closing` (`end()` flushing, or the link is ending: the peer's end
+ * arrived; a client with `reconnect` goes on to `reconnecting`), `closed`.
  */
 export type NsSocketState = 'idle' | 'connecting' | 'opening' | 'open' | 'reconnecting' | 'closing' | 'closed';
