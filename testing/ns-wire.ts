@@ -32,6 +32,27 @@ export type NsVerdict =
 const MAX_NAME_BYTES = 1024;
 const MAX_SEGMENT_BYTES = 256;
 
+/**
+ * Segments ns refuses in names and patterns (PROTOCOL.md / ns README): EventEmitter2 stores listeners
+ * in plain objects, so Object.prototype's member names and its own `_listeners` key cannot be segments.
+ */
+export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set([
+  '__proto__',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+  '_listeners',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
 /** Why a received event name is invalid (the sender's rules), or undefined. */
 export function nameProblem(name: string): string | undefined {
   const segments = name.split('::');
@@ -41,6 +62,7 @@ export function nameProblem(name: string): string | undefined {
     if (s.length === 0) return 'empty segment';
     if (s.startsWith(':') || s.endsWith(':')) return 'segment starts or ends with ":"';
     if (s === '*' || s === '**') return 'wildcard segment';
+    if (RESERVED_SEGMENTS.has(s)) return 'reserved segment';
     if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) return 'segment too long';
     bytes += Buffer.byteLength(s) + (i === 0 ? 0 : 2);
   }
