@@ -10,10 +10,36 @@ export const MAX_EVENT_NAME_BYTES = 1024;
 export const MAX_EVENT_SEGMENT_BYTES = 256;
 
 /**
+ * Segments no event name or listener pattern may contain. EventEmitter2 keeps wildcard listeners in
+ * a tree of plain objects and walks it with `tree[segment]`: a segment naming an `Object.prototype`
+ * member reaches a built-in shared by the whole process (`__proto__` is Object.prototype itself,
+ * `constructor` the global Object, `toString` a shared function), where it would store or find
+ * listeners of other sockets; `_listeners` is the tree's own key for a node's listeners. The list is
+ * fixed so both ends agree whatever runtime they run on; members a runtime adds to Object.prototype
+ * are refused too (never sent, so never on the wire between two sockets of this package).
+ */
+export const RESERVED_EVENT_SEGMENTS: ReadonlySet<string> = new Set([
+  '__proto__',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+  '_listeners',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+/**
  * Why `segment` cannot be part of a sent event name, or undefined when it can.
  * A segment may not be empty, contain `::`, start or end with `:` (the joined name would split
- * differently on the other side), or be a wildcard (`*`, `**`): a sender must not be able to
- * fire every listener under a pattern.
+ * differently on the other side), be a wildcard (`*`, `**`): a sender must not be able to
+ * fire every listener under a pattern, or be reserved ({@link RESERVED_EVENT_SEGMENTS}).
  */
 function segmentProblem(segment: unknown, allowWildcards: boolean): string | undefined {
   if (typeof segment !== 'string') return 'segments must be strings';
@@ -25,6 +51,7 @@ function segmentProblem(segment: unknown, allowWildcards: boolean): string | und
   if (!allowWildcards && (segment === '*' || segment === '**')) {
     return `wildcard segment ${JSON.stringify(segment)} is only valid in listener patterns`;
   }
+  if (RESERVED_EVENT_SEGMENTS.has(segment)) return reservedProblem(segment);
   if (segment.length * 3 > MAX_EVENT_SEGMENT_BYTES && Buffer.byteLength(segment) > MAX_EVENT_SEGMENT_BYTES) {
     return `segment longer than ${MAX_EVENT_SEGMENT_BYTES} bytes`;
   }
@@ -74,6 +101,32 @@ export function patternSegments(pattern: string | readonly string[]): string[] {
   if (segments === undefined) throw new InvalidArgError('event must be a string or an array of strings');
   assertValidSegments(segments, true, pattern);
   return segments;
+}
+
+/**
+ * Refuses a listener type (of `on`, `once`, `many`, `waitFor`, ... on an NsSocket, user event or not)
+ * with a reserved segment before EventEmitter2 files it in its tree. Other types (symbols, odd
+ * values) are left to EventEmitter2.
+ * @throws InvalidArgError when a segment is reserved ({@link RESERVED_EVENT_SEGMENTS}).
+ */
+export function assertSafeListenerType(type: unknown): void {
+  if (typeof type === 'string') {
+    if (type.includes(EVENT_DELIMITER)) {
+      for (const segment of type.split(EVENT_DELIMITER)) if (RESERVED_EVENT_SEGMENTS.has(segment)) throw reserved(segment, type);
+    } else if (RESERVED_EVENT_SEGMENTS.has(type)) throw reserved(type, type);
+  } else if (Array.isArray(type)) {
+    for (const segment of type as readonly unknown[]) {
+      if (typeof segment === 'string' && RESERVED_EVENT_SEGMENTS.has(segment)) throw reserved(segment, type);
+    }
+  }
+}
+
+function reserved(segment: string, type: unknown): InvalidArgError {
+  return invalid(reservedProblem(segment), type);
+}
+
+function reservedProblem(segment: string): string {
+  return `segment ${JSON.stringify(segment)} is reserved (EventEmitter2 keeps listeners in plain objects: Object.prototype's property names and "_listeners" cannot be segments)`;
 }
 
 /**

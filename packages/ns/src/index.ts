@@ -18,7 +18,7 @@ export {
   ProtoError,
   UnexpectedEofError,
 } from './errors.js';
-export { EVENT_DELIMITER, MAX_EVENT_NAME_BYTES, MAX_EVENT_SEGMENT_BYTES } from './event-name.js';
+export { EVENT_DELIMITER, MAX_EVENT_NAME_BYTES, MAX_EVENT_SEGMENT_BYTES, RESERVED_EVENT_SEGMENTS } from './event-name.js';
 export { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './extension.js';
 export { MessageType, PROTOCOL_VERSION } from './message.js';
 export { NsSocket } from './ns-socket.js';

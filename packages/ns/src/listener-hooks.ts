@@ -5,8 +5,10 @@ type Method = (...args: unknown[]) => unknown;
 
 /**
  * Wraps the EventEmitter2 methods every listener change goes through (on, once, many, prepend*,
- * addListener and onAny call `_on`/`_onAny`; removeListener and removeAllListeners don't go
- * through `off`), so the socket can drop its per-name listener cache. Runs once, at load.
+ * addListener, waitFor and onAny call `_on`/`_onAny`; removeListener and removeAllListeners don't go
+ * through `off`), so the socket can drop its per-name listener cache, and refuse a listener type
+ * EventEmitter2's tree cannot hold safely before it is filed (every way of adding goes through
+ * `_on`). Runs once, at load.
  */
 export function installListenerHooks(socketPrototype: object, emitterPrototype: EventEmitter2): void {
   const base = emitterPrototype as unknown as Record<string, Method>;

@@ -16,7 +16,7 @@ import ee2, { type event as EeEvent, type eventNS as EeEventNS, type Listener, t
 import { type ClientState, configureClient, dialOptions } from './client-state.js';
 import { connectChannel, debug, disconnectChannel, reconnectChannel } from './diagnostics.js';
 import { encodeEvent, type ReceivedName, receivedName, sameName } from './event-cache.js';
-import { EVENT_DELIMITER, patternSegments } from './event-name.js';
+import { assertSafeListenerType, EVENT_DELIMITER, patternSegments, type RESERVED_EVENT_SEGMENTS } from './event-name.js';
 import type { DataListener, DefaultEvents, EventKey, EventMap, EventPattern, PatternData, SendArgs } from './event-types.js';
 import { isFatal, type NsExtension } from './extension.js';
 import {
@@ -296,7 +296,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
    * don't modify them until `drained()` resolves.
    *
    * @param event `'a::b'` or `['a', 'b']`; segments must be non-empty, without `::`, not starting or
-   *   ending with `:`, not a wildcard; at most 256 bytes each, 1024 bytes joined.
+   *   ending with `:`, not a wildcard, not reserved ({@link RESERVED_EVENT_SEGMENTS}); at most 256
+   *   bytes each, 1024 bytes joined.
    * @returns false when the writer should back off (until `resume` or `drained()`); true when queued offline.
    * @throws InvalidArgError for an invalid event name, or data JSON cannot serialize.
    * @throws NotConnectedError without an open link and no offline queue (or after close). A link that
@@ -316,7 +317,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
   /**
    * Listens for user events matching `event`: `*` matches one segment, `**` any number (including none).
    * The listener gets `(data, segments)`; inside a `function` listener `this.event` is `'data::…'`.
-   * @throws InvalidArgError for an invalid pattern.
+   * @throws InvalidArgError for an invalid pattern (a reserved segment too: {@link RESERVED_EVENT_SEGMENTS}).
    */
   data<const P extends EventPattern>(event: P, listener: DataListener<PatternData<Events, P>>): this {
     super.on(dataEvent(event), listener as ListenerFn);
@@ -337,7 +338,11 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
 
   // ---- typed lifecycle events -------------------------------------------------------------------
 
-  /** Adds a listener; lifecycle events are typed ({@link NsSocketEvents}), anything else is EventEmitter2's. */
+  /**
+   * Adds a listener; lifecycle events are typed ({@link NsSocketEvents}), anything else is EventEmitter2's.
+   * @throws InvalidArgError for an event with a reserved segment ({@link RESERVED_EVENT_SEGMENTS}), as
+   *   every other way of adding a listener (`once`, `many`, `prependListener`, `waitFor`, ...).
+   */
   override on<K extends keyof NsSocketEvents>(event: K, listener: (...args: NsSocketEvents[K]) => void): this;
   override on(event: EeEvent | EeEventNS, listener: ListenerFn, options?: boolean | OnOptions): this | Listener;
   override on(event: EeEvent | EeEventNS, listener: ListenerFn, options?: boolean | OnOptions): this | Listener {
@@ -737,8 +742,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     this.#handlers = undefined;
   }
 
-  /** @internal A listener for `type` was added. */
+  /**
+   * @internal A listener for `type` is being added (onAny: `type` is the listener).
+   * @throws InvalidArgError for a type with a reserved segment: EventEmitter2 would file it on a built-in.
+   */
   [kListenerAdded](type: unknown): void {
+    assertSafeListenerType(type);
     this.#handlers = undefined;
     if ((this.#link & WANTS_FLOW_EVENTS) !== 0 || !wantsFlowEvents(type)) return;
     this.#link |= WANTS_FLOW_EVENTS;

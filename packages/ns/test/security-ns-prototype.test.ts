@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 describe('security: listener patterns cannot reach shared built-ins', () => {
-  it.fails("data('__proto__', fn) leaves Object.prototype untouched (or is refused with ERR_INVALID_ARG)", () => {
+  it("data('__proto__', fn) leaves Object.prototype untouched (or is refused with ERR_INVALID_ARG)", () => {
     const socket = new NsSocket();
     let refused = false;
     try {
