@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { InboundCall, type RequestContext } from './inbound-call.js';
 import { KeepAlive, type KeepAliveHost, type KeepAliveOptions } from './keepalive.js';
+import { MethodNames } from './method-names.js';
 import { MessageType } from './message-types.js';
 import {
   Encoding,
@@ -27,7 +28,6 @@ import {
   ErrorKind,
   methodPrefix,
   payloadPart,
-  readMethod,
   readPayload,
   readU32,
   readWireError,
@@ -110,6 +110,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
   closing = false;
   requestsIn = 0;
   requestsOut = 0;
+  readonly #methodNames = new MethodNames();
   #idleWaiter: (() => void) | undefined;
 
   constructor(socket: NsSocket, owner: LinkOwner, keepAlive: Required<KeepAliveOptions> | false) {
@@ -235,7 +236,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
 
   #onRequest(body: Buffer): void {
     const id = readU32(body, REQUEST_FIXED_BYTES);
-    const method = readMethod(body);
+    const method = this.#methodNames.read(body);
     const params = readPayload(body, body[4] ?? Encoding.JSON, requestPayloadOffset(body));
     if (this.incoming.has(id)) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
     this.requestsIn++;

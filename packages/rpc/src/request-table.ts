@@ -1,3 +1,4 @@
+import { type Deadlined, DeadlineQueue, type DueList } from './deadline-queue.js';
 import { AbortedError, ConnectionClosedError, RequestTimeoutError } from './errors.js';
 
 /** What a {@link RequestTable} needs from the link it belongs to. */
@@ -62,7 +63,7 @@ function unwatch(signal: AbortSignal, entry: PendingRequest): void {
 }
 
 /** One outgoing request awaiting its answer. */
-export class PendingRequest {
+export class PendingRequest implements Deadlined {
   readonly id: number;
   readonly method: string;
   /** `performance.now()` at send when someone watches diagnostics, else 0. */
@@ -72,8 +73,13 @@ export class PendingRequest {
   readonly promise: Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: Error) => void;
+  /** Own timer, only when the deadline queue has no list for its timeout. */
   timer: NodeJS.Timeout | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
+  dueAt = 0;
+  dueList: DueList | undefined = undefined;
+  prevDue: PendingRequest | undefined = undefined;
+  nextDue: PendingRequest | undefined = undefined;
 
   constructor(table: RequestTable, id: number, method: string, startedAt: number) {
     this.table = table;
@@ -91,15 +97,22 @@ function onRequestTimeout(entry: PendingRequest): void {
   entry.table.cancel(entry, new RequestTimeoutError(`request ${entry.method} timed out`));
 }
 
+/** Node's timers cannot wait longer than this. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /**
  * Outgoing requests of one link, by id. Ids are a u32 counter scoped to the link and direction.
  * Every entry settles exactly once (answer, remote error, timeout, abort or link drop) and releases
- * its timer and abort listener on every path.
+ * its deadline and abort listener on every path. Timeouts share one timer per link (see
+ * {@link DeadlineQueue}) instead of one per request.
  */
 export class RequestTable {
   readonly #pending = new Map<number, PendingRequest>();
   readonly #host: RequestTableHost;
+  readonly #deadlines = new DeadlineQueue<PendingRequest>(onRequestTimeout);
   #nextId = 0;
+  /** The counter went past 2^32 - 1: ids may collide with old requests still pending. */
+  #wrapped = false;
 
   /** `firstId` only matters to tests of the wrap-around. */
   constructor(host: RequestTableHost, firstId = 0) {
@@ -115,9 +128,15 @@ export class RequestTable {
   /** A fresh id, skipping any still pending after the counter wrapped. */
   nextId(): number {
     let id = this.#nextId;
-    while (this.#pending.has(id)) id = (id + 1) >>> 0;
+    if (this.#wrapped) while (this.#pending.has(id)) id = (id + 1) >>> 0;
     this.#nextId = (id + 1) >>> 0;
+    if (this.#nextId === 0) this.#wrapped = true;
     return id;
+  }
+
+  /** Whether the shared deadline timer is armed (tests: it must not outlive the last request). */
+  get deadlineTimerArmed(): boolean {
+    return this.#deadlines.armed;
   }
 
   /**
@@ -126,7 +145,8 @@ export class RequestTable {
    */
   add(entry: PendingRequest, timeoutMs: number, signal: AbortSignal | undefined): void {
     this.#pending.set(entry.id, entry);
-    if (timeoutMs > 0 && timeoutMs !== Infinity) {
+    // Past Node's longest timer (24.8 days) a fallback timer would fire at once: no timeout then.
+    if (timeoutMs > 0 && timeoutMs !== Infinity && !this.#deadlines.add(entry, timeoutMs) && timeoutMs <= MAX_TIMER_DELAY_MS) {
       entry.timer = setTimeout(onRequestTimeout, timeoutMs, entry);
     }
     if (signal !== undefined) {
@@ -140,7 +160,7 @@ export class RequestTable {
     const entry = this.#pending.get(id);
     if (entry !== undefined) {
       this.#pending.delete(id);
-      release(entry);
+      this.#release(entry);
     }
     return entry;
   }
@@ -154,7 +174,7 @@ export class RequestTable {
   cancel(entry: PendingRequest, error: Error): void {
     if (this.#pending.get(entry.id) !== entry) return;
     this.#pending.delete(entry.id);
-    release(entry);
+    this.#release(entry);
     this.#host.sendCancel(entry.id);
     entry.reject(error);
     this.settled(entry, error);
@@ -166,21 +186,22 @@ export class RequestTable {
     const entries = [...this.#pending.values()];
     this.#pending.clear();
     for (const entry of entries) {
-      release(entry);
+      this.#release(entry);
       const error = new ConnectionClosedError(message, cause === undefined ? undefined : { cause });
       entry.reject(error);
       this.settled(entry, error);
     }
   }
-}
 
-function release(entry: PendingRequest): void {
-  if (entry.timer !== undefined) {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-  }
-  if (entry.signal !== undefined) {
-    unwatch(entry.signal, entry);
-    entry.signal = undefined;
+  #release(entry: PendingRequest): void {
+    if (entry.dueList !== undefined) this.#deadlines.remove(entry);
+    else if (entry.timer !== undefined) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    if (entry.signal !== undefined) {
+      unwatch(entry.signal, entry);
+      entry.signal = undefined;
+    }
   }
 }

@@ -105,6 +105,57 @@ describe('RequestTable', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('shares one timer among many requests and releases it when the last one is answered', async () => {
+    const entries = Array.from({ length: 100 }, () => add(1000));
+    expect(vi.getTimerCount()).toBe(1);
+    expect(table.deadlineTimerArmed).toBe(true);
+    for (const entry of entries.slice(0, 99)) table.take(entry.id);
+    expect(vi.getTimerCount()).toBe(1);
+    table.take(entries[99]!.id);
+    expect(table.deadlineTimerArmed).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(host.cancels).toEqual([]);
+  });
+
+  it('releases the shared timer when the link drops', async () => {
+    const entries = [add(1000), add(5000), add(1000)];
+    expect(vi.getTimerCount()).toBe(1);
+    table.rejectAll('gone');
+    expect(table.deadlineTimerArmed).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    for (const entry of entries) await expect(entry.promise).rejects.toMatchObject({ code: RpcErrorCode.CONNECTION_CLOSED });
+  });
+
+  it('times out requests of one timeout in order, re-arming for the next', async () => {
+    const first = add(100);
+    await vi.advanceTimersByTimeAsync(40);
+    const second = add(100);
+    const firstFailed = expect(first.promise).rejects.toMatchObject({ code: RpcErrorCode.REQUEST_TIMEOUT });
+    await vi.advanceTimersByTimeAsync(60);
+    await firstFailed;
+    expect(host.cancels).toEqual([first.id]);
+    expect(vi.getTimerCount()).toBe(1);
+    const secondFailed = expect(second.promise).rejects.toMatchObject({ code: RpcErrorCode.REQUEST_TIMEOUT });
+    await vi.advanceTimersByTimeAsync(40);
+    await secondFailed;
+    expect(host.cancels).toEqual([first.id, second.id]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('past a few distinct timeouts gives a request its own timer, released all the same', async () => {
+    const entries = Array.from({ length: 10 }, (_, i) => add(1000 + i));
+    expect(vi.getTimerCount()).toBe(3); // one shared timer for 8 timeouts, two of their own
+    const last = entries[9]!;
+    const lastFailed = expect(last.promise).rejects.toMatchObject({ code: RpcErrorCode.REQUEST_TIMEOUT });
+    for (const entry of entries.slice(0, 9)) table.take(entry.id);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1009);
+    await lastFailed;
+    expect(vi.getTimerCount()).toBe(0);
+    expect(table.size).toBe(0);
+  });
+
   it('numbers ids sequentially, and wraps at 2^32', () => {
     table = new RequestTable(host, 0xfffffffe);
     const a = add();

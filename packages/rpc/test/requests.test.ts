@@ -169,6 +169,36 @@ describe('requests', () => {
     await expect(client.request('hang')).rejects.toMatchObject({ code: RpcErrorCode.NOT_CONNECTED });
   });
 
+  it('shares one timer among the requests in flight, released when the last settles and when the link drops', async () => {
+    const { server, client, peer } = await resources.pair({ keepAlive: false }, { keepAlive: false });
+    let release = deferred();
+    let arrived = 0;
+    let allArrived = deferred();
+    server.handle('wait', async () => {
+      if (++arrived === 100) allArrived.resolve();
+      await release.promise;
+      return 'done';
+    });
+    const before = activeTimers();
+    const pending = Array.from({ length: 100 }, () => client.request('wait', undefined, { timeoutMs: 60_000 }));
+    await allArrived.promise;
+    expect(activeTimers() - before).toBeLessThanOrEqual(1); // not one per request
+    release.resolve();
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: 100 }, () => 'done'));
+    expect(activeTimers()).toBeLessThanOrEqual(before);
+
+    release = deferred();
+    arrived = 0;
+    allArrived = deferred();
+    const failures = Array.from({ length: 100 }, () => client.request('wait', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e));
+    await allArrived.promise;
+    expect(activeTimers() - before).toBeLessThanOrEqual(1);
+    peer.destroy();
+    for (const error of await Promise.all(failures)) expect(error).toMatchObject({ code: RpcErrorCode.CONNECTION_CLOSED });
+    expect(activeTimers()).toBeLessThanOrEqual(before);
+    release.resolve();
+  });
+
   it('server → client requests reject with ERR_CONNECTION_CLOSED when the client goes away', async () => {
     const { server, client, peer } = await resources.pair();
     client.handle('hang', () => new Promise(() => {}));
