@@ -450,6 +450,53 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     return framed.send(Array.isArray(body) ? [typeByte, ...(body as readonly FramePart[])] : [typeByte, body as FramePart]);
   }
 
+  /**
+   * Fails the current link now, keeping the socket: for a layer above that finds the link dead (a
+   * keepalive timeout) while the socket should go on reconnecting.
+   *
+   * On a client with `reconnect` the link is destroyed at once (unsent data dropped, nothing
+   * flushed) and handled as a lost link, synchronously: the extension's `onLinkClosed`, then
+   * `disconnect` with the error (if the link was open), then exactly one `reconnecting`, scheduled
+   * with the normal backoff; the attempt counter is not reset (it already restarted when the link
+   * opened, so a link that was open reconnects as attempt 1). Sends until the next link opens go to
+   * the offline queue when there is one (else `ERR_NOT_CONNECTED`). A link still opening fails that
+   * attempt (its `signal` aborts); a dial in progress is abandoned and counts as a failed attempt.
+   * The error is not emitted as `error` (the caller knows it): it rides on `disconnect`,
+   * `reconnecting` and `stats.lastError`. An error marked `fatal: true`, or used-up attempts, close
+   * the socket instead. While reconnecting or idle (no link) it does nothing.
+   *
+   * On an accepted socket, a client without `reconnect`, or a socket that is closing (`end()`), it
+   * is `destroy(error)`.
+   *
+   * @param error why the link is dropped; defaults to a ConnectionClosedError.
+   */
+  dropLink(error?: Error): void {
+    const state = this.#state;
+    const client = this.#client;
+    if (this.#server !== undefined || client?.reconnector === undefined || state === State.CLOSING || state === State.CLOSED) {
+      this.destroy(error);
+      return;
+    }
+    const err = error ?? new ConnectionClosedError('the link was dropped');
+    if (state === State.CONNECTING) {
+      client.dial?.abort();
+      client.dial = undefined;
+      this.#rareState().lastError = err;
+      if (debug.enabled) debug('ns client: dial dropped: %s', err.message);
+      this.#afterLinkFailure(err, false, false);
+      return;
+    }
+    const framed = this.#framed;
+    if (framed === undefined || (state !== State.OPEN && state !== State.OPENING)) return;
+    this.#linkError ??= err;
+    this.#rareState().lastError = err;
+    if (debug.enabled) debug('ns client: link dropped: %s', err.message);
+    // No error to framing: it would come back as an `error` event. The link's close is handled now,
+    // not when the stream's close arrives, so the caller sees disconnect/reconnecting before it returns.
+    framed.destroy();
+    this[kOnLinkClose](framed);
+  }
+
   // ---- internals: connecting --------------------------------------------------------------------
 
   /** Merges options into the client settings (validating them) and returns the client state. */
@@ -858,10 +905,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends EventEmit
     this.#state = closing ? State.CLOSING : State.BACKOFF;
     if (closing && wasOpen) this.#publishDisconnect(error, false);
     this.#linkClosedHook(error);
-    if (this.#server !== undefined) {
-      this.#server.socketClosed(this as unknown as AnySocket, error);
-      this.#finalize(error);
-    } else if (closing) this.#finalize(this.#rare?.finalError ?? error);
+    this.#server?.socketClosed(this as unknown as AnySocket, error);
+    // An accepted socket always closes for good here; destroy(err)'s error wins over the link's.
+    if (closing) this.#finalize(this.#rare?.finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
   }
 

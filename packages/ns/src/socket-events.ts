@@ -6,7 +6,7 @@ export interface NsSocketEvents {
    * connection listener runs.
    */
   connect: [];
-  /** An open link was lost and the client will reconnect (`reconnecting` follows). */
+  /** An open link was lost (or dropped with `dropLink()`) and the client will reconnect (`reconnecting` follows). */
   disconnect: [error: Error | undefined];
   /** A reconnect attempt is scheduled in `delayMs`. */
   reconnecting: [info: NsReconnectingInfo];
