@@ -2,25 +2,21 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createServer, NsSocket } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
+import { eventPayload, NS_EVENT_JSON, openingBytes } from '../../../testing/ns-wire.js';
+import { frame32, rawConnect } from '../../../testing/raw-socket.js';
 
 /**
- * BUG (ns, through EventEmitter2's wildcard listener tree): a listener pattern whose segment names
- * an Object.prototype member is stored on a built-in object shared by the whole process.
- *
- * NsSocket.data(pattern) (packages/ns/src/ns-socket.ts, `data()` → `super.on(dataEvent(event))`)
- * accepts any segment that passes patternSegments() (packages/ns/src/event-name.ts), including
- * `__proto__`, `constructor`, `toString`, `hasOwnProperty`, `valueOf`. EventEmitter2 6.4.9's
- * growListenerTree does `tree = tree[name] || (tree[name] = {})` on plain objects, so:
- * - `data('__proto__', fn)` walks into Object.prototype and sets `Object.prototype._listeners = fn`
- *   (prototype pollution: every EventEmitter2 tree node in the process now "has" that listener);
- * - `data('constructor', fn)` sets `Object._listeners = fn` on the global Object function, so an
- *   event named `constructor` received by ANY NsSocket in the process (from any peer) calls fn with
- *   that peer's data, even on a socket where fn was never registered.
- *
- * Reproduction: see the tests below (both fail today; they pass once such segments are refused in
- * patterns and in received names, or escaped before they reach EventEmitter2).
- * These tests live in their own file because the bug pollutes built-ins for the whole worker;
- * afterEach removes what it planted.
+ * Regression tests for a bug these tests found (fixed in ns 9386f0c): EventEmitter2 6.4.9 keeps
+ * wildcard listeners in a tree of plain objects (`tree = tree[name] || (tree[name] = {})`), so a
+ * listener pattern whose segment named an Object.prototype member was stored on a built-in shared by
+ * the whole process:
+ * - `data('__proto__', fn)` set `Object.prototype._listeners = fn` (prototype pollution);
+ * - `data('constructor', fn)` set `Object._listeners = fn`, after which an event named `constructor`
+ *   received by ANY NsSocket in the process, from any peer, called fn with that peer's data.
+ * ns now refuses such segments (Object.prototype's property names and `_listeners`): ERR_INVALID_ARG
+ * for local patterns and sends, ERR_PROTOCOL from a peer.
+ * These tests live in their own file because a regression would pollute built-ins for the whole
+ * worker; afterEach removes anything planted.
  */
 
 const cleanup = new Cleanup();
@@ -45,28 +41,34 @@ describe('security: listener patterns cannot reach shared built-ins', () => {
     expect(Object.hasOwn(Object.prototype, '_listeners')).toBe(false);
   });
 
-  it.fails("a 'constructor' listener on one socket never receives events that another peer sends to another socket", async () => {
+  it("a 'constructor' listener on one socket never receives events that another peer sends to another socket", async () => {
     const server = createServer();
     cleanup.add(server, (s) => s.close({ timeoutMs: 200 }));
+    const clientErrors: Error[] = [];
+    server.on('clientError', (error) => clientErrors.push(error));
     const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
     const fired: unknown[] = [];
     const bystander = await connect({ host: '127.0.0.1', port });
     cleanup.add(bystander, (s) => s.destroy());
+    let refused = false;
     try {
       bystander.data('constructor', (data: unknown) => fired.push(data));
-    } catch {
-      // refusing the pattern is a fine fix too
+    } catch (error) {
+      refused = (error as { code?: string }).code === 'ERR_INVALID_ARG';
     }
+    // The attacker speaks the wire directly, so no local check stops it from sending the name.
     const accepted = once(server, 'connection');
-    const attacker = await connect({ host: '127.0.0.1', port });
-    cleanup.add(attacker, (s) => s.destroy());
+    const attacker = await rawConnect(port);
+    cleanup.add(attacker.socket, (s) => s.destroy());
     const [peer] = (await accepted) as [NsSocket];
-    const done = new Promise<void>((resolve) => peer.dataOnce('done', () => resolve()));
-    peer.data('chat', () => {});
-    attacker.send('constructor', { from: 'attacker' });
-    attacker.send('done', 1);
-    await done;
-    // The bystander's listener ran for a message that never reached the bystander's socket.
+    const closed = new Promise<Error | undefined>((resolve) => peer.once('close', resolve));
+    peer.data('chat', () => fired.push('chat'));
+    attacker.socket.write(Buffer.concat([openingBytes(), frame32(eventPayload(NS_EVENT_JSON, 'constructor', '{"from":"attacker"}'))]));
+    // Refused as a protocol error on the attacker's own link; nobody's listener ran.
+    expect(((await closed) as { code?: string } | undefined)?.code).toBe('ERR_PROTOCOL');
     expect(fired).toEqual([]);
+    expect(refused || !Object.hasOwn(Object, '_listeners')).toBe(true);
+    expect(Object.hasOwn(Object, '_listeners')).toBe(false);
+    expect(bystander.connected).toBe(true);
   });
 });
