@@ -17,26 +17,58 @@ export type UntypedMethods = { readonly [method: string]: { readonly params: z.Z
 
 const kContract = Symbol.for('@proto/rpc-contract');
 
-/** A set of typed methods, from {@link defineContract}. */
-export interface Contract<D extends ContractDefinition = ContractDefinition> {
-  /** The method schemas, as given. */
+/**
+ * A set of typed methods, from {@link defineContract}.
+ *
+ * @typeParam D - methods the server handles (`client.request`, `server.handle`).
+ * @typeParam C - methods the clients handle (`server.request`, `client.handle`); untyped unless
+ *   the contract declares them.
+ */
+export interface Contract<D extends ContractDefinition = ContractDefinition, C extends ContractDefinition = ContractDefinition> {
+  /** The server's method schemas, as given. */
   readonly methods: D;
+  /** The clients' method schemas, as given (empty when the contract declares none). */
+  readonly clientMethods: C;
   /** @internal brand */
   readonly [kContract]: true;
 }
 
+/** Second argument of {@link defineContract}. */
+export interface ContractOptions<C extends ContractDefinition> {
+  /**
+   * Methods the clients handle (`client.handle`), which the server calls with
+   * `server.request(peerId, ...)`: typed on both ends, params validated on the client.
+   */
+  readonly client: C;
+}
+
 /**
- * Declare the methods a server handles, with zod schemas for params and result. Passing the
- * contract to `RpcServer` and `RpcClient` types `handle` and `request` (names, params, results),
+ * Declare the methods a server handles, with zod schemas for params and result, and optionally
+ * (`{ client }`) the methods its clients handle. Passing the contract to `RpcServer` and
+ * `RpcClient` types `handle` and `request` (names, params, results) in each direction it declares,
  * validates params before any handler runs (`ERR_INVALID_PARAMS` with zod's issues otherwise), and
  * lets the client check results (`validateResults`).
  *
  * @example
- * const api = defineContract({
- *   'math::add': { params: z.object({ a: z.number(), b: z.number() }), result: z.number() },
- * });
+ * const api = defineContract(
+ *   { 'math::add': { params: z.object({ a: z.number(), b: z.number() }), result: z.number() } },
+ *   { client: { 'ui::confirm': { params: z.string(), result: z.boolean() } } },
+ * );
  */
-export function defineContract<const D extends ContractDefinition>(methods: D): Contract<D> {
+export function defineContract<const D extends ContractDefinition>(methods: D): Contract<D, UntypedMethods>;
+export function defineContract<const D extends ContractDefinition, const C extends ContractDefinition>(
+  methods: D,
+  options: ContractOptions<C>,
+): Contract<D, C>;
+export function defineContract(methods: ContractDefinition, options?: ContractOptions<ContractDefinition>): Contract {
+  checkMethods(methods, 'contract method');
+  const clientMethods = options?.client ?? {};
+  checkMethods(clientMethods, 'contract client method');
+  return Object.freeze({ methods, clientMethods, [kContract]: true as const });
+}
+
+function checkMethods(methods: ContractDefinition, what: string): void {
+  if (typeof methods !== 'object' || methods === null) throw new InvalidArgError(`${what}s must be an object`);
   for (const [method, schemas] of Object.entries(methods)) {
     if (
       typeof schemas !== 'object' ||
@@ -44,10 +76,9 @@ export function defineContract<const D extends ContractDefinition>(methods: D): 
       !(schemas.params instanceof z.ZodType) ||
       !(schemas.result instanceof z.ZodType)
     ) {
-      throw new InvalidArgError(`contract method ${method} needs zod schemas { params, result }`);
+      throw new InvalidArgError(`${what} ${method} needs zod schemas { params, result }`);
     }
   }
-  return Object.freeze({ methods, [kContract]: true as const });
 }
 
 /** Method names of a contract. */
@@ -61,10 +92,15 @@ export type ResultInput<D, M extends keyof D> = D[M] extends MethodSchemas ? z.i
 /** What the caller receives. */
 export type ResultOutput<D, M extends keyof D> = D[M] extends MethodSchemas ? z.output<D[M]['result']> : unknown;
 
-/** Schemas for `method`, if the contract has it. */
+/** Schemas for `method` among `methods` (one side of a contract), if it has them. */
+export function schemasIn(methods: ContractDefinition | undefined, method: string): MethodSchemas | undefined {
+  if (methods === undefined) return undefined;
+  return Object.hasOwn(methods, method) ? methods[method] : undefined;
+}
+
+/** Schemas for a server method, if the contract has it. */
 export function schemasOf(contract: Contract | undefined, method: string): MethodSchemas | undefined {
-  if (contract === undefined) return undefined;
-  return Object.hasOwn(contract.methods, method) ? contract.methods[method] : undefined;
+  return schemasIn(contract?.methods, method);
 }
 
 /** Outcome of a validation. */

@@ -31,7 +31,8 @@ export {
 } from './errors.js';
 export { ClientRejectedError, ConnectTimeoutError } from '@proto/ns';
 
-export type { RpcClientEvents, RpcClientOptions, RequestArgs } from './rpc-client.js';
+export type { RpcClientEvents, RpcClientOptions } from './rpc-client.js';
+export type { RequestArgs } from './request-args.js';
 export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } from './rpc-server.js';
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
@@ -44,6 +45,7 @@ export type { RpcCommonOptions } from './options.js';
 export type {
   Contract,
   ContractDefinition,
+  ContractOptions,
   MethodName,
   MethodSchemas,
   ParamsInput,

@@ -1,5 +1,5 @@
 import type { NsSocket } from '@proto/ns';
-import { type Contract, schemasOf, validate } from './contract.js';
+import { type ContractDefinition, schemasIn, validate } from './contract.js';
 import {
   debug,
   publishEnd,
@@ -49,7 +49,10 @@ export type Handler<Params = unknown, Result = unknown> = (params: Params, ctx: 
 /** What every link of a client or server shares: handlers, contract, limits, error reporting. */
 export interface LinkOwner {
   readonly handlers: ReadonlyMap<string, Handler>;
-  readonly contract: Contract | undefined;
+  /** Schemas of the methods this side handles: params of incoming requests are validated. */
+  readonly handled: ContractDefinition | undefined;
+  /** Schemas of the methods this side calls: results are validated with `validateResults`. */
+  readonly called: ContractDefinition | undefined;
   readonly validateResults: boolean;
   readonly maxConcurrentRequests: number;
   readonly requestTimeoutMs: number;
@@ -204,7 +207,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     const entry = this.outgoing.take(id);
     if (entry === undefined) return; // answer to a request that already timed out or was aborted
     if (this.owner.validateResults) {
-      const schemas = schemasOf(this.owner.contract, entry.method);
+      const schemas = schemasIn(this.owner.called, entry.method);
       if (schemas !== undefined) {
         const result = validate(schemas.result, value);
         if (!result.ok) {
@@ -256,7 +259,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
       return;
     }
     let input = params;
-    const schemas = schemasOf(this.owner.contract, method);
+    const schemas = schemasIn(this.owner.handled, method);
     if (schemas !== undefined) {
       const result = validate(schemas.params, params);
       if (!result.ok) {

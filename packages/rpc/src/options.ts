@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Contract, ContractDefinition } from './contract.js';
+import type { Contract, ContractDefinition, UntypedMethods } from './contract.js';
 import { InvalidArgError } from './errors.js';
 import { DEFAULT_KEEPALIVE, type KeepAliveOptions, type KeepAliveSetting } from './keepalive.js';
 
 /** Options both `RpcServer` and `RpcClient` take. */
-export interface RpcCommonOptions<D extends ContractDefinition> {
+export interface RpcCommonOptions<D extends ContractDefinition, C extends ContractDefinition = UntypedMethods> {
   /**
    * Timeout of every request this side sends, unless the request gives its own `timeoutMs`.
    * 0 disables.
@@ -29,7 +29,7 @@ export interface RpcCommonOptions<D extends ContractDefinition> {
    */
   maxConcurrentRequests?: number | undefined;
   /** Typed methods (see `defineContract`): types `request`/`handle` and validates params. */
-  contract?: Contract<D> | undefined;
+  contract?: Contract<D, C> | undefined;
 }
 
 /** Resolved common options. */

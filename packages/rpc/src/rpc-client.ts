@@ -14,6 +14,8 @@ import {
   type MethodName,
   methodName,
   type ParamsInput,
+  type ParamsOutput,
+  type ResultInput,
   type ResultOutput,
   type UntypedMethods,
 } from './contract.js';
@@ -30,12 +32,13 @@ import {
   type RpcCommonOptions,
 } from './options.js';
 import { RpcPeer } from './peer.js';
+import type { RequestArgs } from './request-args.js';
 import { waitWithTimeout } from './wait.js';
 
 /** Options of {@link RpcClient}: where to connect, credentials, and everything ns and framing take. */
-export interface RpcClientOptions<D extends ContractDefinition = UntypedMethods>
+export interface RpcClientOptions<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>
   extends Omit<NsSocketOptions, 'extension'>,
-    RpcCommonOptions<D> {
+    RpcCommonOptions<D, C> {
   /** The shared secret. Never sent: the client proves it knows it. */
   password: string | Uint8Array;
   /**
@@ -80,10 +83,6 @@ export interface RpcClientEvents {
   error: [error: Error];
 }
 
-/** Arguments after the method: params (optional when the params type admits undefined), then options. */
-export type RequestArgs<P> = undefined extends P
-  ? [params?: P, options?: RequestOptions]
-  : [params: P, options?: RequestOptions];
 
 /**
  * Keys derived by clients of this process, by password and salt: a reconnect, or thousands of
@@ -110,9 +109,10 @@ const RPC_CLIENT_KEYS = [
  * `reconnect`, a lost link is re-established and re-authenticated before anything queued is
  * flushed; requests pending at the drop are rejected with `ERR_CONNECTION_CLOSED`, never replayed.
  *
- * @typeParam D - methods of the contract, inferred from `options.contract`.
+ * @typeParam D - methods the server handles (`request`), inferred from `options.contract`.
+ * @typeParam C - methods this client handles (`handle`), inferred from `options.contract`.
  */
-export class RpcClient<D extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcClientEvents> {
+export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcClientEvents> {
   readonly #socket: NsSocket;
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
@@ -127,10 +127,10 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
   #closing = false;
   #restarting = false;
 
-  constructor(options: RpcClientOptions<D>) {
+  constructor(options: RpcClientOptions<D, C>) {
     super();
     checkOptions(clientOptionsSchema, options, 'RpcClient');
-    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition>);
+    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#password = options.password;
     this.#username = options.username ?? '';
     this.#authMaxFrameBytes = options.authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
@@ -142,7 +142,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
     const common = this.#common;
     this.#owner = {
       handlers,
-      contract,
+      handled: contract?.clientMethods,
+      called: contract?.methods,
       validateResults,
       maxConcurrentRequests: common.maxConcurrentRequests,
       requestTimeoutMs: common.requestTimeoutMs,
@@ -230,9 +231,15 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods> extends Ev
 
   /**
    * Answer requests the server sends with `server.request(peerId, method, ...)`. Replaces any
-   * handler already registered for the method.
+   * handler already registered for the method. Typed (and its params validated) by the contract's
+   * `client` methods when it declares them; otherwise annotate the params.
    */
-  handle<P = unknown>(method: string | readonly string[], handler: Handler<P>): this {
+  handle<M extends MethodName<C>, P = unknown>(
+    method: M,
+    handler: Handler<string extends MethodName<C> ? P : ParamsOutput<C, M>, ResultInput<C, M>>,
+  ): this;
+  handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
+  handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
     this.#handlers.set(methodName(method), handler as Handler);
     return this;
   }

@@ -16,10 +16,13 @@ import {
   type ContractDefinition,
   type MethodName,
   methodName,
+  type ParamsInput,
   type ParamsOutput,
   type ResultInput,
+  type ResultOutput,
   type UntypedMethods,
 } from './contract.js';
+import type { RequestArgs } from './request-args.js';
 import { authChannel, debug } from './diagnostics.js';
 import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
 import { AuthFailCode } from './handshake.js';
@@ -53,9 +56,9 @@ export type Authenticate = (
 ) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
 
 /** Options of {@link RpcServer}: credentials, limits, and everything ns and framing take (TLS, frame limits...). */
-export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods>
+export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>
   extends Omit<NsServerOptions, 'extension'>,
-    RpcCommonOptions<D> {
+    RpcCommonOptions<D, C> {
   /**
    * The shared secret every client must prove it knows. Its key is derived once, when the server
    * is created. Required unless `authenticate` is given (which then takes precedence).
@@ -136,9 +139,10 @@ export interface RpcServerEvents {
  * whose requests reach the handlers registered with `handle`, and which the server can call back
  * (`request`) and send events to (`send`, `broadcast`).
  *
- * @typeParam D - methods of the contract, inferred from `options.contract`.
+ * @typeParam D - methods the server handles, inferred from `options.contract`.
+ * @typeParam C - methods its clients handle (`request`), inferred from `options.contract`.
  */
-export class RpcServer<D extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
+export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
   readonly #ns: NsServer;
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
@@ -154,7 +158,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
   readonly #dataRegistrations: DataRegistration[] = [];
   #closing: Promise<void> | undefined;
 
-  constructor(options: RpcServerOptions<D>) {
+  constructor(options: RpcServerOptions<D, C>) {
     super();
     checkOptions(serverOptionsSchema, options, 'RpcServer');
     const {
@@ -175,7 +179,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
     if (password === undefined && authenticate === undefined) {
       throw new InvalidArgError('RpcServer needs a password or an authenticate function');
     }
-    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition>);
+    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#pendingAuth = new PendingAuthPool(maxPendingAuth ?? 256, maxPendingAuthPerAddress ?? 8);
     this.#authMaxFrameBytes = authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
     this.#shutdownTimeoutMs = shutdownTimeoutMs ?? 10_000;
@@ -216,7 +220,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
     const common = this.#common;
     this.#owner = {
       handlers: this.#handlers,
-      contract: contract as Contract | undefined,
+      handled: (contract as Contract | undefined)?.methods,
+      called: (contract as Contract | undefined)?.clientMethods,
       validateResults: false,
       maxConcurrentRequests: common.maxConcurrentRequests,
       requestTimeoutMs: common.requestTimeoutMs,
@@ -294,8 +299,11 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods> extends Ev
 
   /**
    * Call a method a client handles (`client.handle`). Settles like `RpcClient.request`;
-   * `ERR_NOT_CONNECTED` at once when no such peer is connected.
+   * `ERR_NOT_CONNECTED` at once when no such peer is connected. Typed by the contract's `client`
+   * methods when it declares them.
    */
+  request<M extends MethodName<C>>(peerId: string, method: M, ...args: RequestArgs<ParamsInput<C, M>>): Promise<ResultOutput<C, M>>;
+  request(peerId: string, method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(peerId: string, method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
     const link = this.#links.get(peerId);
     if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));

@@ -62,6 +62,37 @@ describe('contracts over the wire', () => {
     expect(await client.request('lies::count')).toBe('many');
   });
 
+  it('types server.request and client.handle by the contract\'s client methods, validating params on the client', async () => {
+    const twoWay = defineContract(
+      { 'math::add': { params: z.object({ a: z.number(), b: z.number() }), result: z.number() } },
+      { client: { 'ui::confirm': { params: z.object({ question: z.string().min(1) }), result: z.boolean() } } },
+    );
+    const { server, client, peer } = await resources.pair({ contract: twoWay }, { contract: twoWay });
+    const asked: string[] = [];
+    client.handle('ui::confirm', ({ question }) => {
+      expectTypeOf(question).toEqualTypeOf<string>();
+      asked.push(question);
+      return question.endsWith('?');
+    });
+    const answer = await server.request(peer.id, 'ui::confirm', { question: 'deploy?' });
+    expectTypeOf(answer).toEqualTypeOf<boolean>();
+    expect(answer).toBe(true);
+    await expect(server.request(peer.id, 'ui::confirm', { question: '' })).rejects.toMatchObject({
+      code: RpcErrorCode.INVALID_PARAMS,
+      data: [expect.objectContaining({ path: ['question'] })],
+    });
+    expect(asked).toEqual(['deploy?']);
+    // The server's own methods are still typed and validated on the server.
+    server.handle('math::add', ({ a, b }) => a + b);
+    expect(await client.request('math::add', { a: 1, b: 2 })).toBe(3);
+  });
+
+  it('refuses client methods without zod schemas', () => {
+    expect(() => defineContract({}, { client: { bad: { params: {} as z.ZodType, result: z.number() } } })).toThrow(
+      expect.objectContaining({ code: RpcErrorCode.INVALID_ARG }),
+    );
+  });
+
   it('rejects invalid options with ERR_INVALID_ARG', () => {
     expect(() => resources.client(1, { requestTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: RpcErrorCode.INVALID_ARG }));
     expect(() => resources.client(1, { password: '' })).toThrow(expect.objectContaining({ code: RpcErrorCode.INVALID_ARG }));

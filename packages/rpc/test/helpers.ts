@@ -104,30 +104,33 @@ export class Resources {
   readonly raw: net.Socket[] = [];
   readonly proxies: RecordingProxy[] = [];
 
-  async server<D extends ContractDefinition = UntypedMethods>(
-    options: Partial<RpcServerOptions<D>> = {},
+  async server<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>(
+    options: Partial<RpcServerOptions<D, C>> = {},
     port = 0,
-  ): Promise<{ server: RpcServer<D>; port: number }> {
-    const server = new RpcServer<D>({ password: PASSWORD, ...options } as RpcServerOptions<D>);
+  ): Promise<{ server: RpcServer<D, C>; port: number }> {
+    const server = new RpcServer<D, C>({ password: PASSWORD, ...options } as RpcServerOptions<D, C>);
     this.servers.push(server as unknown as RpcServer<ContractDefinition>);
     const address = await server.listen({ host: '127.0.0.1', port });
     return { server, port: address.port };
   }
 
-  client<D extends ContractDefinition = UntypedMethods>(port: number, options: Partial<RpcClientOptions<D>> = {}): RpcClient<D> {
-    const client = new RpcClient<D>({ host: '127.0.0.1', port, password: PASSWORD, ...options } as RpcClientOptions<D>);
+  client<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>(
+    port: number,
+    options: Partial<RpcClientOptions<D, C>> = {},
+  ): RpcClient<D, C> {
+    const client = new RpcClient<D, C>({ host: '127.0.0.1', port, password: PASSWORD, ...options } as RpcClientOptions<D, C>);
     this.clients.push(client as unknown as RpcClient<ContractDefinition>);
     return client;
   }
 
   /** A server and an authenticated client, plus the server's peer for that client. */
-  async pair<D extends ContractDefinition = UntypedMethods>(
-    serverOptions: Partial<RpcServerOptions<D>> = {},
-    clientOptions: Partial<RpcClientOptions<D>> = {},
+  async pair<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>(
+    serverOptions: Partial<RpcServerOptions<D, C>> = {},
+    clientOptions: Partial<RpcClientOptions<D, C>> = {},
   ) {
-    const { server, port } = await this.server<D>(serverOptions);
+    const { server, port } = await this.server<D, C>(serverOptions);
     const authenticated = next<[import('../src/index.js').RpcPeer]>(server, 'authenticated');
-    const client = this.client<D>(port, clientOptions);
+    const client = this.client<D, C>(port, clientOptions);
     await client.connect();
     const [peer] = await authenticated;
     return { server, port, client, peer };

@@ -36,5 +36,35 @@ describe('public types', () => {
     // @ts-expect-error params are required and typed
     const bad = () => client.request('math::add', { a: 1 });
     void bad;
+    // Without client methods in the contract, server.request stays untyped.
+    expectTypeOf(() => server.request('peer-1', 'ui::anything', 1)).returns.toEqualTypeOf<Promise<unknown>>();
+    client.handle('ui::ask', (question: string) => question.length);
+  });
+
+  it('client methods of a contract type server.request and client.handle', () => {
+    const api = defineContract(
+      { 'math::add': { params: z.object({ a: z.number(), b: z.number() }), result: z.number() } },
+      { client: { 'ui::confirm': { params: z.string(), result: z.boolean() }, 'ui::ping': { params: z.undefined(), result: z.literal('pong') } } },
+    );
+    const server = new RpcServer({ password: 'x', contract: api });
+    expectTypeOf(() => server.request('peer-1', 'ui::confirm', 'deploy?')).returns.toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(() => server.request('peer-1', 'ui::ping')).returns.toEqualTypeOf<Promise<'pong'>>();
+    // @ts-expect-error params are typed
+    const badParams = () => server.request('peer-1', 'ui::confirm', 42);
+    // @ts-expect-error a server method, not a client one
+    const wrongSide = () => server.request('peer-1', 'math::add', { a: 1, b: 2 });
+    void badParams;
+    void wrongSide;
+    expectTypeOf(() => server.request('peer-1', ['ui', 'confirm'], 'x')).returns.toEqualTypeOf<Promise<unknown>>();
+    const client = new RpcClient({ port: 1, password: 'x', contract: api });
+    client.handle('ui::confirm', (question) => {
+      expectTypeOf(question).toEqualTypeOf<string>();
+      return question.length > 0;
+    });
+    // @ts-expect-error the result must be a boolean
+    client.handle('ui::confirm', () => 'yes');
+    // @ts-expect-error not a client method
+    client.handle('ui::other', () => true);
+    expectTypeOf(() => client.request('math::add', { a: 1, b: 2 })).returns.toEqualTypeOf<Promise<number>>();
   });
 });
