@@ -155,12 +155,9 @@ describe('security: connections that never authenticate', () => {
     expect(r.authFailed.map((f) => f.reason)).toEqual(['timeout']);
   });
 
-  // FINDING (packages/rpc/src/rpc-server.ts, `#opening`: `if (this.#pendingAuth >= this.#maxPendingAuth)`):
-  // maxPendingAuth is one pool for every address. A single address that keeps maxPendingAuth silent
-  // connections open (re-opening each as authTimeoutMs closes it) gets every other client refused
-  // with AUTH_FAIL 2 / ERR_OVERLOADED: a cheap denial of service against authentication. A
-  // per-address share of the pool (or evicting the oldest pending connection of the address holding
-  // the most) would keep other addresses able to log in.
+  // Regression test for a finding of this review (fixed in 79a0b22, maxPendingAuthPerAddress): the
+  // pending-auth pool was one for all addresses, so a single address keeping maxPendingAuth silent
+  // connections open got every other client refused with AUTH_FAIL 2 / ERR_OVERLOADED.
   it('one address holding every pending-auth slot does not lock other addresses out', async () => {
     const r = await rig({ maxPendingAuth: 16, authTimeoutMs: 5000 });
     const hogs = await Promise.all(Array.from({ length: 16 }, () => rawConnect(r.port, '127.0.0.1', '127.0.0.2')));
