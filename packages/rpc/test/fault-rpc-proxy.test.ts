@@ -99,7 +99,7 @@ describe('fault injection: rpc through a fault proxy', () => {
   });
 
   it('a frozen network (both directions stalled) is detected by keepalive on both sides; the client reconnects', async () => {
-    const keepAlive = { intervalMs: 100, timeoutMs: 100 };
+    const keepAlive = { intervalMs: 200, timeoutMs: 300 };
     const r = await rig({}, { keepAlive });
     const serverTimeout = new Promise<void>((resolve) => r.server.once('timeout', () => resolve()));
     const serverClose = new Promise<void>((resolve) => r.server.once('close', () => resolve()));
@@ -117,7 +117,7 @@ describe('fault injection: rpc through a fault proxy', () => {
   });
 
   it('a half-open connection (client gone, its FIN swallowed) is closed by server keepalive and leaves peers', async () => {
-    const keepAlive = { intervalMs: 100, timeoutMs: 100 };
+    const keepAlive = { intervalMs: 200, timeoutMs: 300 };
     const r = await rig({ forwardEnd: false }, { keepAlive });
     const { client, link } = await r.client({ keepAlive: false });
     expect(r.server.peers.size).toBe(1);
