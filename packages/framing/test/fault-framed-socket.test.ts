@@ -12,7 +12,7 @@ import {
 } from '@proto/framing';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FaultProxy, type FaultProxyOptions, type ProxyLink } from '../../../testing/fault-proxy.js';
-import { checkedPayload, checkedPayloads, verifyPayload } from '../../../testing/framed-pair.js';
+import { checkedPayload, checkedPayloads, verifyPayload } from '../../../testing/checked-payload.js';
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
 import { SeededRandom } from '../../../testing/random.js';
 import { referenceEncode } from '../../../testing/reference-frames.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type NsServer, NsSocket, type NsSocketOptions, type ProtoError } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FaultProxy, type FaultProxyOptions } from '../../../testing/fault-proxy.js';
-import { checkedPayload, verifyPayload } from '../../../testing/framed-pair.js';
+import { checkedPayload, verifyPayload } from '../../../testing/checked-payload.js';
 import { FuzzCounter, fuzzRuns } from '../../../testing/fuzz.js';
 import { SeededRandom } from '../../../testing/random.js';
 import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RpcClient, type RpcClientOptions, RpcServer, type RpcServerOptions } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FaultProxy, type FaultProxyOptions, type ProxyLink } from '../../../testing/fault-proxy.js';
-import { checkedPayload, verifyPayload } from '../../../testing/framed-pair.js';
+import { checkedPayload, verifyPayload } from '../../../testing/checked-payload.js';
 import { SeededRandom } from '../../../testing/random.js';
 import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
 
