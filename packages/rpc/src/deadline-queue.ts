@@ -51,7 +51,12 @@ export class DeadlineQueue<T extends Deadlined> {
   readonly #onDue: (entry: T) => void;
   readonly #lists: DueList[] = [];
   #size = 0;
-  #skew = 0;
+  /**
+   * Added to `Date.now()` to get the queue's clock: minus the time the queue was made (so
+   * deadlines stay small integers, which V8 stores in an entry without boxing), plus the
+   * corrections of clock jumps.
+   */
+  #skew = -Date.now();
   #timer: NodeJS.Timeout | undefined = undefined;
   /** Deadline, clock reading, monotonic reading and delay when the timer was armed. */
   #armedFor = 0;
@@ -81,7 +86,7 @@ export class DeadlineQueue<T extends Deadlined> {
   add(entry: T, timeoutMs: number): boolean {
     const list = this.#listFor(timeoutMs);
     if (list === undefined) return false;
-    const dueAt = Date.now() + this.#skew + timeoutMs;
+    const dueAt = this.#clock() + timeoutMs;
     entry.dueAt = dueAt;
     entry.dueList = list;
     const tail = list.tail;
@@ -122,7 +127,7 @@ export class DeadlineQueue<T extends Deadlined> {
   /** @internal timer callback: settle everything due, then re-arm for the next deadline. */
   fire(): void {
     this.#timer = undefined;
-    let now = Date.now() + this.#skew;
+    let now = this.#clock();
     // At least the armed delay has passed: the timer says so, and so does the monotonic clock.
     const expected = this.#armedClock + Math.max(performance.now() - this.#armedMonotonic, this.#armedDelay);
     if (now - expected > CLOCK_JUMP_MS || expected - now > CLOCK_JUMP_MS) {
@@ -153,7 +158,7 @@ export class DeadlineQueue<T extends Deadlined> {
   }
 
   #arm(dueAt: number): void {
-    const clock = Date.now() + this.#skew;
+    const clock = this.#clock();
     let delay = dueAt > clock ? dueAt - clock : 1;
     if (delay > MAX_TIMER_DELAY_MS) {
       // Wake up on the way; the entry is not due then.
@@ -165,6 +170,10 @@ export class DeadlineQueue<T extends Deadlined> {
     this.#armedMonotonic = performance.now();
     this.#armedDelay = delay;
     this.#timer = setTimeout(onDeadlineTimer, delay, this);
+  }
+
+  #clock(): number {
+    return Date.now() + this.#skew;
   }
 
   #earliest(): number {

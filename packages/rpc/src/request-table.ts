@@ -1,5 +1,6 @@
 import { type Deadlined, DeadlineQueue, type DueList } from './deadline-queue.js';
 import { AbortedError, ConnectionClosedError, RequestTimeoutError } from './errors.js';
+import { IdSlots } from './id-slots.js';
 
 /** What a {@link RequestTable} needs from the link it belongs to. */
 export interface RequestTableHost {
@@ -101,23 +102,21 @@ function onRequestTimeout(entry: PendingRequest): void {
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /**
- * Outgoing requests of one link, by id. Ids are a u32 counter scoped to the link and direction.
+ * Outgoing requests of one link, by id ({@link IdSlots}). Ids are a u32 counter scoped to the link
+ * and direction.
  * Every entry settles exactly once (answer, remote error, timeout, abort or link drop) and releases
  * its deadline and abort listener on every path. Timeouts share one timer per link (see
  * {@link DeadlineQueue}) instead of one per request.
  */
 export class RequestTable {
-  readonly #pending = new Map<number, PendingRequest>();
+  readonly #pending: IdSlots<PendingRequest>;
   readonly #host: RequestTableHost;
   readonly #deadlines = new DeadlineQueue<PendingRequest>(onRequestTimeout);
-  #nextId = 0;
-  /** The counter went past 2^32 - 1: ids may collide with old requests still pending. */
-  #wrapped = false;
 
   /** `firstId` only matters to tests of the wrap-around. */
   constructor(host: RequestTableHost, firstId = 0) {
     this.#host = host;
-    this.#nextId = firstId >>> 0;
+    this.#pending = new IdSlots(firstId);
   }
 
   /** Requests awaiting an answer. */
@@ -125,13 +124,9 @@ export class RequestTable {
     return this.#pending.size;
   }
 
-  /** A fresh id, skipping any still pending after the counter wrapped. */
+  /** A fresh id: the next of a u32 counter, skipping ids that cannot be used now (see IdSlots). */
   nextId(): number {
-    let id = this.#nextId;
-    if (this.#wrapped) while (this.#pending.has(id)) id = (id + 1) >>> 0;
-    this.#nextId = (id + 1) >>> 0;
-    if (this.#nextId === 0) this.#wrapped = true;
-    return id;
+    return this.#pending.nextId();
   }
 
   /** Whether the shared deadline timer is armed (tests: it must not outlive the last request). */
@@ -144,7 +139,7 @@ export class RequestTable {
    * if any, must not be aborted yet (callers reject at once, before sending, when it is).
    */
   add(entry: PendingRequest, timeoutMs: number, signal: AbortSignal | undefined): void {
-    this.#pending.set(entry.id, entry);
+    this.#pending.add(entry);
     // Past Node's longest timer (24.8 days) a fallback timer would fire at once: no timeout then.
     if (timeoutMs > 0 && timeoutMs !== Infinity && !this.#deadlines.add(entry, timeoutMs) && timeoutMs <= MAX_TIMER_DELAY_MS) {
       entry.timer = setTimeout(onRequestTimeout, timeoutMs, entry);
@@ -159,7 +154,7 @@ export class RequestTable {
   take(id: number): PendingRequest | undefined {
     const entry = this.#pending.get(id);
     if (entry !== undefined) {
-      this.#pending.delete(id);
+      this.#pending.delete(entry);
       this.#release(entry);
     }
     return entry;
@@ -172,8 +167,7 @@ export class RequestTable {
 
   /** Give up on `entry` locally (timeout, abort), telling the peer to cancel. */
   cancel(entry: PendingRequest, error: Error): void {
-    if (this.#pending.get(entry.id) !== entry) return;
-    this.#pending.delete(entry.id);
+    if (!this.#pending.delete(entry)) return;
     this.#release(entry);
     this.#host.sendCancel(entry.id);
     entry.reject(error);
@@ -183,8 +177,7 @@ export class RequestTable {
   /** Reject everything pending (the link dropped); nothing is replayed. */
   rejectAll(message: string, cause?: Error): void {
     if (this.#pending.size === 0) return;
-    const entries = [...this.#pending.values()];
-    this.#pending.clear();
+    const entries = this.#pending.takeAll();
     for (const entry of entries) {
       this.#release(entry);
       const error = new ConnectionClosedError(message, cause === undefined ? undefined : { cause });
