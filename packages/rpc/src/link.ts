@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { InboundCall, type RequestContext } from './inbound-call.js';
 import { KeepAlive, type KeepAliveHost, type KeepAliveOptions } from './keepalive.js';
+import { IdSlots } from './id-slots.js';
 import { MethodNames } from './method-names.js';
 import { MessageType } from './message-types.js';
 import {
@@ -105,7 +106,8 @@ export class Link implements RequestTableHost, KeepAliveHost {
   /** Public face of this link; set right after construction. */
   peer!: RpcPeer;
   readonly outgoing: RequestTable;
-  readonly incoming = new Map<number, InboundCall>();
+  /** Calls whose handlers outlive the tick they started in, by the peer's request id. */
+  readonly incoming = new IdSlots<InboundCall>();
   readonly keepAlive: KeepAlive | undefined;
   /** Authenticated and not closed. */
   open = false;
@@ -138,8 +140,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     this.outgoing.rejectAll('connection closed before the response arrived', error);
     if (this.incoming.size > 0) {
       const reason = new ConnectionClosedError('connection closed', error === undefined ? undefined : { cause: error });
-      for (const call of this.incoming.values()) call.cancel(reason);
-      this.incoming.clear();
+      for (const call of this.incoming.takeAll()) call.cancel(reason);
     }
     this.#checkIdle();
   }
@@ -241,7 +242,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     const id = readU32(body, REQUEST_FIXED_BYTES);
     const method = this.#methodNames.read(body);
     const params = readPayload(body, body[4] ?? Encoding.JSON, requestPayloadOffset(body));
-    if (this.incoming.has(id)) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
+    if (this.incoming.get(id) !== undefined) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
     this.requestsIn++;
     if (this.closing) {
       this.#sendError(id, ErrorKind.SHUTTING_DOWN, { message: 'the remote side is shutting down' });
@@ -286,7 +287,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     }
     if (isThenable(value)) {
       // Only calls that outlive this tick occupy a slot (and can be cancelled).
-      this.incoming.set(id, call);
+      this.incoming.add(call);
       void awaitHandler(this, call, value);
       return;
     }
@@ -340,8 +341,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
   }
 
   #release(call: InboundCall): void {
-    if (this.incoming.get(call.id) === call) {
-      this.incoming.delete(call.id);
+    if (this.incoming.size !== 0 && this.incoming.delete(call)) {
       if (this.#idleWaiter !== undefined) this.#checkIdle();
     }
   }
@@ -367,7 +367,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     if (call === undefined) return;
     // The slot is freed now: a handler that ignores its signal must not hold it forever. Its
     // eventual answer is dropped.
-    this.incoming.delete(id);
+    this.incoming.delete(call);
     call.cancel(new AbortedError('the caller cancelled the request'));
     if (this.#idleWaiter !== undefined) this.#checkIdle();
   }

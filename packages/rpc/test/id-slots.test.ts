@@ -68,6 +68,31 @@ describe('IdSlots', () => {
     expect(table.takeAll()).toEqual([]);
   });
 
+  it('holds ids chosen by a peer, colliding ones included (a hostile peer cannot make it grow)', () => {
+    const table = new IdSlots<Entry>();
+    // All share one slot in any table smaller than 2^20 slots.
+    const colliding = Array.from({ length: 50 }, (_, i) => ({ id: (i * 2 ** 20) >>> 0 }));
+    const ordinary = Array.from({ length: 50 }, (_, i) => ({ id: 1000 + i }));
+    for (const entry of [...colliding, ...ordinary]) {
+      expect(table.get(entry.id)).toBeUndefined();
+      table.add(entry);
+    }
+    expect(table.size).toBe(100);
+    for (const entry of [...colliding, ...ordinary]) expect(table.get(entry.id)).toBe(entry);
+    for (const entry of colliding.slice(0, 25)) expect(table.delete(entry)).toBe(true);
+    for (const entry of colliding.slice(0, 25)) expect(table.get(entry.id)).toBeUndefined();
+    for (const entry of colliding.slice(25)) expect(table.get(entry.id)).toBe(entry);
+    // Our own counter never hands out an id a peer-chosen entry holds.
+    const fresh = new IdSlots<Entry>(16);
+    const zero = { id: 0 };
+    fresh.add(zero);
+    fresh.add({ id: 16 }); // same slot as 0 in a 16-slot table: kept on the side
+    fresh.delete(zero); // slot free again, but 16 is still held
+    expect([fresh.nextId(), fresh.nextId()]).toEqual([17, 18]);
+    expect(new Set(table.takeAll())).toEqual(new Set([...colliding.slice(25), ...ordinary]));
+    expect(table.size).toBe(0);
+  });
+
   it('keeps working after a burst empties it (memory given back) and in a closed loop', () => {
     const table = new IdSlots<Entry>();
     const burst = Array.from({ length: 5000 }, () => take(table));
