@@ -47,7 +47,9 @@ export class WriteBatch {
       this.renew(bytes);
       return true;
     }
-    if (pending + bytes > BATCH_SLAB_BYTES) return false;
+    // At the largest slab, flushing beats copying: the pending bytes leave now, as a raw writer's
+    // would when its buffer fills, and the peer starts on them while this tick goes on.
+    if (this._slabBytes >= BATCH_SLAB_BYTES || pending + bytes > BATCH_SLAB_BYTES) return false;
     let size = this._slabBytes * 2;
     while (size < pending + bytes) size *= 2;
     this._slabBytes = size < BATCH_SLAB_BYTES ? size : BATCH_SLAB_BYTES;

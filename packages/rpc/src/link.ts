@@ -414,9 +414,12 @@ export class Link implements RequestTableHost, KeepAliveHost {
         readU32(body, 4);
         this.socket.sendExtension(MessageType.PONG, body);
         return;
-      case MessageType.PONG:
-        this.keepAlive?.pong(readU32(body, 4));
+      case MessageType.PONG: {
+        // Validated even with keepalive off: a malformed PONG is a protocol error either way.
+        const nonce = readU32(body, 4);
+        this.keepAlive?.pong(nonce);
         return;
+      }
       default:
         throw new ProtocolError(`unexpected rpc message type 0x${type.toString(16)} on an open link`);
     }
