@@ -121,11 +121,9 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
   readonly #shutdownTimeoutMs: number;
-  readonly #reconnects: boolean;
   #handshake: ClientHandshake | undefined;
   #link: Link | undefined;
   #closing = false;
-  #restarting = false;
 
   constructor(options: RpcClientOptions<D, C>) {
     super();
@@ -135,7 +133,6 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     this.#username = options.username ?? '';
     this.#authMaxFrameBytes = options.authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
-    this.#reconnects = options.reconnect !== undefined && options.reconnect !== false;
     const contract = options.contract as Contract | undefined;
     const validateResults = options.validateResults ?? false;
     const handlers = this.#handlers;
@@ -162,26 +159,10 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       const link = this.#link;
       if (link !== undefined) this.emit('authenticated', link.peer);
     });
-    this.#socket.on('disconnect', (error: Error | undefined) => {
-      if (!this.#restarting) this.emit('disconnect', error);
-    });
+    this.#socket.on('disconnect', (error: Error | undefined) => this.emit('disconnect', error));
     this.#socket.on('reconnecting', (info: NsReconnectingInfo) => this.emit('reconnecting', info));
-    this.#socket.on('error', (error: Error) => {
-      if (!this.#restarting) this.#emitError(error);
-    });
-    this.#socket.on('close', (error: Error | undefined) => {
-      if (this.#restarting) {
-        this.#restarting = false;
-        if (!this.#closing) {
-          this.emit('disconnect', error);
-          this.#socket.connect().catch((connectError: unknown) => {
-            debug('rpc client: reconnect after keepalive timeout failed: %s', (connectError as Error).message);
-          });
-          return;
-        }
-      }
-      this.emit('close', error);
-    });
+    this.#socket.on('error', (error: Error) => this.#emitError(error));
+    this.#socket.on('close', (error: Error | undefined) => this.emit('close', error));
   }
 
   /** Whether a link is open and authenticated. */
@@ -362,17 +343,13 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
 
   #linkTimedOut(link: Link): void {
     if (this.#link !== link) return;
-    debug('rpc client: keepalive timeout, closing the link');
+    debug('rpc client: keepalive timeout, dropping the link');
     this.emit('timeout');
     const error = new KeepAliveTimeoutError('the server stopped answering keepalive pings');
-    if (!this.#reconnects || this.#closing) {
-      this.#socket.destroy(error);
-      return;
-    }
-    // ns cannot drop one link and keep reconnecting, so close the socket and dial again once
-    // its close event arrives (see the 'close' listener).
-    this.#restarting = true;
-    this.#socket.destroy(error);
+    // dropLink keeps the socket and its backoff (sends in the gap go to the offline queue); without
+    // reconnect it is destroy(error). A client being closed must not come back.
+    if (this.#closing) this.#socket.destroy(error);
+    else this.#socket.dropLink(error);
   }
 
   #emitError(error: Error): void {

@@ -62,8 +62,13 @@ export class RecordingProxy {
           this.recorded.push(Buffer.from(chunk));
           if (!this.#frozen) to.write(chunk);
         });
-        from.on('close', () => to.destroy());
-        from.on('error', () => to.destroy());
+        // A frozen network does not carry a close either: the other end must find out by itself
+        // (keepalive), not race it through the proxy.
+        const close = (): void => {
+          if (!this.#frozen) to.destroy();
+        };
+        from.on('close', close);
+        from.on('error', close);
       };
       forward(client, upstream);
       forward(upstream, client);
@@ -76,7 +81,7 @@ export class RecordingProxy {
     return this.port;
   }
 
-  /** Stop forwarding (bytes are swallowed); connections stay open. */
+  /** Stop forwarding (bytes and closes are swallowed); connections stay open. */
   freeze(): void {
     this.#frozen = true;
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcErrorCode, type RpcPeer } from '../src/index.js';
-import { next, Resources } from './helpers.js';
+import { deferred, next, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
@@ -72,6 +72,71 @@ describe('keepalive over a real link', () => {
     expect(secondPeer).not.toBe(firstPeer);
     expect(await client.request('ping')).toBe('pong');
     expect(closedEvents).toEqual([]);
+  });
+
+  it('a keepalive timeout drops only the link: backoff from attempt 1, sends in the gap queued and delivered after re-authentication', async () => {
+    const { server, port } = await resources.server({ keepAlive: false });
+    server.handle('hang', () => new Promise(() => {}));
+    const proxy = await resources.proxy(port);
+    const client = resources.client(proxy.port, {
+      keepAlive: fast,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50, jitter: 0 },
+      offlineQueue: true,
+    });
+    await client.connect();
+    const pending = client.request('hang', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const events: unknown[] = [];
+    const sendErrors: unknown[] = [];
+    const trySend = (n: number): void => {
+      try {
+        client.send('log::line', { n });
+      } catch (error) {
+        sendErrors.push(error);
+      }
+    };
+    client.on('timeout', () => events.push('timeout'));
+    client.on('disconnect', (error) => {
+      events.push(['disconnect', (error as { code?: string } | undefined)?.code]);
+      // Right inside the drop: the old workaround threw ERR_NOT_CONNECTED here.
+      trySend(1);
+    });
+    client.on('close', (error) => events.push(['close', error]));
+    const reconnecting = new Promise<void>((resolve) => {
+      client.on('reconnecting', (info) => {
+        events.push(['reconnecting', info.attempt, (info.error as { code?: string } | undefined)?.code]);
+        resolve();
+      });
+    });
+    const order: string[] = [];
+    const lines: unknown[] = [];
+    const delivered = deferred();
+    server.on('authenticated', () => order.push('authenticated'));
+    server.data('log::*', (data) => {
+      order.push('data');
+      lines.push(data);
+      if (lines.length === 2) delivered.resolve();
+    });
+    proxy.freeze();
+    await reconnecting;
+    expect(events).toEqual([
+      'timeout',
+      ['disconnect', RpcErrorCode.KEEPALIVE_TIMEOUT],
+      ['reconnecting', 1, RpcErrorCode.KEEPALIVE_TIMEOUT],
+    ]);
+    expect(await pending).toMatchObject({ code: RpcErrorCode.CONNECTION_CLOSED });
+    expect(client.connected).toBe(false);
+    trySend(2);
+    expect(sendErrors).toEqual([]);
+    const reauthenticated = next<[RpcPeer]>(client, 'authenticated');
+    proxy.thaw();
+    const [peer] = await reauthenticated;
+    await delivered.promise;
+    expect(order).toEqual(['authenticated', 'data', 'data']);
+    expect(lines).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(peer.connected).toBe(true);
+    // Exactly one reconnect was scheduled, and the socket was never closed.
+    expect(events.filter((e) => Array.isArray(e) && e[0] === 'reconnecting')).toHaveLength(1);
+    expect(events.filter((e) => Array.isArray(e) && e[0] === 'close')).toEqual([]);
   });
 });
 
