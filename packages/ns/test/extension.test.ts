@@ -37,6 +37,58 @@ describe('extension API', () => {
     expect(client.stats.messagesOut).toBe(0); // extension messages are not user events
   });
 
+  it('sendExtension sends every body shape intact, leaves the caller array alone, and survives a refused send', async () => {
+    const got: string[] = [];
+    const all = deferred();
+    const expected = ['a', '', 'ab', 'abc', 'abcd', 'abcde', 'xyz', 'big:4000', 'after'];
+    const { port } = await resources.server({
+      maxFrameBytes: 4096,
+      extension: () => ({
+        onMessage(_socket, _type, body) {
+          got.push(body.length > 100 ? `big:${String(body.length)}` : body.toString());
+          if (got.length === expected.length) all.resolve();
+        },
+      }),
+    });
+    const client = resources.track(await connect({ host: '127.0.0.1', port, maxFrameBytes: 4096, extension: { onMessage() {} } }));
+    const five = ['a', 'b', 'c', 'd', 'e'];
+    client.sendExtension(0x40, 'a');
+    client.sendExtension(0x40, []);
+    client.sendExtension(0x40, [Buffer.from('a'), 'b']);
+    client.sendExtension(0x40, ['a', 'b', 'c']);
+    client.sendExtension(0x40, ['a', 'b', 'c', 'd']);
+    client.sendExtension(0x40, five); // more parts than the reused arrays hold
+    expect(five).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(() => client.sendExtension(0x40, ['x', Buffer.alloc(5000)])).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }),
+    );
+    client.sendExtension(0x40, ['x', 'y', 'z']);
+    client.sendExtension(0x40, Buffer.alloc(4000, 1));
+    client.sendExtension(0x40, 'after');
+    await all.promise;
+    expect(got).toEqual(expected);
+  });
+
+  it('sendExtension from a pause listener inside sendExtension keeps both frames intact', async () => {
+    const got: string[] = [];
+    const both = deferred();
+    const { port } = await resources.server({
+      extension: () => ({
+        onMessage(_socket, _type, body) {
+          got.push(body.length > 100 ? `big:${String(body.length)}` : body.toString());
+          if (got.length === 2) both.resolve();
+        },
+      }),
+    });
+    const client = resources.track(
+      await connect({ host: '127.0.0.1', port, highWaterMark: 1024, extension: { onMessage() {} } }),
+    );
+    client.once('pause', () => client.sendExtension(0x41, ['re', 'entrant']));
+    client.sendExtension(0x40, [Buffer.alloc(2000, 1), 'tail']);
+    await both.promise;
+    expect(got).toEqual(['big:2004', 'reentrant']);
+  });
+
   it('validates the type range and needs a live link', async () => {
     expect([EXTENSION_TYPE_MIN, EXTENSION_TYPE_MAX]).toEqual([0x40, 0x7f]);
     const idle = new NsSocket();
