@@ -1,3 +1,5 @@
+import { afterEach, beforeEach, expect } from 'vitest';
+
 /**
  * Records every `uncaughtException` and `unhandledRejection` of the process while installed, so a test
  * can assert that bad input never escapes as an uncaught error. Call `dispose()` in afterEach.
@@ -23,4 +25,21 @@ export function watchUncaught(): UncaughtWatcher {
       process.removeListener('unhandledRejection', onError);
     },
   };
+}
+
+/**
+ * Registers this file's hooks: every test runs under {@link watchUncaught}; afterEach runs
+ * `cleanup`, then fails the test if any error escaped as uncaught (and runs `alsoCheck`, if given).
+ */
+export function failOnUncaught(cleanup: { run(): Promise<void> }, alsoCheck?: () => void): void {
+  let watcher: UncaughtWatcher | undefined;
+  beforeEach(() => {
+    watcher = watchUncaught();
+  });
+  afterEach(async () => {
+    await cleanup.run();
+    watcher?.dispose();
+    expect(watcher?.errors).toEqual([]);
+    alsoCheck?.();
+  });
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   connect,
   createServer,
@@ -16,20 +16,10 @@ import { checkedPayload, checkedPayloads, verifyPayload } from '../../../testing
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
 import { SeededRandom } from '../../../testing/random.js';
 import { referenceEncode } from '../../../testing/reference-frames.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 interface Rig {
   server: FramedServer;

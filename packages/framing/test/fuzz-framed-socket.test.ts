@@ -1,31 +1,22 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type FramedServer, type FramedSocket, ProtoError } from '@proto/framing';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
 import { rawConnect } from '../../../testing/raw-socket.js';
 import { PREFIXES, type PrefixName, referenceDecode, splitAt } from '../../../testing/reference-frames.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 // Small enough that random headers are often over it, so every error path is exercised.
 const MAX_FRAME_BYTES = 100;
 const INPUT_CODES = ['ERR_FRAME_TOO_LARGE', 'ERR_PROTOCOL', 'ERR_UNEXPECTED_EOF'];
 
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
 const counters: FuzzCounter[] = [];
 
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 afterAll(() => {
   for (const c of counters) c.report();

@@ -1,24 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type NsServer, NsSocket, type NsSocketOptions, type ProtoError } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FaultProxy, type FaultProxyOptions } from '../../../testing/fault-proxy.js';
 import { checkedPayload, verifyPayload } from '../../../testing/checked-payload.js';
 import { FuzzCounter, fuzzRuns } from '../../../testing/fuzz.js';
 import { SeededRandom } from '../../../testing/random.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 /** What the server saw: every `msg` event's sequence number (verified intact), across all links. */
 interface ServerLog {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type NsServer, type NsSocket, ProtoError } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
@@ -16,21 +16,12 @@ import {
   TRICKY_SEGMENTS,
 } from '../../../testing/ns-wire.js';
 import { frame32, type RawClient, rawConnect } from '../../../testing/raw-socket.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
 const counters: FuzzCounter[] = [];
 
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 afterAll(() => {
   for (const c of counters) c.report();

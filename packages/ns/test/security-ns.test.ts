@@ -1,27 +1,16 @@
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, createServer, type NsServer, type NsServerOptions, type NsSocket, ProtoError } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { eventPayload, NS_EVENT_BINARY, NS_EVENT_JSON, openingBytes } from '../../../testing/ns-wire.js';
 import { frame32, rawConnect } from '../../../testing/raw-socket.js';
 import { deepCode, selfSignedTls, UNVERIFIED_CERT_CODES } from '../../../testing/tls-fixtures.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-  expect(Object.prototype).not.toHaveProperty('polluted');
-});
+failOnUncaught(cleanup, () => expect(Object.prototype).not.toHaveProperty('polluted'));
 
 interface Rig {
   server: NsServer;

@@ -1,24 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RpcClient, type RpcClientOptions, RpcServer, type RpcServerOptions } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FaultProxy, type FaultProxyOptions, type ProxyLink } from '../../../testing/fault-proxy.js';
 import { checkedPayload, verifyPayload } from '../../../testing/checked-payload.js';
 import { SeededRandom } from '../../../testing/random.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'proxy-secret';
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 interface Rig {
   server: RpcServer;

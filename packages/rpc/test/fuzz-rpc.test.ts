@@ -1,16 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient, RpcServer } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { FuzzCounter, fuzzParams } from '../../../testing/fuzz.js';
 import { eventPayload, helloPayload, NS_EVENT_JSON, NS_READY } from '../../../testing/ns-wire.js';
 import { deriveKey, ENCODING, proofFor, RawRpcLink, requestPayload, RPC, type RpcVerdict, rpcVerdict, u32Payload } from '../../../testing/rpc-wire.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'fuzz-secret';
 const cleanup = new Cleanup();
 const suite = new Cleanup();
-let uncaught: UncaughtWatcher;
 const counters: FuzzCounter[] = [];
 
 let server: RpcServer;
@@ -40,15 +39,7 @@ afterAll(async () => {
   await suite.run();
 });
 
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 async function open(): Promise<RawRpcLink> {
   const link = await RawRpcLink.open(port);

@@ -1,28 +1,18 @@
 import * as net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RpcClient, RpcServer, type RpcServerOptions } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { helloPayload } from '../../../testing/ns-wire.js';
 import { frame32, rawConnect } from '../../../testing/raw-socket.js';
 import { deriveKey, ENCODING, RawRpcLink, requestPayload, RPC } from '../../../testing/rpc-wire.js';
 import { deepCode, selfSignedTls, serverTls, tlsFixture, UNVERIFIED_CERT_CODES } from '../../../testing/tls-fixtures.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'security-secret';
 /** Measure the attack for longer (and print the figures) with SECURITY_LONG=1. */
 const LONG = process.env.SECURITY_LONG === '1';
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught(cleanup);
 
 interface Rig {
   server: RpcServer;

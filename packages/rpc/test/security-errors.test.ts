@@ -1,24 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RpcClient, RpcError, RpcServer } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
 import { ENCODING, RawRpcLink, requestPayload, RPC } from '../../../testing/rpc-wire.js';
-import { type UncaughtWatcher, watchUncaught } from '../../../testing/uncaught.js';
+import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'errors-secret';
 const SECRET_PATH = '/srv/internal/app/secret-config.ts';
 const cleanup = new Cleanup();
-let uncaught: UncaughtWatcher;
-
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-  uncaught.dispose();
-  expect(uncaught.errors).toEqual([]);
-  expect(Object.prototype).not.toHaveProperty('polluted');
-});
+failOnUncaught(cleanup, () => expect(Object.prototype).not.toHaveProperty('polluted'));
 
 function errorWithPath(message = `ENOENT: no such file or directory, open '${SECRET_PATH}'`): Error {
   const error = new Error(message) as Error & { path: string; code: string; data: unknown };
