@@ -1,9 +1,9 @@
 // One-way throughput: a sender process pushes messages, a receiver process counts them.
-import { errorRow, UNAVAILABLE } from './contenders.js';
+import { bestOfRounds, errorRow, higherOps, progress, UNAVAILABLE } from './contenders.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
 import { cpuMicros } from './cpu.js';
-import { now } from './stats.js';
+import { MiB, now } from './stats.js';
 import type { Measurement } from './types.js';
 
 export interface OneWayParams {
@@ -168,4 +168,38 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
   } finally {
     await Promise.all([server.stop(), client.stop()]);
   }
+}
+
+/** A contender of a one-way suite: its display name and where its two roles live. */
+export type OneWayContender = { name: string } & Omit<OneWayRun, 'params' | 'bytesPerMessage'>;
+
+/** Runs every contender of a one-way suite (best of `rounds`), one table row each, in order. */
+export async function oneWayRows(
+  suiteId: string,
+  rounds: number,
+  contenders: readonly OneWayContender[],
+  params: OneWayRun['params'],
+  bytesPerMessage: number,
+): Promise<Measurement[]> {
+  const best = await bestOfRounds(
+    rounds,
+    contenders,
+    async (c) => {
+      progress(`${suiteId}: ${c.name}`);
+      return [await runOneWay(c.name, { ...c, params, bytesPerMessage })];
+    },
+    higherOps,
+  );
+  return best.map(([row]) => row as Measurement);
+}
+
+/** Parameters of the 1 MiB binary suites (framing over TCP, ns binary): the same load for both. */
+export function binaryParams(quick: boolean): OneWayRun['params'] {
+  return {
+    host: '127.0.0.1',
+    total: quick ? 1024 : 16_384,
+    warm: quick ? 64 : 256,
+    capMs: quick ? 1500 : 5000,
+    payloadBytes: MiB,
+  };
 }

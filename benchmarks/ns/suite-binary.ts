@@ -1,7 +1,6 @@
-import { bestOfRounds, higherOps, progress } from '../lib/contenders.js';
-import { runOneWay } from '../lib/oneway.js';
+import { binaryParams, oneWayRows } from '../lib/oneway.js';
 import { MiB } from '../lib/stats.js';
-import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+import type { RunSettings, Suite, SuiteResult } from '../lib/types.js';
 
 const RAW = new URL('../tcp/raw.ts', import.meta.url).href;
 const PEERS = new URL('./peers.ts', import.meta.url).href;
@@ -14,24 +13,13 @@ export const nsBinarySuite: Suite = {
   id: 'ns-binary',
   title: 'ns binary: 1 MiB Buffer payloads under one event',
   async run(settings: RunSettings): Promise<SuiteResult> {
-    const params = {
-      host: '127.0.0.1',
-      total: settings.quick ? 1024 : 16_384,
-      warm: settings.quick ? 64 : 256,
-      capMs: settings.quick ? 1500 : 5000,
-      payloadBytes: MiB,
-    };
+    const params = binaryParams(settings.quick);
     const contenders = [
       { name: NS, module: PROTO, server: 'nsServer', client: 'nsBinaryClient' },
       { name: REFERENCE, module: RAW, server: 'bytesServer', client: 'bytesClient', countsBytes: true },
       { name: 'nossock (binary body)', module: PEERS, server: 'nossockBinaryServer', client: 'nossockBinaryClient' },
     ];
-    const rows = (
-      await bestOfRounds(settings.rounds, contenders, async (c) => {
-        progress(`ns-binary: ${c.name}`);
-        return [await runOneWay(c.name, { ...c, params, bytesPerMessage: MiB })];
-      }, higherOps)
-    ).map(([row]) => row as Measurement);
+    const rows = await oneWayRows(this.id, settings.rounds, contenders, params, MiB);
     return {
       id: this.id,
       title: this.title,

@@ -1,6 +1,5 @@
-import { bestOfRounds, higherOps, progress } from '../lib/contenders.js';
-import { runOneWay } from '../lib/oneway.js';
-import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+import { oneWayRows } from '../lib/oneway.js';
+import type { RunSettings, Suite, SuiteResult } from '../lib/types.js';
 import { APPROX_DATA_BYTES } from './message.js';
 
 const RAW = new URL('./raw.ts', import.meta.url).href;
@@ -30,12 +29,7 @@ export const nsOneWaySuite: Suite = {
       capMs: settings.quick ? 1000 : 5000,
       payloadBytes: APPROX_DATA_BYTES,
     };
-    const rows = (
-      await bestOfRounds(settings.rounds, CONTENDERS, async (c) => {
-        progress(`ns-oneway: ${c.name}`);
-        return [await runOneWay(c.name, { ...c, params, bytesPerMessage: APPROX_DATA_BYTES })];
-      }, higherOps)
-    ).map(([row]) => row as Measurement);
+    const rows = await oneWayRows(this.id, settings.rounds, CONTENDERS, params, APPROX_DATA_BYTES);
     return {
       id: this.id,
       title: this.title,

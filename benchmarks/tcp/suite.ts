@@ -1,7 +1,6 @@
-import { bestOfRounds, higherOps, progress } from '../lib/contenders.js';
-import { runOneWay } from '../lib/oneway.js';
+import { binaryParams, oneWayRows } from '../lib/oneway.js';
 import { MiB } from '../lib/stats.js';
-import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+import type { RunSettings, Suite, SuiteResult } from '../lib/types.js';
 
 const RAW = new URL('./raw.ts', import.meta.url).href;
 const PROTO = new URL('./proto.ts', import.meta.url).href;
@@ -12,24 +11,13 @@ export const tcpSuite: Suite = {
   id: 'tcp',
   title: 'tcp (framing): 1 MiB binary frames over loopback TCP, sender and receiver in separate processes',
   async run(settings: RunSettings): Promise<SuiteResult> {
-    const params = {
-      host: '127.0.0.1',
-      total: settings.quick ? 1024 : 16_384,
-      warm: settings.quick ? 64 : 256,
-      capMs: settings.quick ? 1500 : 5000,
-      payloadBytes: MiB,
-    };
+    const params = binaryParams(settings.quick);
     const contenders = [
       { name: 'FramedSocket', module: PROTO, server: 'framedServer', client: 'framedClient' },
       { name: REFERENCE, module: RAW, server: 'bytesServer', client: 'bytesClient', countsBytes: true },
       { name: 'raw length-prefixed (concat)', module: RAW, server: 'framesServer', client: 'concatClient' },
     ];
-    const rows = (
-      await bestOfRounds(settings.rounds, contenders, async (c) => {
-        progress(`tcp: ${c.name}`);
-        return [await runOneWay(c.name, { ...c, params, bytesPerMessage: MiB })];
-      }, higherOps)
-    ).map(([row]) => row as Measurement);
+    const rows = await oneWayRows(this.id, settings.rounds, contenders, params, MiB);
     return {
       id: this.id,
       title: this.title,
