@@ -2,7 +2,7 @@ import { FrameTooLargeError, type FramePayload, ProtocolError } from '@proto/fra
 import { AckScheduler } from './ack-scheduler.js';
 import { MessageWindow, payloadBytes } from './message-window.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
-import { encodeAck, encodeSessionOpen, NO_SESSION, type SessionOpening } from './session-messages.js';
+import { encodeAck, encodeSessionOpen, NO_SESSION, resumeProof, type SessionCounts } from './session-messages.js';
 import type { SessionTimers } from './timers.js';
 
 /** What a session needs from the link it currently runs on. */
@@ -31,6 +31,8 @@ export class Session {
   readonly acks: AckScheduler;
   /** The session id the server issued (16 zero bytes before the first). */
   id: Buffer = NO_SESSION;
+  /** The secret of the last SESSION_ACCEPT: keys the proof of the next resume. */
+  secret: Buffer = NO_SESSION;
   #port: SessionPort | undefined;
   /** Sequence number of the next message to write on the current link. */
   #nextToSend = 1;
@@ -122,14 +124,15 @@ export class Session {
     return peerReceived >= this.window.firstSeq - 1 && peerReceived <= this.#highestSent;
   }
 
-  /** This side's part of an opening message (SESSION_OPEN's body, SESSION_ACCEPT's after the result). */
-  opening(): SessionOpening {
-    return { sessionId: this.id, received: this.acks.received, maxMessages: this.options.maxMessages, maxBytes: this.options.maxBytes };
+  /** The counts and bounds this side announces in an opening message. */
+  counts(): SessionCounts {
+    return { received: this.acks.received, maxMessages: this.options.maxMessages, maxBytes: this.options.maxBytes };
   }
 
-  /** The client's SESSION_OPEN for the next link. */
-  openMessage(): Buffer {
-    return encodeSessionOpen(this.opening());
+  /** The client's SESSION_OPEN for a link whose server sent `nonce` in its HELLO. */
+  openMessage(nonce: Buffer): Buffer {
+    const fresh = this.id === NO_SESSION;
+    return encodeSessionOpen({ sessionId: this.id, proof: fresh ? NO_SESSION : resumeProof(this.secret, nonce, this.id), ...this.counts() });
   }
 
   /**
@@ -137,9 +140,10 @@ export class Session {
    * the counts start at 0.
    * @returns how many messages were dropped (`unsent` of `sessionLost`).
    */
-  renew(id: Buffer): number {
+  renew(id: Buffer, secret: Buffer = NO_SESSION): number {
     this.detach();
     this.id = id;
+    this.secret = secret;
     this.#nextToSend = 1;
     this.#highestSent = 0;
     this.acks.reset();
@@ -151,7 +155,7 @@ export class Session {
    * acknowledged by that), and everything after it is (re)sent now, in order, then new messages.
    * @throws ProtocolError when `peerReceived` does not fit (see {@link Session.fits}).
    */
-  attach(port: SessionPort, opening: Pick<SessionOpening, 'received' | 'maxMessages' | 'maxBytes'>): void {
+  attach(port: SessionPort, opening: SessionCounts): void {
     if (!this.fits(opening.received)) {
       throw new ProtocolError(`peer says it received ${String(opening.received)} messages; this side sent ${String(this.#highestSent)}`);
     }

@@ -129,7 +129,7 @@ describe('Session', () => {
     expect(session.renew(Buffer.alloc(16, 1))).toBe(3);
     expect(session.acks.received).toBe(0);
     expect(session.window.lastSeq).toBe(0);
-    expect(session.opening().received).toBe(0);
+    expect(session.counts().received).toBe(0);
   });
 
   it('exactly once, in order, both ways, across seeded random cuts (in memory)', () => {
@@ -151,8 +151,8 @@ describe('Session', () => {
           const toB = new MemoryPort();
           const toA = new MemoryPort();
           // The opening exchange: each side says what it received.
-          a.attach(toB, b.opening());
-          b.attach(toA, a.opening());
+          a.attach(toB, b.counts());
+          b.attach(toA, a.counts());
           const steps = Math.floor(random() * 60);
           for (let step = 0; step < steps; step++) {
             const r = random();
@@ -172,8 +172,8 @@ describe('Session', () => {
         // A last calm link delivers everything.
         const toB = new MemoryPort();
         const toA = new MemoryPort();
-        a.attach(toB, b.opening());
-        b.attach(toA, a.opening());
+        a.attach(toB, b.counts());
+        b.attach(toA, a.counts());
         deliver(toB.take(), b, a, gotB);
         deliver(toA.take(), a, b, gotA);
         expect(gotB).toEqual(Array.from({ length: sentA }, (_, i) => `a${String(i + 1)}`));
