@@ -238,8 +238,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * Sends one frame. Small payloads are copied into the current batch (strings encoded straight
    * into it); large ones are queued without copying. Frames always leave in the order sent.
    *
-   * @returns `false` once buffered outbound bytes reach `highWaterMark` (then `pause` fires): wait
-   *   for `resume` or `drained()` before sending more. The frame was accepted either way.
+   * @returns `false` when, after this write, bytes still queued (not taken by the stream) reach
+   *   `highWaterMark` (then `pause` fires), and while paused as long as any byte is queued: wait for
+   *   `resume` or `drained()` before sending more. A frame the stream took at once returns `true`,
+   *   however large. The frame was accepted either way.
    * @throws FrameTooLargeError when the payload exceeds `maxFrameBytes`; nothing is written.
    * @throws BufferOverflowError when the frame would take buffered bytes past `maxBufferedBytes`;
    *   nothing is written.
@@ -275,8 +277,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.#stats.framesOut++;
     this.#stats.bytesOut += frameBytes;
     this.#idleTimer?.refresh();
-    if (this.#paused) return false;
-    if (buffered + frameBytes < this.#highWaterMark) return true;
+    // As a net.Socket means it: `false` only while bytes really remain queued after this write.
+    const after = this.bufferedBytes;
+    if (this.#paused) return after === 0;
+    if (after < this.#highWaterMark) return true;
     this.#paused = true;
     this.#watchWrites();
     this.emit('pause');
@@ -499,7 +503,11 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
         else batch.appendBytes(part);
       }
     }
-    if (!this.#flushScheduled) {
+    if (!this.#paused && batch.pendingBytes + this.stream.writableLength >= this.#highWaterMark) {
+      // Waiting for more frames would only hold bytes back: the batch leaves now, and whatever the
+      // stream cannot take at once is what backpressure counts.
+      this.#flush();
+    } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(flushBatch, this);
     }

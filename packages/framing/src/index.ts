@@ -27,6 +27,7 @@ export type { SocketAddress } from './address.js';
 export type { ConnectOptions, ConnectTransportOptions } from './connect.js';
 export type { FrameDecoderOptions, FrameHandler } from './decoder.js';
 export type { FrameEncoderOptions } from './encoder.js';
+export type { FrameTooLargeDetails } from './errors.js';
 export type { FrameOptions } from './frame-options.js';
 export type {
   FramedSocketEvents,

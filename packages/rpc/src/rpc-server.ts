@@ -28,6 +28,7 @@ import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConne
 import { AuthFailCode } from './handshake.js';
 import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
 import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
+import { DESCRIBE_METHOD, describeHandler } from './describe.js';
 import {
   checkOptions,
   DEFAULT_AUTH_MAX_FRAME_BYTES,
@@ -102,6 +103,13 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Answer the reserved method `$rpc::describe` with the methods the server handles and their
+   * contract schemas as JSON Schema (what `proto describe` prints). It reveals every method name to
+   * any client that authenticated.
+   * @default false
+   */
+  describe?: boolean | undefined;
 }
 
 /** Argument of the `authFailed` event. */
@@ -173,6 +181,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       authTimeoutMs: _authTimeoutMs,
       maxConcurrentRequests: _maxConcurrentRequests,
       contract,
+      describe,
       ...nsOptions
     } = options;
     if (password === undefined && authenticate === undefined) {
@@ -206,6 +215,9 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       decoyKey: randomBytes(32),
     };
 
+    if (describe === true) {
+      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, methods: (contract as Contract | undefined)?.methods }));
+    }
     const common = this.#common;
     this.#owner = {
       handlers: this.#handlers,
