@@ -177,6 +177,11 @@ export class MessageWindow {
     return count;
   }
 
+  /** Keeps what is held and numbers it from 1 again (queued messages becoming a new session's first). */
+  renumber(): void {
+    this.#firstSeq = 1;
+  }
+
   /** Drops everything and numbers the next push 1 again (a new session). */
   reset(): number {
     const count = this.clear();

@@ -1,5 +1,6 @@
 import {
   ConnectionClosedError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   type FramedSocket,
   InvalidArgError,
@@ -15,9 +16,14 @@ import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.
 import { isFatal, type NsExtensionHooks } from './extension.js';
 import { Link, type LinkExtension, type LinkHost } from './link.js';
 import { LinkAccess } from './link-access.js';
+import { LinkResume } from './link-resume.js';
 import { READY_MESSAGE } from './message.js';
 import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
+import { resolveResumeOptions } from './resume-options.js';
+import type { Session } from './session.js';
+import { type ExchangeHost, sessionMessage, sessionReady } from './session-exchange.js';
+import { SESSION_END_MESSAGE, type SessionCounts } from './session-messages.js';
 import type { NsReconnectingInfo, NsSocketState, NsSocketStats } from './socket-events.js';
 import { SocketTotals } from './socket-stats.js';
 import { type Deferred, deferred, toError } from './helpers.js';
@@ -43,6 +49,7 @@ export let sendEncoded: (socket: object, message: OutgoingMessage) => boolean;
 
 let linkHost: LinkHost;
 let dialerHost: DialerHost;
+let exchangeHost: ExchangeHost;
 
 /**
  * Namespaced events over one framed connection, with JSON or raw binary data. An EventEmitter2
@@ -139,7 +146,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return Promise.resolve();
     }
     const waiter = (this.#closeWaiter ??= deferred()).promise;
-    if (state !== State.CLOSING) this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
+    if (state === State.CLOSING) return waiter;
+    const session = this.#link?.resume?.live;
+    if (session !== undefined) {
+      // The peer forgets the session at once instead of waiting for its ttl (PROTOCOL.md, SESSION_END).
+      session.flushAck();
+      if (this.#link!.writable) this.#link!.framed.send(SESSION_END_MESSAGE);
+    }
+    this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
     return waiter;
   }
 
@@ -206,13 +220,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   dropLink(error?: Error): void {
     const state = this.#state;
     const dialer = this.#dialer;
-    if (this.#server !== undefined || dialer?.reconnects !== true || state === State.CLOSING || state === State.CLOSED) {
+    const keepsSocket = this.#server === undefined ? dialer?.reconnects === true : this.inSession;
+    if (!keepsSocket || state === State.CLOSING || state === State.CLOSED) {
       this.destroy(error);
       return;
     }
     const err = error ?? new ConnectionClosedError('the link was dropped');
     if (state === State.CONNECTING) {
-      dialer.abortDial();
+      dialer!.abortDial();
       this.#totals().lastError = err;
       this.#afterLinkFailure(err, false, false);
       return;
@@ -228,6 +243,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     return this.#link;
   }
 
+  /** With `resume`: whether a session is established (it survives link drops until it ends or is lost). */
+  get inSession(): boolean {
+    return this.#outbox.session?.established === true && this.#state < State.CLOSING;
+  }
+
+  protected get session(): Session | undefined {
+    return this.#outbox.session;
+  }
+
+  protected sequenced(type: number): boolean {
+    return this.#extension?.linkMessageTypes?.has(type) !== true;
+  }
+
   protected get configuredMaxFrameBytes(): number {
     return this.#dialer?.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
@@ -240,9 +268,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   /** Merges options into the client settings (validating them) and returns the dialer. */
   #configure(options: NsSocketOptions): Dialer<this> {
     const dialer = this.#dialer ?? new Dialer<this>(this, dialerHost);
-    dialer.configure(options, (merged) => Outbox.check(merged.offlineQueue));
+    dialer.configure(options, (merged) => {
+      Outbox.check(merged.offlineQueue);
+      resolveResumeOptions(merged.resume);
+    });
     this.#dialer = dialer;
-    this.#outbox.configure(dialer.options.offlineQueue);
+    this.#outbox.configure(dialer.options.offlineQueue, resolveResumeOptions(dialer.options.resume));
     this.#extension = dialer.options.extension;
     return dialer;
   }
@@ -251,7 +282,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #attach(framed: FramedSocket, failure: Error | undefined): void {
     const accepted = this.#server !== undefined;
     const hello = accepted || failure !== undefined ? undefined : this.#dialer?.helloDeadline();
-    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello });
+    const resume = this.#outbox.session === undefined ? undefined : new LinkResume(accepted, this.#extension?.linkMessageTypes);
+    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello, resume });
     this.#link = link;
     this.#state = State.OPENING;
     link.start(failure);
@@ -261,14 +293,22 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #opened(link: Link, inFrame: boolean): void {
     this.#state = State.OPEN;
     const dialer = this.#dialer;
+    const resume = link.resume;
+    let resent = -1;
     try {
       link.framed.send(READY_MESSAGE);
-      if (dialer !== undefined) {
-        dialer.resetAttempts();
-        this.#outbox.flush(link.framed);
+      dialer?.resetAttempts();
+      if (resume?.counts !== undefined) resent = this.#continueSession(link, resume);
+      else {
+        if (this.inSession) exchangeHost.lost(this, { reason: 'unknown', unsent: this.#outbox.session!.forget() });
+        if (dialer !== undefined) this.#outbox.flush(link.framed);
       }
     } catch (error) {
       link.framed.destroy(toError(error));
+      return;
+    }
+    if (resume?.resumed === true && this.#server !== undefined) {
+      this.emit('resumed', { resent });
       return;
     }
     publishConnect(this, this.#server !== undefined);
@@ -283,13 +323,50 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return;
     }
     if (this.#link === link) dialer?.resolvePending();
+    if (resume?.resumed === true && this.#link === link) this.emit('resumed', { resent });
+  }
+
+  /** The session runs on the new link: the resend starts. @returns how many messages are resent. */
+  #continueSession(link: Link, resume: LinkResume): number {
+    const session = this.#outbox.session!;
+    const resent = Math.max(0, session.window.lastSeq - resume.counts!.received);
+    session.attach(link.framed, resume.counts!);
+    resume.live = session;
+    if (resume.resumed) this.#extension?.onLinkResumed?.(this);
+    return resent;
+  }
+
+  /**
+   * A link of another socket resumed this socket's session (server): the transport moves here, a
+   * stale link of ours is dropped, and the link opens at once (its hello and handshake are done).
+   */
+  #adopt(from: Link, counts: SessionCounts): void {
+    this.#link?.drop(new ConnectionClosedError('the session resumed on a new link'));
+    const carrier = from.socket as AnySocket;
+    const framed = from.release();
+    carrier.#link = undefined;
+    carrier.#extension?.onLinkClosed?.(carrier, undefined);
+    carrier.#finalize(undefined);
+    this.#server!.sessions!.attach(this.#outbox.session!.id);
+    const resume = new LinkResume(true, this.#extension?.linkMessageTypes);
+    resume.peerResumes = true;
+    resume.nonce = from.resume!.nonce;
+    resume.resumed = true;
+    resume.counts = counts;
+    const link = new Link(framed, this, linkHost, this.#extension, { accepted: true, flowEvents: this.wantsFlowEvents, hello: undefined, resume, adopted: true });
+    this.#link = link;
+    this.#state = State.OPENING;
+    link.openNow(true);
   }
 
   #linkClosed(link: Link): void {
     this.#totals().add(link);
     this.#link = undefined;
     const { wasOpen, error } = link;
-    const closing = this.#state === State.CLOSING || this.#server !== undefined;
+    this.#outbox.session?.detach();
+    // A server keeps a socket whose session lives on, waiting ttlMs for the client to come back.
+    const detached = this.#server !== undefined && this.inSession;
+    const closing = this.#state === State.CLOSING || (this.#server !== undefined && !detached);
     // Not OPEN any more while the callbacks below run: sends queue or throw.
     this.#state = closing ? State.CLOSING : State.BACKOFF;
     if (closing && wasOpen) publishDisconnect(this, this.#server !== undefined, error, false);
@@ -298,8 +375,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     } catch (hookError) {
       this.emit('error', toError(hookError)); // reported, it must not derail the close
     }
+    if (detached) {
+      exchangeHost.store(this).detach(this.#outbox.session!.id);
+      publishDisconnect(this, true, error, true);
+      this.emit('disconnect', error);
+      return;
+    }
     this.#server?.socketClosed(this);
-    // An accepted socket always closes for good here; destroy(err)'s error wins over the link's.
+    // An accepted socket closes for good here (unless its session waits); destroy(err)'s error wins over the link's.
     if (closing) this.#finalize(this.#finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
   }
@@ -332,7 +415,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#state = State.CLOSED;
     const dialer = this.#dialer;
     dialer?.cancel();
-    this.#outbox.clear();
+    const session = this.#outbox.session;
+    if (this.#server !== undefined && session?.established === true) this.#server.sessions?.forget(session.id);
+    this.#server?.socketClosed(this);
+    this.#outbox.clear(error ?? new ConnectionClosedError('the socket closed'));
     dialer?.rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#finalError) this.emit('error', error);
     this.emit('close', error);
@@ -355,6 +441,24 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.emit('error', error);
       },
       closed: (link) => (link.socket as AnySocket).#linkClosed(link),
+      sessionReady: (link, inFrame) => sessionReady(exchangeHost, link, inFrame),
+      sessionMessage: (link, frame) => sessionMessage(exchangeHost, link, frame),
+    };
+    exchangeHost = {
+      session: (socket) => (socket as AnySocket).#outbox.session!,
+      owner: (socket) => {
+        const target = socket as AnySocket;
+        return target.#extension?.sessionOwner?.(target);
+      },
+      store: (socket) => (socket as AnySocket).#server!.sessions!,
+      acceptTimeoutMs: (socket) => (socket as AnySocket).#dialer?.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      adopt: (target, from, counts) => (target as AnySocket).#adopt(from, counts),
+      lost: (socket, info) => {
+        const target = socket as AnySocket;
+        target.#extension?.onSessionLost?.(target);
+        target.emit('sessionLost', info);
+      },
+      end: (socket, error) => (socket as AnySocket).destroy(error),
     };
     dialerHost = {
       dialed: (socket, framed) => (socket as AnySocket).#attach(framed, undefined),
@@ -370,10 +474,11 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.#dialer!.dial();
       },
     };
-    acceptSocket = (target, framed, { server, extension, failure }) => {
+    acceptSocket = (target, framed, { server, extension, failure, resume }) => {
       const socket = target as AnySocket;
       socket.#server = server;
       socket.#extension = extension;
+      socket.#outbox.configure(undefined, resume);
       socket.#attach(framed, failure);
     };
     sendEncoded = (target, message) => {

@@ -1,4 +1,4 @@
-import { FrameTooLargeError, type FramePayload, ProtocolError } from '@proto/framing';
+import { BufferOverflowError, FrameTooLargeError, type FramePayload, ProtocolError } from '@proto/framing';
 import { AckScheduler } from './ack-scheduler.js';
 import { MessageWindow, payloadBytes } from './message-window.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
@@ -40,9 +40,13 @@ export class Session {
   #highestSent = 0;
   #pumpWaiting = false;
 
-  constructor(options: ResolvedResumeOptions, timers?: SessionTimers) {
+  /**
+   * @param window the socket's one message window (its offline queue too); a new one with the
+   *   resume bounds when omitted.
+   */
+  constructor(options: ResolvedResumeOptions, timers?: SessionTimers, window?: MessageWindow) {
     this.options = options;
-    this.window = new MessageWindow(options, 'resume window');
+    this.window = window ?? new MessageWindow(options, 'resume window');
     this.acks = new AckScheduler(
       (received) => {
         try {
@@ -73,14 +77,15 @@ export class Session {
   /**
    * Sends a sequenced message: kept in the window, written now if a link is attached and nothing
    * older waits.
-   * @returns false when the writer should back off: the link's backpressure, or the window past half.
+   * @returns false when the writer should back off: the link's backpressure, or the window past half
+   *   (without a link: true while the window has room).
    * @throws BufferOverflowError when the window is full (nothing kept). FrameTooLargeError from the
    *   link (nothing kept).
    */
   send(payload: FramePayload, size: number = payloadBytes(payload)): boolean {
     const seq = this.window.push(payload, size);
     const port = this.#port;
-    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return this.window.hasRoom && port !== undefined;
+    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return this.window.hasRoom;
     let ok: boolean;
     try {
       ok = port.send(payload);
@@ -91,7 +96,7 @@ export class Session {
       }
       // Framing refused for now (its buffer is full) or the link is failing: the message stays in
       // the window and goes out on drain or on the next link.
-      this.#waitForDrain(port);
+      this.#refused(port, error);
       return false;
     }
     this.#nextToSend = seq + 1;
@@ -135,19 +140,42 @@ export class Session {
     return encodeSessionOpen({ sessionId: this.id, proof: fresh ? NO_SESSION : resumeProof(this.secret, nonce, this.id), ...this.counts() });
   }
 
+  /** Whether the server issued a session id (this side is in a session). */
+  get established(): boolean {
+    return this.id !== NO_SESSION;
+  }
+
   /**
-   * A new session replaces this one (the first, or the old one was lost): the window is emptied and
-   * the counts start at 0.
+   * A new session replaces the old one, if any (the first, or the old one was lost or ended): the
+   * counts start at 0. Messages of an old session are dropped; messages queued before any session
+   * existed (the offline queue) become the new session's first ones.
    * @returns how many messages were dropped (`unsent` of `sessionLost`).
    */
   renew(id: Buffer, secret: Buffer = NO_SESSION): number {
+    const hadSession = this.established;
     this.detach();
     this.id = id;
     this.secret = secret;
     this.#nextToSend = 1;
     this.#highestSent = 0;
     this.acks.reset();
+    if (!hadSession) {
+      this.window.renumber();
+      return 0;
+    }
     return this.window.reset();
+  }
+
+  /** The session is over (ended, or lost with no new one yet): back to no session. @returns messages dropped. */
+  forget(): number {
+    const dropped = this.established ? this.window.reset() : 0;
+    this.detach();
+    this.id = NO_SESSION;
+    this.secret = NO_SESSION;
+    this.#nextToSend = 1;
+    this.#highestSent = 0;
+    this.acks.reset();
+    return dropped;
   }
 
   /**
@@ -185,8 +213,8 @@ export class Session {
       let ok: boolean;
       try {
         ok = port.send(this.window.at(seq)!);
-      } catch {
-        this.#waitForDrain(port);
+      } catch (error) {
+        this.#refused(port, error);
         return;
       }
       this.#nextToSend = seq + 1;
@@ -196,6 +224,15 @@ export class Session {
         return;
       }
     }
+  }
+
+  /**
+   * The link refused a write: past framing's `maxBufferedBytes` the rest waits for its drain; any other
+   * refusal means the link is going away, and everything waits for the next link.
+   */
+  #refused(port: SessionPort, error: unknown): void {
+    if (error instanceof BufferOverflowError) this.#waitForDrain(port);
+    else this.#pumpWaiting = true;
   }
 
   #waitForDrain(port: SessionPort): void {
