@@ -46,12 +46,12 @@ export class Output {
 
   /** `text` in `style` when stdout is a colour terminal. */
   paint(style: Style, text: string): string {
-    return this.#color ? styleText(style, text) : text;
+    return this.#color ? styleText(style, text, { validateStream: false }) : text;
   }
 
   /** `text` in `style` when stderr is a colour terminal. */
   paintErr(style: Style, text: string): string {
-    return this.#errColor ? styleText(style, text) : text;
+    return this.#errColor ? styleText(style, text, { validateStream: false }) : text;
   }
 
   /** Whether a progress line would be shown (stderr is a TTY and not `--json`). */

@@ -1,4 +1,5 @@
 import { ConnectionClosedError, RpcClient } from '@proto/rpc';
+import { formatAddress } from '../address.js';
 import { type CommandSpec, flagValue, intValue } from '../args.js';
 import type { Command } from '../command.js';
 import { connectNs, connectRpc } from '../connect.js';
@@ -53,6 +54,7 @@ export const sub: Command = {
           if (received === count) resolve();
         };
         for (const pattern of patterns) endpoint.data(pattern, listener);
+        if (!out.json) out.note(out.paintErr('dim', `subscribed to ${patterns.join(' ')} on ${formatAddress(target.address)} (Ctrl+C stops)`));
         onClose((error) => reject(error ?? new ConnectionClosedError('the server closed the connection')));
         onAbort = resolve;
         io.signal.addEventListener('abort', onAbort, { once: true });
