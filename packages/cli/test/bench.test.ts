@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { proto, runInProcess, startServer, withPassword } from './helpers.js';
+import { cleanServer, proto, runInProcess, withPassword } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -17,11 +17,7 @@ interface BenchJson {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
 }
 
-async function server(): Promise<Awaited<ReturnType<typeof startServer>>> {
-  const started = await startServer();
-  cleanup.defer(() => started.server.close());
-  return started;
-}
+const server = (): ReturnType<typeof cleanServer> => cleanServer(cleanup);
 
 describe('proto bench', () => {
   it('closed loop: prints throughput and p50/p90/p99/max, and no progress line off a TTY', async () => {

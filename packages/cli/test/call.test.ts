@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { PASSWORD, proto, startServer, withPassword } from './helpers.js';
+import { cleanServer, PASSWORD, proto, startServer, withPassword } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function server(): Promise<Awaited<ReturnType<typeof startServer>>> {
-  const started = await startServer();
-  cleanup.defer(() => started.server.close());
-  return started;
-}
+const server = (): ReturnType<typeof cleanServer> => cleanServer(cleanup);
 
 describe('proto call', () => {
   it('prints the result as indented JSON, or one line with --json', async () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defineContract, type ListenOptions, RpcError, RpcServer, type RpcServerOptions } from '@proto/rpc';
 import { z } from 'zod';
 import { type CliIo, type OutputStream, run } from '../src/index.js';
+import type { Cleanup } from '../../../testing/cleanup.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -158,4 +159,11 @@ export async function runInProcess(
   };
   const code = await run(args, io);
   return { code, ...text };
+}
+
+/** {@link startServer} with the default options, closed by `cleanup`. */
+export async function cleanServer(cleanup: Cleanup): Promise<Awaited<ReturnType<typeof startServer>>> {
+  const started = await startServer();
+  cleanup.defer(() => started.server.close());
+  return started;
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { PASSWORD, runInProcess, startServer, tempDir, withPassword } from './helpers.js';
+import { cleanServer, PASSWORD, runInProcess, tempDir, withPassword } from './helpers.js';
 
 // The variants of each command run in-process through run(), the bin's own code path: one child
 // process per case would cost seconds each. The child-process tests cover the bin itself.
@@ -10,11 +10,7 @@ import { PASSWORD, runInProcess, startServer, tempDir, withPassword } from './he
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function server(): Promise<Awaited<ReturnType<typeof startServer>>> {
-  const started = await startServer();
-  cleanup.defer(() => started.server.close());
-  return started;
-}
+const server = (): ReturnType<typeof cleanServer> => cleanServer(cleanup);
 
 describe('params and passwords', () => {
   it('reads params from @file, from stdin, and the password from --password-env', async () => {
