@@ -14,7 +14,7 @@ import {
   type Transcript,
 } from './handshake.js';
 import { acceptableScryptParams, type KeyCache } from './key-derivation.js';
-import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+import { RpcMessageType, PROTOCOL_VERSION } from './message-types.js';
 
 /** What the client side of the handshake needs. */
 export interface ClientAuthConfig {
@@ -67,16 +67,16 @@ export class ClientHandshake {
 
   /** An rpc message arrived while opening. Throws ProtocolError on anything unexpected. */
   onMessage(type: number, body: Buffer): void {
-    if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
+    if (this.#stage === Stage.CHALLENGE && type === RpcMessageType.AUTH_CHALLENGE) {
       this.#stage = Stage.DERIVING;
       void this.#answer(body);
       return;
     }
-    if (this.#stage === Stage.CONFIRMATION && type === MessageType.AUTH_OK) {
+    if (this.#stage === Stage.CONFIRMATION && type === RpcMessageType.AUTH_OK) {
       this.#confirm(body);
       return;
     }
-    if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+    if (type === RpcMessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
       this.fail(
         body[0] === AuthFailCode.OVERLOADED
           ? new OverloadedError('the server has too many connections authenticating; try again later')
@@ -124,7 +124,7 @@ export class ClientHandshake {
       this.#key = key;
       this.#stage = Stage.CONFIRMATION;
       this.#socket.sendExtension(
-        MessageType.AUTH_PROOF,
+        RpcMessageType.AUTH_PROOF,
         encodeProof({ version: PROTOCOL_VERSION, clientNonce, proof: clientProof(key, transcript), username: this.#config.username }),
       );
     } catch (error) {
