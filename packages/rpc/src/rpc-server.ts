@@ -25,6 +25,7 @@ import {
 import type { RequestArgs } from './request-args.js';
 import { Connection, type ServerSide } from './connection.js';
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
+import { DESCRIBE_METHOD, describeHandler } from './describe.js';
 import { InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
 import type { Handler } from './inbound-call.js';
 import type { Link } from './link.js';
@@ -75,6 +76,9 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     }
     const common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    if (options.describe === true) {
+      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, methods: (contract as Contract | undefined)?.methods }));
+    }
     const throttle = options.authThrottle === false ? undefined : new AuthThrottle(options.authThrottle ?? {});
     const owner: LinkOwner = {
       side: 'server',

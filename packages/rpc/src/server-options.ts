@@ -58,6 +58,13 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Answer the reserved method `$rpc::describe` with the methods the server handles and their
+   * contract schemas as JSON Schema (what `proto describe` prints). It reveals every method name to
+   * any client that authenticated.
+   * @default false
+   */
+  describe?: boolean | undefined;
 }
 
 /** Argument of the `authFailed` event. */
