@@ -79,12 +79,15 @@ export class Connection implements NsExtension, PendingAuthHolder {
     const server = this.#server;
     const address = socket.remoteAddress;
     if (server.closing) return Promise.reject(new ConnectionClosedError('the server is shutting down'));
+    // First of all (the setup lowers the frame limit): a connection refused below reads no more
+    // than authMaxFrameBytes either.
+    const setup = new LinkSetup(socket, server.owner, server.keepAlive, server.authMaxFrameBytes);
+    this.#setup = setup;
     // Unix-socket peers have no address: they share one, as in the auth throttle.
     if (!server.pendingAuth.acquire(address ?? '', this)) {
       server.authFailed(address, 'too-many-pending');
       return this.#refuse(socket, AuthFailCode.OVERLOADED);
     }
-    const setup = new LinkSetup(socket, server.owner, server.keepAlive, server.authMaxFrameBytes);
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(socket, server.auth, (username) => {
@@ -95,10 +98,10 @@ export class Connection implements NsExtension, PendingAuthHolder {
       server.pendingAuth.release(this);
       return Promise.reject(error);
     }
-    this.#setup = setup;
     setup.handshake = handshake;
     this.#handshake = handshake;
-    signal.addEventListener('abort', () => handshake.abort(), { once: true });
+    // ns aborts with the link's error: a protocol error of the layers below fails the handshake.
+    signal.addEventListener('abort', () => handshake.abort(signal.reason), { once: true });
     return handshake.promise.then(
       () => {
         server.pendingAuth.release(this);
@@ -110,7 +113,7 @@ export class Connection implements NsExtension, PendingAuthHolder {
 
   onLinkClosed(_socket: NsSocket, error: Error | undefined): void {
     this.#state = 'closed';
-    this.#handshake?.abort();
+    this.#handshake?.abort(error);
     if (this.#refuseTimer !== undefined) clearTimeout(this.#refuseTimer);
     this.#settleRefused?.(new ConnectionClosedError('connection refused'));
     this.#settleRefused = undefined;

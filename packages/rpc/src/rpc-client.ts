@@ -23,7 +23,7 @@ import {
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
 import { AbortedError, ConnectionClosedError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
 import type { Handler } from './inbound-call.js';
-import { KeyCache } from './key-derivation.js';
+import { KeyCache, SerialDeriver } from './key-derivation.js';
 import type { LinkOwner } from './link-owner.js';
 import { LinkSetup } from './link-setup.js';
 import {
@@ -66,6 +66,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
   readonly #shutdownTimeoutMs: number;
+  /** This client's key derivations, one at a time (a hostile server cannot pile them up). */
+  readonly #keys = new SerialDeriver(clientKeys);
   /** The current ns link's setup: its handshake, then its rpc link. */
   #setup: LinkSetup | undefined;
   #handshake: ClientHandshake | undefined;
@@ -128,7 +130,13 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    */
   async connect(): Promise<this> {
     this.#closing = false;
-    await this.#socket.connect();
+    try {
+      await this.#socket.connect();
+    } catch (error) {
+      // A failed connect() leaves no key derivation of this client running behind it.
+      await this.#keys.idle();
+      throw error;
+    }
     return this;
   }
 
@@ -233,7 +241,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     const setup = new LinkSetup(socket, this.#owner, this.#common.keepAlive, this.#authMaxFrameBytes);
     const handshake = new ClientHandshake(
       socket,
-      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: clientKeys },
+      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
       () => setup.authenticated(this.#username),
     );
     setup.handshake = handshake;

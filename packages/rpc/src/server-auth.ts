@@ -3,12 +3,13 @@ import type { AuthThrottle } from './auth-throttle.js';
 import { InvalidArgError } from './errors.js';
 import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
 import type { AuthInfo, ServerAuthConfig } from './server-handshake.js';
-import type { Authenticate } from './server-options.js';
+import { type Authenticate, userKeyLookup } from './user-keys.js';
 
 /**
  * The server's side of authentication: a fresh salt, and the key of each client from the one
- * password (derived once, now: no connection ever pays for it) or from `authenticate` (keys cached
- * per password). A throwing `authenticate` refuses the client as unknown and is reported.
+ * password (derived once, now: no connection ever pays for it) or from `authenticate` (see
+ * `userKeyLookup`: keys cached per password, a decoy derivation for unknown users). A throwing
+ * `authenticate` refuses the client as unknown and is reported.
  */
 export function serverAuthConfig(
   password: string | Uint8Array | undefined,
@@ -22,17 +23,7 @@ export function serverAuthConfig(
   const keys = new KeyCache(256);
   let keyFor: (info: AuthInfo) => Promise<Buffer | undefined>;
   if (authenticate !== undefined) {
-    keyFor = async (info) => {
-      let secret: string | Uint8Array | undefined;
-      try {
-        secret = await authenticate(info);
-      } catch (error) {
-        reportLookupError(error instanceof Error ? error : new Error(String(error)));
-        return undefined;
-      }
-      if (secret === undefined || (typeof secret === 'string' ? secret.length === 0 : secret.byteLength === 0)) return undefined;
-      return keys.get(secret, salt, params);
-    };
+    keyFor = userKeyLookup({ salt, params, authenticate, keys, onLookupError: reportLookupError });
   } else if (password !== undefined) {
     const key = keys.get(password, salt, params);
     key.catch(() => {});

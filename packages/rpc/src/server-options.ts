@@ -3,12 +3,10 @@ import type { AuthThrottleOptions } from './auth-throttle.js';
 import type { ContractDefinition, UntypedMethods } from './contract.js';
 import type { RpcCommonOptions } from './options.js';
 import type { RpcPeer } from './peer.js';
-import type { AuthFailureReason, AuthInfo } from './server-handshake.js';
+import type { AuthFailureReason } from './server-handshake.js';
+import type { Authenticate } from './user-keys.js';
 
-/** Looks up the password of a connecting client; `undefined` refuses it. */
-export type Authenticate = (
-  info: AuthInfo,
-) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
+export type { Authenticate } from './user-keys.js';
 
 /** Options of {@link RpcServer}: credentials, limits, and everything ns and framing take (TLS, frame limits...). */
 export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>
@@ -22,7 +20,8 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
   /**
    * Per-connection password lookup (instead of `password`), e.g. by username: return the password
    * the client must prove, or undefined to refuse. Derived keys are cached per password, so a
-   * lookup that returns the same password costs no key derivation after the first.
+   * lookup that returns the same password costs no key derivation after the first; an unknown
+   * username costs one decoy derivation the same way, so refusals do not tell which users exist.
    */
   authenticate?: Authenticate | undefined;
   /**
@@ -50,7 +49,7 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
   authMaxFrameBytes?: number | undefined;
   /**
    * Slowing down of repeated failures per address (see README, "Authentication"); `false` disables.
-   * @default { baseDelayMs: 100, maxDelayMs: 5000, halfLifeMs: 30000, maxAddresses: 10000 }
+   * @default { baseDelayMs: 100, maxDelayMs: 2000, halfLifeMs: 30000, maxAddresses: 10000 }
    */
   authThrottle?: AuthThrottleOptions | false | undefined;
   /**
