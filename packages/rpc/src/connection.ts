@@ -107,7 +107,7 @@ export class Connection implements NsExtension, PendingAuthHolder {
         server.pendingAuth.release(this);
         this.#handshake = undefined;
       },
-      (failure: HandshakeFailure) => this.#failed(socket, failure),
+      (failure: HandshakeFailure) => this.#failed(socket, address, failure),
     );
   }
 
@@ -126,9 +126,9 @@ export class Connection implements NsExtension, PendingAuthHolder {
     this.#handshake?.evict();
   }
 
-  #failed(socket: NsSocket, failure: HandshakeFailure): Promise<void> {
+  /** `address` as at accept time: a socket that failed may have lost its own by now. */
+  #failed(socket: NsSocket, address: string | undefined, failure: HandshakeFailure): Promise<void> {
     const server = this.#server;
-    const address = socket.remoteAddress;
     server.pendingAuth.release(this);
     if (failure.reason === 'disconnected') throw failure.error;
     if (failure.reason === 'too-many-pending') {
