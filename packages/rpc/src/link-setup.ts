@@ -7,8 +7,10 @@ import { nextPeerId } from './peer.js';
 
 /** The part of a client or server handshake the setup routes messages to. */
 export interface OpeningHandshake {
-  /** Finished (either way): it takes no more messages. */
+  /** Finished (either way). */
   readonly done: boolean;
+  /** Failed: it still takes (and drops) what follows, while its link is torn down. */
+  readonly failed?: boolean;
   onMessage(type: number, body: Buffer): void;
 }
 
@@ -51,7 +53,7 @@ export class LinkSetup {
       return;
     }
     const handshake = this.handshake;
-    if (handshake !== undefined && !handshake.done) {
+    if (handshake !== undefined && (!handshake.done || handshake.failed === true)) {
       handshake.onMessage(type, body);
       return;
     }
