@@ -51,6 +51,7 @@ export class ClientHandshake {
   /** Aborted when the handshake fails: a derivation it still waits for is not started. */
   readonly #abort = new AbortController();
   #stage: Stage = Stage.CHALLENGE;
+  #failed = false;
   #transcript: Transcript | undefined;
   #key: Buffer | undefined;
   #resolve!: () => void;
@@ -72,8 +73,18 @@ export class ClientHandshake {
     return this.#stage === Stage.DONE;
   }
 
-  /** An rpc message arrived while opening. Throws ProtocolError on anything unexpected. */
+  /** Whether it settled as failed (the link is being closed with that error). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /**
+   * An rpc message arrived while opening. Throws ProtocolError on anything unexpected. After a
+   * failure (a server proof that did not match, say) everything is dropped unread: the link is
+   * closing with that failure, and nothing a server sent behind it is processed.
+   */
   onMessage(type: number, body: Buffer): void {
+    if (this.#failed) return;
     if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
       this.#stage = Stage.DERIVING;
       void this.#answer(body);
@@ -84,6 +95,7 @@ export class ClientHandshake {
       return;
     }
     if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+      if (body.length !== 1) throw new ProtocolError(`malformed auth failure: ${body.length} bytes, not 1`);
       this.fail(
         body[0] === AuthFailCode.OVERLOADED
           ? new OverloadedError('the server has too many connections authenticating; try again later')
@@ -98,6 +110,7 @@ export class ClientHandshake {
   fail(error: Error): void {
     if (this.#stage === Stage.DONE) return;
     this.#stage = Stage.DONE;
+    this.#failed = true;
     clearTimeout(this.#timer);
     this.#abort.abort(error);
     this.#reject(error);

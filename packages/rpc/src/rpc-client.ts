@@ -334,7 +334,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       return;
     }
     const handshake = this.#handshake;
-    if (handshake !== undefined && !handshake.done) {
+    if (handshake !== undefined && (!handshake.done || handshake.failed)) {
       handshake.onMessage(type, body);
       return;
     }
