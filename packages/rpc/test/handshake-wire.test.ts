@@ -124,8 +124,11 @@ describe('a server applies the fixed-size and malformed-answer rules', () => {
     ['RESULT with bad JSON', Buffer.concat([u32Payload(RPC.RESULT, 777), Buffer.from([ENCODING.JSON]), Buffer.from('{')])],
     ['RESULT with an unknown encoding', Buffer.concat([u32Payload(RPC.RESULT, 777), Buffer.from([9])])],
     ['RESULT shorter than 5 bytes', u32Payload(RPC.RESULT, 777)],
+    ['RESULT whose JSON is not valid UTF-8', Buffer.concat([u32Payload(RPC.RESULT, 777), Buffer.from([ENCODING.JSON]), Buffer.from([0x22, 0xff, 0x22])])],
+    ['ERROR whose JSON is not valid UTF-8', Buffer.concat([u32Payload(RPC.ERROR, 778), Buffer.from([0]), Buffer.from('{"message":"'), Buffer.from([0xc3]), Buffer.from('"}')])],
+    ['REQUEST whose JSON params are not valid UTF-8', requestPayload(5, ENCODING.JSON, 'x', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]))],
     ['ERROR without a message', Buffer.concat([u32Payload(RPC.ERROR, 778), Buffer.from([0]), Buffer.from('{"code":"X"}')])],
-  ] as const)('%s for an id nobody waits for is a protocol error all the same', async (_name, payload) => {
+  ] as const)('%s (for an id nobody waits for) is a protocol error all the same', async (_name, payload) => {
     const link = await openLink();
     link.send(payload);
     await link.outcome;
