@@ -43,7 +43,7 @@ check framing-alone "$(tgz framing)" -- @proto/framing @proto/framing/internal
 for dep in eventemitter2 zod; do
   if [ -d "$work/framing-alone/node_modules/$dep" ]; then echo "framing alone pulled in $dep"; exit 1; fi
 done
-check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns
+check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns @proto/ns/internal
 [ -d "$work/ns-alone/node_modules/zod" ] && { echo "ns alone pulled in zod"; exit 1; }
 check rpc "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" -- @proto/rpc
 echo "pack check passed"
