@@ -15,6 +15,7 @@ mkdir -p "$work/tarballs"
 for pkg in framing ns rpc cli; do
   (cd "$root/packages/$pkg" && "${pnpm_cmd[@]}" pack --pack-destination "$work/tarballs" >/dev/null)
   (cd "$root/packages/$pkg" && node "$root/node_modules/publint/src/cli.js" --strict .) || { echo "publint failed for $pkg"; exit 1; }
+  tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -qx 'package/LICENSE' || { echo "the $pkg tarball has no LICENSE"; exit 1; }
 done
 tgz() { ls "$work/tarballs"/proto-"$1"-*.tgz; }
 
@@ -42,7 +43,7 @@ check framing-alone "$(tgz framing)" -- @proto/framing @proto/framing/internal
 for dep in eventemitter2 zod; do
   if [ -d "$work/framing-alone/node_modules/$dep" ]; then echo "framing alone pulled in $dep"; exit 1; fi
 done
-check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns
+check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns @proto/ns/internal
 [ -d "$work/ns-alone/node_modules/zod" ] && { echo "ns alone pulled in zod"; exit 1; }
 check rpc "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" -- @proto/rpc
 check cli "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" "$(tgz cli)" -- @proto/cli
