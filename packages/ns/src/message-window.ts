@@ -1,4 +1,5 @@
-import { BufferOverflowError, type FramePayload, InvalidArgError } from '@proto/framing';
+import { BufferOverflowError, type FramePart, type FramePayload, InvalidArgError } from '@proto/framing';
+import { partBytes } from '@proto/framing/internal';
 
 /** Bounds of a {@link MessageWindow}. */
 export interface MessageWindowBounds {
@@ -17,10 +18,9 @@ interface RoomWaiter {
 
 /** Bytes of a frame payload as it goes on the wire. */
 export function payloadBytes(payload: FramePayload): number {
-  if (typeof payload === 'string') return Buffer.byteLength(payload);
-  if (!Array.isArray(payload)) return (payload as Uint8Array).byteLength;
+  if (!Array.isArray(payload)) return partBytes(payload as FramePart);
   let size = 0;
-  for (const part of payload as readonly (Uint8Array | string)[]) size += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+  for (const part of payload as readonly FramePart[]) size += partBytes(part);
   return size;
 }
 

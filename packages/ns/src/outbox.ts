@@ -1,4 +1,5 @@
 import { type FramedSocket, type FramePart, FrameTooLargeError, NotConnectedError } from '@proto/framing';
+import { partBytes } from '@proto/framing/internal';
 import type { MessageWindow } from './message-window.js';
 import { createOfflineQueue, type OfflineQueueOptions } from './offline-queue.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
@@ -6,10 +7,6 @@ import { Session } from './session.js';
 
 /** An encoded user event: the cached `[type][nameLen][name]` prefix and the body. */
 export type OutgoingMessage = readonly [prefix: Buffer, body: FramePart];
-
-function partBytes(part: FramePart): number {
-  return typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
-}
 
 /**
  * The user events a socket sends, numbered in the order they were sent: message `n` is the n-th

@@ -20,7 +20,7 @@ import type { AcceptingServer } from './accepting-server.js';
 import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
 import { SessionStore } from './session-store.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
-import { toError } from './helpers.js';
+import { toError } from '@proto/framing/internal';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
