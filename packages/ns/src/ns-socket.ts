@@ -1,6 +1,5 @@
 import {
   ConnectionClosedError,
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   type FramedSocket,
   InvalidArgError,
@@ -16,14 +15,21 @@ import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.
 import { isFatal, type NsExtensionHooks } from './extension.js';
 import { Link, type LinkExtension, type LinkHost } from './link.js';
 import { LinkAccess } from './link-access.js';
-import { LinkResume } from './link-resume.js';
 import { READY_MESSAGE } from './message.js';
 import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import { resolveResumeOptions } from './resume-options.js';
 import type { Session } from './session.js';
 import { type ExchangeHost, sessionMessage, sessionReady } from './session-exchange.js';
-import { SESSION_END_MESSAGE, type SessionCounts } from './session-messages.js';
+import {
+  createExchangeHost,
+  endSession,
+  linkResumeFor,
+  type SocketInternals,
+  sessionClosed,
+  sessionDetached,
+  sessionOnOpen,
+} from './socket-session.js';
 import type { NsReconnectingInfo, NsSocketState, NsSocketStats } from './socket-events.js';
 import { SocketTotals } from './socket-stats.js';
 import { type Deferred, deferred, toError } from '@proto/framing/internal';
@@ -50,6 +56,7 @@ export let sendEncoded: (socket: object, message: OutgoingMessage) => boolean;
 let linkHost: LinkHost;
 let dialerHost: DialerHost;
 let exchangeHost: ExchangeHost;
+let internals: SocketInternals;
 
 /**
  * Namespaced events over one framed connection, with JSON or raw binary data. An EventEmitter2
@@ -147,12 +154,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     }
     const waiter = (this.#closeWaiter ??= deferred()).promise;
     if (state === State.CLOSING) return waiter;
-    const session = this.#link?.resume?.live;
-    if (session !== undefined) {
-      // The peer forgets the session at once instead of waiting for its ttl (PROTOCOL.md, SESSION_END).
-      session.flushAck();
-      if (this.#link!.writable) this.#link!.framed.send(SESSION_END_MESSAGE);
-    }
+    endSession(this.#link);
     this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
     return waiter;
   }
@@ -282,7 +284,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #attach(framed: FramedSocket, failure: Error | undefined): void {
     const accepted = this.#server !== undefined;
     const hello = accepted || failure !== undefined ? undefined : this.#dialer?.helloDeadline();
-    const resume = this.#outbox.session === undefined ? undefined : new LinkResume(accepted, this.#extension?.linkMessageTypes);
+    const resume = linkResumeFor(this.#outbox, accepted, this.#extension);
     const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello, resume });
     this.#link = link;
     this.#state = State.OPENING;
@@ -293,24 +295,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #opened(link: Link, inFrame: boolean): void {
     this.#state = State.OPEN;
     const dialer = this.#dialer;
-    const resume = link.resume;
-    let resent = -1;
+    const resumed = link.resume?.resumed === true;
+    let resent: number;
     try {
       link.framed.send(READY_MESSAGE);
       dialer?.resetAttempts();
-      if (resume?.counts !== undefined) resent = this.#continueSession(link, resume);
-      else {
-        if (this.inSession) exchangeHost.lost(this, { reason: 'unknown', unsent: this.#outbox.session!.forget() });
-        if (dialer !== undefined) this.#outbox.flush(link.framed);
-      }
+      resent = sessionOnOpen(exchangeHost, internals, this, link);
+      if (resent < 0 && dialer !== undefined) this.#outbox.flush(link.framed);
     } catch (error) {
       link.framed.destroy(toError(error));
       return;
     }
-    if (resume?.resumed === true && this.#server !== undefined) {
-      this.emit('resumed', { resent });
-      return;
-    }
+    // A resumed session on the server: the same socket goes on (no second `connection`).
+    if (resumed && this.#server !== undefined) return void this.emit('resumed', { resent });
     publishConnect(this, this.#server !== undefined);
     link.scheduleHeld(inFrame && dialer?.connectPending === true);
     try {
@@ -323,40 +320,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return;
     }
     if (this.#link === link) dialer?.resolvePending();
-    if (resume?.resumed === true && this.#link === link) this.emit('resumed', { resent });
-  }
-
-  /** The session runs on the new link: the resend starts. @returns how many messages are resent. */
-  #continueSession(link: Link, resume: LinkResume): number {
-    const session = this.#outbox.session!;
-    const resent = Math.max(0, session.window.lastSeq - resume.counts!.received);
-    session.attach(link.framed, resume.counts!);
-    resume.live = session;
-    if (resume.resumed) this.#extension?.onLinkResumed?.(this);
-    return resent;
-  }
-
-  /**
-   * A link of another socket resumed this socket's session (server): the transport moves here, a
-   * stale link of ours is dropped, and the link opens at once (its hello and handshake are done).
-   */
-  #adopt(from: Link, counts: SessionCounts): void {
-    this.#link?.drop(new ConnectionClosedError('the session resumed on a new link'));
-    const carrier = from.socket as AnySocket;
-    const framed = from.release();
-    carrier.#link = undefined;
-    carrier.#extension?.onLinkClosed?.(carrier, undefined);
-    carrier.#finalize(undefined);
-    this.#server!.sessions!.attach(this.#outbox.session!.id);
-    const resume = new LinkResume(true, this.#extension?.linkMessageTypes);
-    resume.peerResumes = true;
-    resume.nonce = from.resume!.nonce;
-    resume.resumed = true;
-    resume.counts = counts;
-    const link = new Link(framed, this, linkHost, this.#extension, { accepted: true, flowEvents: this.wantsFlowEvents, hello: undefined, resume, adopted: true });
-    this.#link = link;
-    this.#state = State.OPENING;
-    link.openNow(true);
+    if (resumed && this.#link === link) this.emit('resumed', { resent });
   }
 
   #linkClosed(link: Link): void {
@@ -375,12 +339,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     } catch (hookError) {
       this.emit('error', toError(hookError)); // reported, it must not derail the close
     }
-    if (detached) {
-      exchangeHost.store(this).detach(this.#outbox.session!.id);
-      publishDisconnect(this, true, error, true);
-      this.emit('disconnect', error);
-      return;
-    }
+    if (detached) return sessionDetached(this, this.#server!, this.#outbox.session!, error);
     this.#server?.socketClosed(this);
     // An accepted socket closes for good here (unless its session waits); destroy(err)'s error wins over the link's.
     if (closing) this.#finalize(this.#finalError ?? error);
@@ -415,10 +374,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#state = State.CLOSED;
     const dialer = this.#dialer;
     dialer?.cancel();
-    const session = this.#outbox.session;
-    if (this.#server !== undefined && session?.established === true) this.#server.sessions?.forget(session.id);
-    this.#server?.socketClosed(this);
-    this.#outbox.clear(error ?? new ConnectionClosedError('the socket closed'));
+    sessionClosed(this, this.#server, this.#outbox, error);
     dialer?.rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#finalError) this.emit('error', error);
     this.emit('close', error);
@@ -444,22 +400,23 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       sessionReady: (link, inFrame) => sessionReady(exchangeHost, link, inFrame),
       sessionMessage: (link, frame) => sessionMessage(exchangeHost, link, frame),
     };
-    exchangeHost = {
-      session: (socket) => (socket as AnySocket).#outbox.session!,
-      owner: (socket) => {
-        const target = socket as AnySocket;
-        return target.#extension?.sessionOwner?.(target);
+    internals = {
+      outbox: (socket) => (socket as AnySocket).#outbox,
+      extension: (socket) => (socket as AnySocket).#extension,
+      server: (socket) => (socket as AnySocket).#server,
+      connectTimeoutMs: (socket) => (socket as AnySocket).#dialer?.options.connectTimeoutMs,
+      link: (socket) => (socket as AnySocket).#link,
+      setLink: (socket, link) => void (((socket as AnySocket).#link = link), ((socket as AnySocket).#state = State.OPENING)),
+      retire: (target) => {
+        const socket = target as AnySocket;
+        socket.#link = undefined;
+        socket.#extension?.onLinkClosed?.(socket, undefined);
+        socket.#finalize(undefined);
       },
-      store: (socket) => (socket as AnySocket).#server!.sessions!,
-      acceptTimeoutMs: (socket) => (socket as AnySocket).#dialer?.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      adopt: (target, from, counts) => (target as AnySocket).#adopt(from, counts),
-      lost: (socket, info) => {
-        const target = socket as AnySocket;
-        target.#extension?.onSessionLost?.(target);
-        target.emit('sessionLost', info);
-      },
-      end: (socket, error) => (socket as AnySocket).destroy(error),
+      flowEvents: (socket) => (socket as AnySocket).wantsFlowEvents,
+      linkHost,
     };
+    exchangeHost = createExchangeHost(internals);
     dialerHost = {
       dialed: (socket, framed) => (socket as AnySocket).#attach(framed, undefined),
       dialFailed: (target, error, fatal) => {

@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createServer, type NsServer, NsSocket, type NsSocketOptions, type NsServerOptions } from '@proto/ns';
 import { Cleanup } from '../../../testing/cleanup.js';
@@ -185,4 +186,92 @@ describe('resumable sessions (ns)', () => {
     await waiting;
     expect(drained).toBe(true);
   });
+
+  it('a replayed capture of a client\'s resuming opening resumes nothing (new nonce): the replayer gets a new session', async () => {
+    const { server, accepted } = await rig();
+    // A recording proxy: keeps what each connection sent toward the server.
+    const captures: Buffer[][] = [];
+    const links = new Set<net.Socket>();
+    const recorder = net.createServer((down) => {
+      const chunks: Buffer[] = [];
+      captures.push(chunks);
+      const up = net.connect(server.address().port, '127.0.0.1');
+      down.on('data', (chunk) => {
+        chunks.push(chunk);
+        up.write(chunk);
+      });
+      up.on('data', (chunk) => down.write(chunk));
+      for (const [a, b] of [[down, up], [up, down]] as const) {
+        links.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => b.destroy());
+      }
+    });
+    cleanup.add(recorder, (r) => new Promise<void>((resolve) => r.close(() => resolve())));
+    cleanup.defer(() => {
+      for (const socket of links) socket.destroy();
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    const socket = new NsSocket({ host: '127.0.0.1', port: (recorder.address() as net.AddressInfo).port, resume: true, reconnect: RECONNECT });
+    socket.on('error', () => {});
+    cleanup.add(socket, (s) => s.destroy());
+    await socket.connect();
+    const peer = accepted[0]!;
+    let peerResumes = 0;
+    peer.on('resumed', () => peerResumes++);
+    const resumed = next(socket, 'resumed');
+    for (const link of links) link.destroy();
+    await resumed;
+    expect(peerResumes).toBe(1);
+    // The second connection's bytes: HELLO, SESSION_OPEN with a valid proof for that link's nonce, READY...
+    const capture = Buffer.concat(captures[1]!);
+    expect(capture[9 + 4]).toBe(0x05); // the frame after the 9-byte HELLO frame is SESSION_OPEN
+    const replay = net.connect(server.address().port, '127.0.0.1');
+    cleanup.add(replay, (r) => r.destroy());
+    const answer = new Promise<number>((resolve) => {
+      let buffered = Buffer.alloc(0);
+      replay.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        // Frames: [u32 length][payload]; find the SESSION_ACCEPT (type 0x06) and report its result byte.
+        for (let at = 0; at + 4 <= buffered.length; ) {
+          const length = buffered.readUInt32BE(at);
+          if (at + 4 + length > buffered.length) break;
+          if (buffered[at + 4] === 0x06) resolve(buffered[at + 5]!);
+          at += 4 + length;
+        }
+      });
+    });
+    replay.write(capture);
+    expect(await answer).toBe(2);
+    expect(peerResumes).toBe(1);
+    expect(peer.connected).toBe(true);
+    const got = collect(peer, 'after', 1);
+    socket.send('after', 'still mine');
+    expect(await got.done).toEqual(['still mine']);
+  });
+
+  it('no timers or listeners leak across 1,000 resumes', async () => {
+    const { proxy, accepted } = await rig();
+    const socket = await client(proxy, { reconnect: { initialDelayMs: 0, maxDelayMs: 0 } });
+    const peer = accepted[0]!;
+    const got = collect(peer, 'n', 1000);
+    const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const listeners = (target: NsSocket): number => target.eventNames().reduce((n, name) => n + target.listenerCount(name as string), 0);
+    // Warm up one resume so lazily created state exists before the baseline.
+    let resumed = next(socket, 'resumed');
+    proxy.resetAll();
+    await resumed;
+    const baseline = { timers: timers(), client: listeners(socket), server: listeners(peer) };
+    for (let i = 0; i < 1000; i++) {
+      resumed = next(socket, 'resumed');
+      socket.send('n', i);
+      proxy.resetAll();
+      await resumed;
+    }
+    expect(await got.done).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(timers()).toBeLessThanOrEqual(baseline.timers);
+    expect(listeners(socket)).toBe(baseline.client);
+    expect(listeners(peer)).toBe(baseline.server);
+    expect(accepted).toHaveLength(1);
+  }, 60_000);
 });
