@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { connect, createServer, type NsSocket } from '@proto/ns';
 import type { Ipc } from '../lib/ipc.js';
 import { type OneWayParams, ReceiveMeter, type SendResult, sendLoop } from '../lib/oneway.js';
-import { latencySummary, now } from '../lib/stats.js';
+import { now, quantileSorted } from '../lib/stats.js';
 import { EVENT, TEXT } from './message.js';
 
 let meter: ReceiveMeter;
@@ -99,5 +99,6 @@ export async function nsReconnectDelay(params: ReconnectDelayParams) {
   await client.end();
   await server.close();
   proxy.close();
-  return { ...latencySummary(samples), count: params.cuts };
+  samples.sort();
+  return { p50Ms: quantileSorted(samples, 0.5), p99Ms: quantileSorted(samples, 0.99), count: params.cuts };
 }

@@ -76,7 +76,7 @@ export const nsResumeSuite: Suite = {
       ],
       targets: [{ caseId: 'ns-resume-oneway', label: 'ns one-way, resume on', contender: ON, metric: 'opsPerSec', against: OFF, op: '>=', value: 0.85 }],
       notes: [
-        'Both contenders are @proto/ns in the same run; "resume" enables `resume: true` on both ends: every message is kept until acknowledged, ACKs are batched (a quarter of the window or 10 ms).',
+        'Both contenders are @proto/ns in the same run; "resume" enables `resume: true` on both ends: every message is kept until acknowledged, ACKs are batched (an eighth of the window or 10 ms).',
         'The delay is measured in one process (server, client and a TCP proxy that is reset per cut): HELLOs, SESSION_OPEN/SESSION_ACCEPT and READY, then the resend.',
       ],
     };

@@ -86,6 +86,14 @@ export class MessageWindow {
   }
 
   /**
+   * Whether the window is past three quarters of a bound: where a sender is told to back off (the
+   * gap to {@link MessageWindow.hasRoom} keeps it from stopping and starting on every message).
+   */
+  get nearlyFull(): boolean {
+    return this.length * 4 > this.maxMessages * 3 || this.#bytes * 4 > this.maxBytes * 3;
+  }
+
+  /**
    * Whether the window is at or below half of both bounds: where a writer told to back off goes on
    * (see {@link MessageWindow.waitForRoom}).
    */

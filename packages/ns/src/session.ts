@@ -69,23 +69,23 @@ export class Session {
     return this.window.length;
   }
 
-  /** Whether a new sequenced send should back off for the window (above half of a bound). */
+  /** Whether a new sequenced send should back off for the window (past three quarters of a bound). */
   get full(): boolean {
-    return !this.window.hasRoom;
+    return this.window.nearlyFull;
   }
 
   /**
    * Sends a sequenced message: kept in the window, written now if a link is attached and nothing
    * older waits.
-   * @returns false when the writer should back off: the link's backpressure, or the window past half
-   *   (without a link: true while the window has room).
+   * @returns false when the writer should back off: the link's backpressure, or the window past
+   *   three quarters of a bound (`drained()` then waits until it is back at half).
    * @throws BufferOverflowError when the window is full (nothing kept). FrameTooLargeError from the
    *   link (nothing kept).
    */
   send(payload: FramePayload, size: number = payloadBytes(payload)): boolean {
     const seq = this.window.push(payload, size);
     const port = this.#port;
-    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return this.window.hasRoom;
+    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return !this.window.nearlyFull;
     let ok: boolean;
     try {
       ok = port.send(payload);
@@ -101,7 +101,7 @@ export class Session {
     }
     this.#nextToSend = seq + 1;
     this.#highestSent = seq;
-    return ok && this.window.hasRoom;
+    return ok && !this.window.nearlyFull;
   }
 
   /** A sequenced message of `bytes` bytes was delivered to the user or the extension. */
