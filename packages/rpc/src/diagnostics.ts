@@ -16,6 +16,10 @@ export const RpcChannels = {
   requestEnd: 'proto:rpc:request:end',
   /** A request failed (any reason, including timeout and abort): {@link RequestErrorMessage}. */
   requestError: 'proto:rpc:request:error',
+  /** A stream was opened or accepted: `StreamStartMessage`. */
+  streamStart: 'proto:rpc:stream:start',
+  /** A stream is over on the wire, however it ended: `StreamEndMessage`. */
+  streamEnd: 'proto:rpc:stream:end',
 } as const;
 
 /** Which end of a request a message describes. */

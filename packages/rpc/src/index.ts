@@ -39,6 +39,20 @@ export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
 export type { RequestContext } from './inbound-call.js';
 export type { Handler, RequestOptions } from './link.js';
+export type { StreamContext, StreamHandler, StreamOptions } from './stream-types.js';
+export type {
+  ItemInput,
+  ItemOutput,
+  StreamArgs,
+  StreamInputInput,
+  StreamInputOutput,
+  StreamMethodName,
+  StreamParamsInput,
+  StreamParamsOutput,
+  StreamSchemas,
+} from './stream-contract.js';
+export type { StreamEndMessage, StreamStartMessage } from './stream-diagnostics.js';
+export type { StreamDirection } from './stream-wire.js';
 export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';
 export type { AuthThrottleOptions } from './auth-throttle.js';
 export type { RpcCommonOptions } from './options.js';

@@ -43,12 +43,14 @@ import {
 import type { RpcPeer } from './peer.js';
 import { PendingRequest, RequestTable, type RequestTableHost } from './request-table.js';
 import { performance } from 'node:perf_hooks';
+import { isStreamOpen, STREAM_TYPE_MAX, STREAM_TYPE_MIN } from './stream-messages.js';
+import { type StreamLinkHost, type StreamOwner, StreamSession } from './stream-session.js';
 
 /** A request handler: params in, result (or a promise of it) out. Throw {@link RpcError} to fail. */
 export type Handler<Params = unknown, Result = unknown> = (params: Params, ctx: RequestContext) => Result | Promise<Result>;
 
 /** What every link of a client or server shares: handlers, contract, limits, error reporting. */
-export interface LinkOwner {
+export interface LinkOwner extends StreamOwner {
   readonly handlers: ReadonlyMap<string, Handler>;
   /** Schemas of the methods this side handles: params of incoming requests are validated. */
   readonly handled: ContractDefinition | undefined;
@@ -100,7 +102,7 @@ async function awaitHandler(link: Link, call: InboundCall, pending: PromiseLike<
  * incoming calls by id, keepalive. A new Link is made for every link (reconnects included), so a
  * response can only ever settle a request sent on the same connection.
  */
-export class Link implements RequestTableHost, KeepAliveHost {
+export class Link implements RequestTableHost, KeepAliveHost, StreamLinkHost {
   readonly socket: NsSocket;
   readonly owner: LinkOwner;
   /** Public face of this link; set right after construction. */
@@ -109,6 +111,8 @@ export class Link implements RequestTableHost, KeepAliveHost {
   /** Calls whose handlers outlive the tick they started in, by the peer's request id. */
   readonly incoming = new IdSlots<InboundCall>();
   readonly keepAlive: KeepAlive | undefined;
+  /** Streams of this link, both ways. */
+  readonly streams: StreamSession;
   /** Authenticated and not closed. */
   open = false;
   /** Graceful close under way: new incoming requests are refused. */
@@ -123,6 +127,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     this.owner = owner;
     this.outgoing = new RequestTable(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
+    this.streams = new StreamSession(this, owner);
   }
 
   /** Authentication done: requests may flow. */
@@ -136,6 +141,7 @@ export class Link implements RequestTableHost, KeepAliveHost {
     const wasOpen = this.open;
     this.open = false;
     this.keepAlive?.stop();
+    this.streams.closed(error);
     if (!wasOpen && this.outgoing.size === 0 && this.incoming.size === 0) return;
     this.outgoing.rejectAll('connection closed before the response arrived', error);
     if (this.incoming.size > 0) {
@@ -171,7 +177,8 @@ export class Link implements RequestTableHost, KeepAliveHost {
     } catch (error) {
       return Promise.reject(new InvalidArgError(`params of ${method} are not JSON-serializable`, { cause: error }));
     }
-    const id = this.outgoing.nextId();
+    let id = this.outgoing.nextId();
+    while (this.streams.holdsOutgoing(id)) id = this.outgoing.nextId();
     const header = requestHeader(id, encoding, prefix);
     try {
       this.socket.sendExtension(MessageType.REQUEST, payload === undefined ? header : [header, payload]);
@@ -230,7 +237,10 @@ export class Link implements RequestTableHost, KeepAliveHost {
     const id = readU32(body, RESPONSE_FIXED_BYTES);
     const wire = readWireError(body);
     const entry = this.outgoing.take(id);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      this.streams.onError(id, body[4] ?? ErrorKind.REMOTE, wire);
+      return;
+    }
     const error = errorFromWire(body[4] ?? ErrorKind.REMOTE, wire, entry.method);
     entry.reject(error);
     this.outgoing.settled(entry, error);
@@ -240,9 +250,13 @@ export class Link implements RequestTableHost, KeepAliveHost {
 
   #onRequest(body: Buffer): void {
     const id = readU32(body, REQUEST_FIXED_BYTES);
+    if (isStreamOpen(body)) {
+      this.streams.onOpen(body);
+      return;
+    }
     const method = this.#methodNames.read(body);
     const params = readPayload(body, body[4] ?? Encoding.JSON, requestPayloadOffset(body));
-    if (this.incoming.get(id) !== undefined) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
+    if (this.incoming.get(id) !== undefined || this.streams.holdsIncoming(id)) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
     this.requestsIn++;
     if (this.closing) {
       this.#sendError(id, ErrorKind.SHUTTING_DOWN, { message: 'the remote side is shutting down' });
@@ -364,7 +378,10 @@ export class Link implements RequestTableHost, KeepAliveHost {
   #onCancel(body: Buffer): void {
     const id = readU32(body, 4);
     const call = this.incoming.get(id);
-    if (call === undefined) return;
+    if (call === undefined) {
+      this.streams.onCancel(id);
+      return;
+    }
     // The slot is freed now: a handler that ignores its signal must not hold it forever. Its
     // eventual answer is dropped.
     this.incoming.delete(call);
@@ -421,6 +438,10 @@ export class Link implements RequestTableHost, KeepAliveHost {
         return;
       }
       default:
+        if (type >= STREAM_TYPE_MIN && type <= STREAM_TYPE_MAX) {
+          this.streams.onMessage(type, body);
+          return;
+        }
         throw new ProtocolError(`unexpected rpc message type 0x${type.toString(16)} on an open link`);
     }
   }
@@ -437,7 +458,22 @@ export class Link implements RequestTableHost, KeepAliveHost {
   }
 
   #isIdle(): boolean {
-    return this.incoming.size === 0 && this.outgoing.size === 0;
+    return this.incoming.size === 0 && this.outgoing.size === 0 && this.streams.openStreams === 0;
+  }
+
+  /** StreamLinkHost */
+  nextOutgoingId(): number {
+    return this.outgoing.nextId();
+  }
+
+  /** StreamLinkHost */
+  incomingRequestHeld(id: number): boolean {
+    return this.incoming.get(id) !== undefined;
+  }
+
+  /** StreamLinkHost: a stream ended. */
+  settled(): void {
+    if (this.#idleWaiter !== undefined) this.#checkIdle();
   }
 
   #checkIdle(): void {

@@ -1,5 +1,6 @@
 import type { Link, RequestOptions } from './link.js';
 import { methodName } from './contract.js';
+import type { StreamOptions } from './stream-types.js';
 
 /** Counters of one connection. Reading `peer.stats` takes a fresh snapshot. */
 export interface RpcPeerStats {
@@ -19,6 +20,12 @@ export interface RpcPeerStats {
   readonly inFlight: number;
   /** Requests from the other side whose handlers are still running. */
   readonly handling: number;
+  /** Streams open on this connection, both directions (opened here and served here). */
+  readonly openStreams: number;
+  /** Stream items received on this connection (items of streams opened here, input of streams served here). */
+  readonly itemsIn: number;
+  /** Stream items sent on this connection. */
+  readonly itemsOut: number;
   /** Latest keepalive round-trip time in milliseconds; undefined before the first pong or without keepalive. */
   readonly rttMs: number | undefined;
   /** `Date.now()` when authentication completed. */
@@ -73,6 +80,9 @@ export class RpcPeer {
       requestsIn: link.requestsIn,
       inFlight: link.outgoing.size,
       handling: link.incoming.size,
+      openStreams: link.streams.openStreams,
+      itemsIn: link.streams.itemsIn,
+      itemsOut: link.streams.itemsOut,
       rttMs: link.keepAlive?.rttMs,
       connectedAt: this.connectedAt,
     };
@@ -85,6 +95,14 @@ export class RpcPeer {
    */
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
     return this.#link.request(methodName(method), params, options);
+  }
+
+  /**
+   * Open a stream the other side serves on this connection (see `RpcClient.stream`): an async
+   * iterator of its items, returned at once.
+   */
+  stream<T = unknown>(method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<T> {
+    return this.#link.streams.open<T>(methodName(method), params, options);
   }
 
   /** Send an ns event (JSON value or raw bytes) on this connection. Returns false when the writer should back off. */

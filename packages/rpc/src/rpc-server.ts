@@ -23,6 +23,17 @@ import {
   type UntypedMethods,
 } from './contract.js';
 import type { RequestArgs } from './request-args.js';
+import type {
+  ItemInput,
+  ItemOutput,
+  StreamArgs,
+  StreamInputInput,
+  StreamInputOutput,
+  StreamMethodName,
+  StreamParamsInput,
+  StreamParamsOutput,
+} from './stream-contract.js';
+import type { StreamHandler, StreamOptions } from './stream-types.js';
 import { authChannel, debug } from './diagnostics.js';
 import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
 import { AuthFailCode } from './handshake.js';
@@ -47,6 +58,7 @@ import {
 } from './server-handshake.js';
 import { Connection, destroyRefused, type ServerCore } from './server-connection.js';
 import { PendingAuthPool } from './pending-auth.js';
+import { FailedStream } from './outgoing-stream.js';
 import { attachData, type DataRegistration, patternKey, type ServerDataListener } from './server-data.js';
 import { waitWithTimeout } from './wait.js';
 
@@ -147,6 +159,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
   readonly #handlers = new Map<string, Handler>();
+  readonly #streamHandlers = new Map<string, StreamHandler>();
   readonly #peers = new Map<string, RpcPeer>();
   readonly #links = new Map<string, Link>();
   readonly #connections = new WeakMap<NsSocket, Connection>();
@@ -173,6 +186,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       keepAlive: _keepAlive,
       authTimeoutMs: _authTimeoutMs,
       maxConcurrentRequests: _maxConcurrentRequests,
+      maxConcurrentStreams: _maxConcurrentStreams,
       contract,
       ...nsOptions
     } = options;
@@ -224,6 +238,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       called: (contract as Contract | undefined)?.clientMethods,
       validateResults: false,
       maxConcurrentRequests: common.maxConcurrentRequests,
+      streamHandlers: this.#streamHandlers,
+      maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
       linkTimedOut: (link) => this.#linkTimedOut(link),
@@ -291,9 +307,31 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     return this;
   }
 
-  /** Remove the handler of `method`; later requests get `ERR_METHOD_NOT_FOUND`. */
+  /**
+   * Register the stream handler of `method` (replacing any previous one): `(params, ctx) =>
+   * AsyncIterable`, usually an `async function*`; `ctx.input` holds the items the caller sends.
+   * Params (and input items) are validated against the contract's stream entry first.
+   */
+  handleStream<M extends StreamMethodName<D>, P = unknown, I = unknown, In = unknown>(
+    method: M,
+    handler: StreamHandler<
+      string extends StreamMethodName<D> ? P : StreamParamsOutput<D, M>,
+      string extends StreamMethodName<D> ? I : ItemInput<D, M>,
+      string extends StreamMethodName<D> ? In : StreamInputOutput<D, M>
+    >,
+  ): this;
+  handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
+  handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
+    if (typeof handler !== 'function') throw new InvalidArgError('a stream handler must be a function');
+    this.#streamHandlers.set(methodName(method), handler as StreamHandler);
+    return this;
+  }
+
+  /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    this.#handlers.delete(methodName(method));
+    const name = methodName(method);
+    this.#handlers.delete(name);
+    this.#streamHandlers.delete(name);
     return this;
   }
 
@@ -308,6 +346,28 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const link = this.#links.get(peerId);
     if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));
     return link.request(methodName(method), params, options);
+  }
+
+  /**
+   * Open a stream a client serves (`client.handleStream`): returns at once an async iterator of its
+   * items (see `RpcClient.stream`). Rejects (on the first `next()`) with `ERR_NOT_CONNECTED` when no
+   * such peer is connected. Typed by the contract's `client` streams when it declares them.
+   */
+  stream<M extends StreamMethodName<C>>(
+    peerId: string,
+    method: M,
+    ...args: StreamArgs<StreamParamsInput<C, M>, StreamInputInput<C, M>>
+  ): AsyncIterableIterator<ItemOutput<C, M>>;
+  stream<T = unknown>(
+    peerId: string,
+    method: string extends StreamMethodName<C> ? string | readonly string[] : readonly string[],
+    params?: unknown,
+    options?: StreamOptions,
+  ): AsyncIterableIterator<T>;
+  stream(peerId: string, method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
+    const link = this.#links.get(peerId);
+    if (link === undefined) return new FailedStream(new NotConnectedError(`no connected peer ${peerId}`));
+    return link.streams.open(methodName(method), params, options);
   }
 
   /**
