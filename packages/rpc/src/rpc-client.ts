@@ -238,7 +238,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    *
    * @param method `'a::b'` or `['a', 'b']`.
    */
-  stream<M extends StreamMethodName<D>>(method: M, ...args: StreamArgs<StreamParamsInput<D, M>, StreamInputInput<D, M>>): AsyncIterableIterator<ItemOutput<D, M>>;
+  stream<M extends StreamMethodName<D>>(method: string extends StreamMethodName<D> ? never : M, ...args: StreamArgs<StreamParamsInput<D, M>, StreamInputInput<D, M>>): AsyncIterableIterator<ItemOutput<D, M>>;
   stream<T = unknown>(
     method: string extends StreamMethodName<D> ? string | readonly string[] : readonly string[],
     params?: unknown,

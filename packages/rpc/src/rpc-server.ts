@@ -355,7 +355,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
    */
   stream<M extends StreamMethodName<C>>(
     peerId: string,
-    method: M,
+    method: string extends StreamMethodName<C> ? never : M,
     ...args: StreamArgs<StreamParamsInput<C, M>, StreamInputInput<C, M>>
   ): AsyncIterableIterator<ItemOutput<C, M>>;
   stream<T = unknown>(
