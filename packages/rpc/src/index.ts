@@ -7,6 +7,7 @@ export { RpcPeer } from './peer.js';
 export { defineContract } from './contract.js';
 export { RpcChannels } from './diagnostics.js';
 export { DEFAULT_KEEPALIVE } from './keepalive.js';
+export { DESCRIBE_METHOD } from './describe.js';
 export {
   AbortedError,
   AuthFailedError,
@@ -37,6 +38,7 @@ export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } 
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
+export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
 export type { RequestContext } from './inbound-call.js';
 export type { Handler, RequestOptions } from './link.js';
 export type { StreamContext, StreamHandler, StreamOptions } from './stream-types.js';

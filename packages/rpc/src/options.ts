@@ -74,6 +74,7 @@ export const serverOptionsSchema = commonSchema.extend({
   maxPendingAuthPerAddress: z.number().int().positive().optional(),
   authMaxFrameBytes: z.number().int().min(512).optional(),
   shutdownTimeoutMs: nonNegative.optional(),
+  describe: z.boolean().optional(),
   authThrottle: z
     .union([
       z.literal(false),
