@@ -130,10 +130,16 @@ export function itemBody(id: number, value: unknown, what: string): FramePayload
   return payload === undefined ? header : [header, payload];
 }
 
-/** The value of an ITEM / INPUT_ITEM body. Throws ProtocolError when malformed. */
+/**
+ * The value of an ITEM / INPUT_ITEM body. Raw bytes are a view of the frame, not a copy: framing
+ * never writes into memory it has handed out, so the view stays valid (a 1 MiB item is not copied
+ * again on its way to the loop). Throws ProtocolError when malformed.
+ */
 export function readItem(body: Buffer): unknown {
   if (body.length < ITEM_FIXED_BYTES) throw new ProtocolError('truncated stream item');
-  return readPayload(body, body[4]!, ITEM_FIXED_BYTES);
+  const encoding = body[4]!;
+  if (encoding === Encoding.RAW) return body.subarray(ITEM_FIXED_BYTES);
+  return readPayload(body, encoding, ITEM_FIXED_BYTES);
 }
 
 /** CREDIT / INPUT_CREDIT body. */
