@@ -6,7 +6,7 @@ import { AbortedError, ConnectionClosedError, InvalidArgError, MethodNotFoundErr
 import { IdSlots } from './id-slots.js';
 import { IncomingStream } from './incoming-stream.js';
 import { MessageType } from './message-types.js';
-import { encodingOf, ErrorKind, methodPrefix, payloadPart, responseHeader, u32Body, type WireError } from './messages.js';
+import { encodingOf, ErrorKind, errorParts, methodPrefix, payloadPart, u32Body, type WireError } from './messages.js';
 import { FailedStream, OutgoingStream } from './outgoing-stream.js';
 import type { RpcPeer } from './peer.js';
 import { errorFromWire } from './remote-errors.js';
@@ -313,14 +313,8 @@ export class StreamSession implements StreamWire, StreamStats {
 
   sendError(id: number, kind: number, wire: WireError): void {
     if (!this.#host.open) return;
-    let text: string;
     try {
-      text = JSON.stringify(wire);
-    } catch {
-      text = JSON.stringify({ code: wire.code, message: wire.message });
-    }
-    try {
-      this.#host.socket.sendExtension(MessageType.ERROR, [responseHeader(id, kind), text]);
+      this.#host.socket.sendExtension(MessageType.ERROR, errorParts(id, kind, wire));
     } catch (error) {
       this.#owner.reportUnsent?.(error as Error, this.peer, `send the error of stream ${id}`);
     }
