@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { validate } from './contract.js';
 import { AbortedError, FrameTooLargeError, InvalidArgError, InvalidParamsError, ProtocolError, RpcError } from './errors.js';
-import { encodingOf, ErrorKind, payloadPart, u32Body, type WireError } from './messages.js';
+import { ErrorKind, u32Body, type WireError } from './messages.js';
 import type { RpcPeer } from './peer.js';
 import { Inbox, type InboxHost } from './stream-inbox.js';
 import { creditBody, itemBody, StreamMessageType } from './stream-messages.js';

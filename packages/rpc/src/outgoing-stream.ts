@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { validate } from './contract.js';
-import { AbortedError, InvalidArgError, InvalidParamsError, ProtocolError, RequestTimeoutError } from './errors.js';
-import { encodingOf, payloadPart, u32Body } from './messages.js';
+import { AbortedError, InvalidParamsError, ProtocolError, RequestTimeoutError } from './errors.js';
+import { u32Body } from './messages.js';
 import { Inbox, type InboxHost } from './stream-inbox.js';
 import { creditBody, itemBody, StreamMessageType } from './stream-messages.js';
 import { type ItemSource, Pump, type PumpSink } from './stream-pump.js';
