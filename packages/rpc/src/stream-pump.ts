@@ -67,7 +67,7 @@ export class Pump<T> {
     return this.#stopped;
   }
 
-  /** Start pulling (from a later microtask; the caller finishes setting up first). */
+  /** Start pulling: the first pull happens now if there is credit (the source's code runs up to its first `yield` or `await`). */
   start(): void {
     void this.#run();
   }
