@@ -281,6 +281,24 @@ describe('client and bidirectional streaming', () => {
     await finallyRan.promise;
   });
 
+  it("the server breaking out of server.stream cancels the client's generator (its finally runs)", async () => {
+    const { server, client, peer } = await resources.pair();
+    const finallyRan = deferred();
+    let aborted = false;
+    client.handleStream('ui::ticks', async function* (_params, ctx) {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        aborted = ctx.signal.aborted;
+        finallyRan.resolve();
+      }
+    });
+    for await (const tick of server.stream<number>(peer.id, 'ui::ticks')) if (tick === 3) break;
+    await finallyRan.promise;
+    expect(aborted).toBe(true);
+    await expect.poll(() => peer.stats.openStreams).toBe(0);
+  });
+
   it('server.stream(peerId) reaches client.handleStream, with input', async () => {
     const { server, client, peer } = await resources.pair();
     client.handleStream('ui::echo', async function* (prefix: string, ctx: StreamContext<string>) {
