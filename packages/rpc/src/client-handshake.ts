@@ -16,7 +16,7 @@ import {
   type Transcript,
 } from './handshake.js';
 import { acceptableScryptParams, MAX_SCRYPT_BYTES, scryptCost, type SerialDeriver } from './key-derivation.js';
-import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+import { RpcMessageType, PROTOCOL_VERSION } from './message-types.js';
 
 /** What the client side of the handshake needs. */
 export interface ClientAuthConfig {
@@ -51,6 +51,7 @@ export class ClientHandshake {
   /** Aborted when the handshake fails: a derivation it still waits for is not started. */
   readonly #abort = new AbortController();
   #stage: Stage = Stage.CHALLENGE;
+  #failed = false;
   #transcript: Transcript | undefined;
   #key: Buffer | undefined;
   #resolve!: () => void;
@@ -72,18 +73,29 @@ export class ClientHandshake {
     return this.#stage === Stage.DONE;
   }
 
-  /** An rpc message arrived while opening. Throws ProtocolError on anything unexpected. */
+  /** Whether it settled as failed (the link is being closed with that error). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /**
+   * An rpc message arrived while opening. Throws ProtocolError on anything unexpected. After a
+   * failure (a server proof that did not match, say) everything is dropped unread: the link is
+   * closing with that failure, and nothing a server sent behind it is processed.
+   */
   onMessage(type: number, body: Buffer): void {
-    if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
+    if (this.#failed) return;
+    if (this.#stage === Stage.CHALLENGE && type === RpcMessageType.AUTH_CHALLENGE) {
       this.#stage = Stage.DERIVING;
       void this.#answer(body);
       return;
     }
-    if (this.#stage === Stage.CONFIRMATION && type === MessageType.AUTH_OK) {
+    if (this.#stage === Stage.CONFIRMATION && type === RpcMessageType.AUTH_OK) {
       this.#confirm(body);
       return;
     }
-    if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+    if (type === RpcMessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+      if (body.length !== 1) throw new ProtocolError(`malformed auth failure: ${body.length} bytes, not 1`);
       this.fail(
         body[0] === AuthFailCode.OVERLOADED
           ? new OverloadedError('the server has too many connections authenticating; try again later')
@@ -98,6 +110,7 @@ export class ClientHandshake {
   fail(error: Error): void {
     if (this.#stage === Stage.DONE) return;
     this.#stage = Stage.DONE;
+    this.#failed = true;
     clearTimeout(this.#timer);
     this.#abort.abort(error);
     this.#reject(error);
@@ -140,7 +153,7 @@ export class ClientHandshake {
       this.#key = key;
       this.#stage = Stage.CONFIRMATION;
       this.#socket.sendExtension(
-        MessageType.AUTH_PROOF,
+        RpcMessageType.AUTH_PROOF,
         encodeProof({ version: PROTOCOL_VERSION, clientNonce, proof: clientProof(key, transcript), username: this.#config.username }),
       );
     } catch (error) {

@@ -106,11 +106,6 @@ export function schemasIn(methods: ContractDefinition | undefined, method: strin
   return schemas === undefined || isStreamSchemas(schemas) ? undefined : schemas;
 }
 
-/** Schemas for a server method, if the contract has it. */
-export function schemasOf(contract: Contract | undefined, method: string): MethodSchemas | undefined {
-  return schemasIn(contract?.methods, method);
-}
-
 /** Outcome of a validation. */
 export type Validation = { ok: true; value: unknown } | { ok: false; message: string; issues: unknown };
 

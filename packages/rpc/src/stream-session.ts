@@ -5,7 +5,7 @@ import { DEFAULT_STREAM_HIGH_WATER_MARK } from './credit.js';
 import { AbortedError, ConnectionClosedError, InvalidArgError, MethodNotFoundError, NotConnectedError, ProtocolError } from './errors.js';
 import { IdSlots } from './id-slots.js';
 import { IncomingStream } from './incoming-stream.js';
-import { MessageType } from './message-types.js';
+import { RpcMessageType as MessageType } from './message-types.js';
 import { encodingOf, ErrorKind, errorParts, methodPrefix, payloadPart, u32Body, type WireError } from './messages.js';
 import { FailedStream, OutgoingStream } from './outgoing-stream.js';
 import type { RpcPeer } from './peer.js';

@@ -1,0 +1,42 @@
+import type { NsSocket } from '@proto/ns';
+import type { ContractDefinition } from './contract.js';
+import type { RpcSide } from './diagnostics.js';
+import type { Handler } from './inbound-call.js';
+import type { RpcPeer } from './peer.js';
+import type { StreamOwner, StreamSession } from './stream-session.js';
+
+/** What every link of a client or server shares: handlers, contract, limits, error reporting. */
+export interface LinkOwner extends StreamOwner {
+  /** Which kind of object owns the links (for diagnostics). */
+  readonly side: RpcSide;
+  readonly handlers: ReadonlyMap<string, Handler>;
+  /** Schemas of the methods this side handles: params of incoming requests are validated. */
+  readonly handled: ContractDefinition | undefined;
+  /** Schemas of the methods this side calls: results are validated with `validateResults`. */
+  readonly called: ContractDefinition | undefined;
+  readonly validateResults: boolean;
+  readonly maxConcurrentRequests: number;
+  readonly requestTimeoutMs: number;
+  /** A handler threw something that is not an RpcError, or an answer could not be sent. */
+  reportError(error: Error, peer: RpcPeer): void;
+  /** Keepalive declared `peer` dead; its link is about to be dropped. */
+  linkTimedOut(peer: RpcPeer): void;
+}
+
+/**
+ * The side of a link its caller and responder see: where to write, whom they serve, and the
+ * link's state. Implemented by `Link`; kept here so neither half imports the link back.
+ */
+export interface LinkContext {
+  readonly socket: NsSocket;
+  readonly peer: RpcPeer;
+  readonly owner: LinkOwner;
+  /** Authenticated and not closed. */
+  readonly open: boolean;
+  /** Graceful close under way: new requests are refused both ways. */
+  readonly closing: boolean;
+  /** The streams of the link, both ways (they share the request id space). */
+  readonly streams: StreamSession;
+  /** A request in either direction settled: the close waiter may be due. */
+  settled(): void;
+}
