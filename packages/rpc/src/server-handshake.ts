@@ -133,6 +133,11 @@ export class ServerHandshake {
     return this.#stage === Stage.DONE;
   }
 
+  /** Whether it still waits for the client's proof. */
+  get awaitingProof(): boolean {
+    return this.#stage === Stage.PROOF;
+  }
+
   /** An rpc message arrived while opening. Throws ProtocolError on anything but one proof. */
   onMessage(type: number, body: Buffer): void {
     if (this.#stage !== Stage.PROOF || type !== RpcMessageType.AUTH_PROOF) {
