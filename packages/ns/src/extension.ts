@@ -85,7 +85,10 @@ export interface NsExtensionHooks<S extends NsExtensionSocket = NsExtensionSocke
   /** With `resume`: a new link continues this socket's session (after it opened; before the resend). */
   onLinkResumed?(socket: S): void;
 
-  /** With `resume`: the session ended or was lost; whatever was in flight in it is gone. */
+  /**
+   * With `resume`: the session ended or was lost (a client's `sessionLost`, or the socket closing
+   * while in a session); whatever was in flight in it is gone.
+   */
   onSessionLost?(socket: S): void;
 }
 

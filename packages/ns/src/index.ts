@@ -51,7 +51,9 @@ export type { NsConnectOptions, NsExtension, NsSocketOptions } from './ns-socket
 export type { OfflineQueueOptions } from './offline-queue.js';
 export type { NsClientOptions, NsTransportOptions } from './options.js';
 export type { NsServerEvents, NsServerOptions } from './server.js';
-export type { NsReconnectingInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
+export type { NsReconnectingInfo, NsResumedInfo, NsSessionLostInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
+export type { ResumeOptions } from './resume-options.js';
+export type { SessionLostReason } from './session-messages.js';
 export type {
   CloseOptions,
   ConnectTransportOptions,

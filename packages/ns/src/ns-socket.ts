@@ -374,7 +374,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#state = State.CLOSED;
     const dialer = this.#dialer;
     dialer?.cancel();
-    sessionClosed(this, this.#server, this.#outbox, error);
+    sessionClosed(this, this.#server, this.#outbox, this.#extension, error);
     dialer?.rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#finalError) this.emit('error', error);
     this.emit('close', error);

@@ -66,10 +66,22 @@ export function sessionDetached(socket: LinkSocket, server: AcceptingServer, ses
   socket.emit('disconnect', error);
 }
 
-/** The socket closed for good: its session is over (the server forgets it) and the window is dropped. */
-export function sessionClosed(socket: object, server: AcceptingServer | undefined, outbox: Outbox, error: Error | undefined): void {
+/**
+ * The socket closed for good: its session is over (the server forgets it, the extension hears of it)
+ * and the window is dropped.
+ */
+export function sessionClosed(
+  socket: LinkSocket,
+  server: AcceptingServer | undefined,
+  outbox: Outbox,
+  extension: LinkExtension | undefined,
+  error: Error | undefined,
+): void {
   const session = outbox.session;
-  if (server !== undefined && session?.established === true) server.sessions?.forget(session.id);
+  if (session?.established === true) {
+    if (server !== undefined) server.sessions?.forget(session.id);
+    extension?.onSessionLost?.(socket);
+  }
   server?.socketClosed(socket);
   outbox.clear(error ?? new ConnectionClosedError('the socket closed'));
 }

@@ -1,4 +1,4 @@
-import type { NsReconnectingInfo, NsSocketOptions } from '@proto/ns';
+import type { NsReconnectingInfo, NsResumedInfo, NsSessionLostInfo, NsSocketOptions } from '@proto/ns';
 import type { ContractDefinition, UntypedMethods } from './contract.js';
 import type { RpcCommonOptions } from './options.js';
 import type { RpcPeer } from './peer.js';
@@ -40,6 +40,16 @@ export interface RpcClientEvents {
   disconnect: [error: Error | undefined];
   /** A reconnect attempt is scheduled. */
   reconnecting: [info: NsReconnectingInfo];
+  /**
+   * With `resume`: the session continued on a new link after authenticating again; requests in
+   * flight across the drop are answered now (each ran once).
+   */
+  resumed: [info: NsResumedInfo];
+  /**
+   * With `resume`: the session could not continue (the server forgot or ended it); requests in
+   * flight in it were rejected with `ERR_CONNECTION_CLOSED`, `unsent` messages were dropped.
+   */
+  sessionLost: [info: NsSessionLostInfo];
   /** The client closed for good: `close()`, `destroy()`, or the link was lost without reconnect. */
   close: [error: Error | undefined];
   /** Keepalive found the server unresponsive; the link is being closed (and reconnected if enabled). */

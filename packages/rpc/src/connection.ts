@@ -5,6 +5,7 @@ import { AuthFailCode } from './handshake.js';
 import type { KeepAliveOptions } from './keepalive.js';
 import type { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
+import { RPC_LINK_MESSAGE_TYPES, sessionOwner } from './session-owner.js';
 import { LinkSetup } from './link-setup.js';
 import type { PendingAuthHolder, PendingAuthPool } from './pending-auth.js';
 import {
@@ -55,6 +56,10 @@ export class Connection implements NsExtension, PendingAuthHolder {
   /** Settles the opening promise of a refused connection once its link has closed. */
   #settleRefused: ((error: Error) => void) | undefined = undefined;
   #refuseTimer: NodeJS.Timeout | undefined = undefined;
+  /** The identity the link authenticated as (binds a resumable session, see session-owner.ts). */
+  #sessionOwner: Buffer | undefined = undefined;
+  /** ns `resume`: handshake and keepalive are link messages. */
+  readonly linkMessageTypes = RPC_LINK_MESSAGE_TYPES;
 
   constructor(server: ServerSide) {
     this.#server = server;
@@ -90,8 +95,9 @@ export class Connection implements NsExtension, PendingAuthHolder {
     }
     let handshake: ServerHandshake;
     try {
-      handshake = new ServerHandshake(socket, server.auth, (username) => {
+      handshake = new ServerHandshake(socket, server.auth, (username, key) => {
         setup.authenticated(username);
+        this.#sessionOwner = sessionOwner(key, username);
         this.#state = 'open';
       });
     } catch (error) {
@@ -111,13 +117,36 @@ export class Connection implements NsExtension, PendingAuthHolder {
     );
   }
 
-  onLinkClosed(_socket: NsSocket, error: Error | undefined): void {
+  onLinkClosed(socket: NsSocket, error: Error | undefined): void {
+    const open = this.link;
+    if (open !== undefined && socket.inSession) {
+      // The session waits for the client: requests, calls and streams go on; keepalive resumes with the link.
+      open.keepAlive?.stop();
+      return;
+    }
     this.#state = 'closed';
     this.#handshake?.abort(error);
     if (this.#refuseTimer !== undefined) clearTimeout(this.#refuseTimer);
     this.#settleRefused?.(new ConnectionClosedError('connection refused'));
     this.#settleRefused = undefined;
     const link = this.#setup?.closed(error);
+    if (link !== undefined) this.#server.linkClosed(link);
+  }
+
+  /** ns `resume`: the identity of this link. */
+  sessionOwner(): Uint8Array | undefined {
+    return this.#sessionOwner;
+  }
+
+  /** ns `resume`: the session continues on a new link (moved into this socket). */
+  onLinkResumed(): void {
+    this.link?.keepAlive?.start();
+  }
+
+  /** ns `resume`: the session is over; what was in flight in it fails. */
+  onSessionLost(): void {
+    this.#state = 'closed';
+    const link = this.#setup?.closed(new ConnectionClosedError('the session ended'));
     if (link !== undefined) this.#server.linkClosed(link);
   }
 

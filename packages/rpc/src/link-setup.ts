@@ -37,10 +37,13 @@ export class LinkSetup {
     socket.maxFrameBytes = Math.min(this.#frameLimit, authMaxFrameBytes);
   }
 
-  /** The handshake succeeded: restore the frame limit and open the link (it starts keepalive). */
-  authenticated(username: string): Link {
+  /**
+   * The handshake succeeded: restore the frame limit and open the link (it starts keepalive), or,
+   * with a resumable session, go on with the link kept from before the drop (`kept`).
+   */
+  authenticated(username: string, kept?: Link): Link {
     this.socket.maxFrameBytes = this.#frameLimit;
-    const link = new Link(this.socket, this.#owner, this.#keepAlive, nextPeerId(), username);
+    const link = kept ?? new Link(this.socket, this.#owner, this.#keepAlive, nextPeerId(), username);
     this.link = link;
     return link;
   }

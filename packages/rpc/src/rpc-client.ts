@@ -4,6 +4,8 @@ import {
   type EventPattern,
   type NsExtension,
   type NsReconnectingInfo,
+  type NsResumedInfo,
+  type NsSessionLostInfo,
   NsSocket,
   type NsSocketOptions,
 } from '@proto/ns';
@@ -25,7 +27,9 @@ import { AbortedError, ConnectionClosedError, InvalidArgError, KeepAliveTimeoutE
 import type { Handler } from './inbound-call.js';
 import { KeyCache, SerialDeriver } from './key-derivation.js';
 import type { LinkOwner } from './link-owner.js';
+import type { Link } from './link.js';
 import { LinkSetup } from './link-setup.js';
+import { RPC_LINK_MESSAGE_TYPES } from './session-owner.js';
 import {
   checkOptions,
   clientOptionsSchema,
@@ -84,6 +88,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   /** The current ns link's setup: its handshake, then its rpc link. */
   #setup: LinkSetup | undefined;
   #handshake: ClientHandshake | undefined;
+  /** With `resume`: the rpc link kept across a link drop while the session lives. */
+  #kept: Link | undefined;
   #closing = false;
 
   constructor(options: RpcClientOptions<D, C>) {
@@ -116,6 +122,9 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       onMessage: (_socket, type, body) => this.#onMessage(type, body),
       onLinkOpening: (socket, signal) => this.#onLinkOpening(socket, signal),
       onLinkClosed: (_socket, error) => this.#onLinkClosed(error),
+      linkMessageTypes: RPC_LINK_MESSAGE_TYPES,
+      onLinkResumed: () => this.#setup?.link?.keepAlive?.start(),
+      onSessionLost: () => this.#onSessionLost(),
     };
     this.#socket = new NsSocket({ ...(nsOptions as NsSocketOptions), extension });
     this.#socket.on('connect', () => {
@@ -124,6 +133,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     });
     this.#socket.on('disconnect', (error: Error | undefined) => this.emit('disconnect', error));
     this.#socket.on('reconnecting', (info: NsReconnectingInfo) => this.emit('reconnecting', info));
+    this.#socket.on('resumed', (info: NsResumedInfo) => this.emit('resumed', info));
+    this.#socket.on('sessionLost', (info: NsSessionLostInfo) => this.emit('sessionLost', info));
     this.#socket.on('error', (error: Error) => this.#emitError(error));
     this.#socket.on('close', (error: Error | undefined) => this.emit('close', error));
   }
@@ -166,7 +177,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   request<M extends MethodName<D>>(method: M, ...args: RequestArgs<ParamsInput<D, M>>): Promise<ResultOutput<D, M>>;
   request(method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
-    const link = this.#setup?.link;
+    // In a resumable session, a request made while the link is down waits in the window.
+    const link = this.#setup?.link ?? this.#kept;
     const name = typeof method === 'string' ? method : methodName(method);
     if (link === undefined) {
       const signal = options?.signal;
@@ -200,7 +212,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     options?: StreamOptions,
   ): AsyncIterableIterator<T>;
   stream(method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
-    const link = this.#setup?.link;
+    // In a resumable session, a request made while the link is down waits in the window.
+    const link = this.#setup?.link ?? this.#kept;
     const name = typeof method === 'string' ? method : methodName(method);
     if (link === undefined) {
       const signal = options?.signal;
@@ -311,7 +324,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     const handshake = new ClientHandshake(
       socket,
       { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
-      () => setup.authenticated(this.#username),
+      // With a resumable session the link kept from before the drop goes on (its requests, calls, streams).
+      () => setup.authenticated(this.#username, this.#kept),
     );
     setup.handshake = handshake;
     this.#setup = setup;
@@ -346,7 +360,24 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     this.#handshake = undefined;
     const setup = this.#setup;
     this.#setup = undefined;
+    const link = setup?.link ?? this.#kept;
+    if (link !== undefined && this.#socket.inSession) {
+      // ns keeps the session: what is in flight is answered after the resume; timeouts keep running.
+      link.keepAlive?.stop();
+      this.#kept = link;
+      return;
+    }
+    this.#kept = undefined;
     setup?.closed(error);
+  }
+
+  /** The session ended or was lost: what was in flight in it fails; a new link (if any) starts afresh. */
+  #onSessionLost(): void {
+    const old = this.#kept ?? this.#setup?.link;
+    this.#kept = undefined;
+    old?.closed(new ConnectionClosedError('the session was lost'));
+    const setup = this.#setup;
+    if (setup !== undefined && setup.link === old && old !== undefined) setup.authenticated(this.#username);
   }
 
   #linkTimedOut(peer: RpcPeer): void {

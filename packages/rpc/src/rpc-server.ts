@@ -311,6 +311,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const link = this.#connections.get(socket)?.link;
     if (link === undefined || !link.open) return;
     this.#registry.add(link);
+    socket.on('resumed', () => this.emit('resumed', link.peer));
     if (this.#closing !== undefined) link.closing = true;
     const peer = link.peer;
     if (authChannel.hasSubscribers) {

@@ -96,13 +96,13 @@ export class ServerHandshake {
   readonly #channelBinding: Buffer | undefined;
   readonly #flags: number;
   readonly #abort = new AbortController();
-  readonly #onAuthenticated: (username: string) => void;
+  readonly #onAuthenticated: (username: string, key: Buffer) => void;
   #timer: NodeJS.Timeout | undefined;
   #stage: Stage = Stage.PROOF;
   #resolve!: (username: string) => void;
   #reject!: (failure: HandshakeFailure) => void;
 
-  constructor(socket: NsSocket, config: ServerAuthConfig, onAuthenticated: (username: string) => void) {
+  constructor(socket: NsSocket, config: ServerAuthConfig, onAuthenticated: (username: string, key: Buffer) => void) {
     this.#socket = socket;
     this.#config = config;
     this.#onAuthenticated = onAuthenticated;
@@ -226,7 +226,7 @@ export class ServerHandshake {
       throttle?.recordSuccess(address);
       this.#socket.sendExtension(RpcMessageType.AUTH_OK, serverProof(key, transcript));
       this.#stage = Stage.DONE;
-      this.#onAuthenticated(username);
+      this.#onAuthenticated(username, key);
       this.#resolve(username);
     } catch (error) {
       // Aborted wait (link closed) or a send on a dead link.

@@ -86,6 +86,8 @@ export interface RpcServerEvents {
   close: [peer: RpcPeer];
   /** Keepalive found a client unresponsive; its connection is being closed (`close` follows). */
   timeout: [peer: RpcPeer];
+  /** With `resume`: a client's session continued on a new link; `peer` is the same (same id). */
+  resumed: [peer: RpcPeer];
   /**
    * A handler threw something other than an RpcError (the caller got `INTERNAL`), a connection
    * failed, or the listening server failed (then without `peer`). Emitted only when someone

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { RpcMessageType } from './message-types.js';
 
 const OWNER_LABEL = Buffer.from('proto-rpc/1 session owner');
 
@@ -12,3 +13,16 @@ export function sessionOwner(key: Uint8Array, username: string): Buffer {
   const name = Buffer.from(username, 'utf8');
   return createHmac('sha256', key).update(OWNER_LABEL).update(Buffer.of(name.length)).update(name).digest();
 }
+
+/**
+ * rpc's link messages under ns `resume` (PROTOCOL.md, "rpc over a session"): the handshake and
+ * keepalive belong to one link; everything else rpc sends is part of the session.
+ */
+export const RPC_LINK_MESSAGE_TYPES: ReadonlySet<number> = new Set([
+  RpcMessageType.AUTH_CHALLENGE,
+  RpcMessageType.AUTH_PROOF,
+  RpcMessageType.AUTH_OK,
+  RpcMessageType.AUTH_FAIL,
+  RpcMessageType.PING,
+  RpcMessageType.PONG,
+]);
