@@ -12,6 +12,7 @@ export {
   AuthFailedError,
   AuthTimeoutError,
   BufferOverflowError,
+  ClusterUnavailableError,
   ConnectionClosedError,
   FrameTooLargeError,
   InvalidArgError,
@@ -21,6 +22,7 @@ export {
   MethodNotFoundError,
   NotConnectedError,
   OverloadedError,
+  PeerNotFoundError,
   ProtocolError,
   ProtoError,
   RemoteError,
@@ -37,6 +39,7 @@ export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } 
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
+export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adapter.js';
 export type { RequestContext } from './inbound-call.js';
 export type { Handler, RequestOptions } from './link.js';
 export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';

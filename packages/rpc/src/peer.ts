@@ -33,7 +33,7 @@ let nextPeerId = 0;
  * and requests back on exactly this connection.
  */
 export class RpcPeer {
-  /** Unique in this process, for `server.peers`, `server.request(peerId, ...)` and logs. */
+  /** Unique in this process (in a cluster: across the cluster), for `server.peers`, `server.request(peerId, ...)` and logs. */
   readonly id: string;
   /** Remote IP address (or socket path side), as seen at accept/connect time. */
   readonly address: string | undefined;
@@ -45,9 +45,9 @@ export class RpcPeer {
   readonly connectedAt: number;
   readonly #link: Link;
 
-  /** @internal created by RpcServer / RpcClient once a link authenticates */
-  constructor(link: Link, username: string) {
-    this.id = `peer-${++nextPeerId}`;
+  /** @internal created by RpcServer / RpcClient once a link authenticates (`id` from a cluster) */
+  constructor(link: Link, username: string, id?: string) {
+    this.id = id ?? `peer-${++nextPeerId}`;
     this.#link = link;
     this.address = link.socket.remoteAddress;
     this.port = link.socket.remotePort;

@@ -24,7 +24,9 @@ import {
 } from './contract.js';
 import type { RequestArgs } from './request-args.js';
 import { authChannel, debug } from './diagnostics.js';
-import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
+import type { ClusterAdapter, ClusterPeerInfo } from './cluster-adapter.js';
+import { PeerRouting, peerInfo } from './cluster-routing.js';
+import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError } from './errors.js';
 import { AuthFailCode } from './handshake.js';
 import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
 import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
@@ -103,6 +105,12 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Join a cluster of servers (`createRedisCluster()` or `createMemoryCluster()` from
+   * `@proto/cluster`): peer ids become unique across it, `broadcast` reaches every node's peers,
+   * `send`/`request` reach a peer on any node, `clusterPeers()` lists them all.
+   */
+  cluster?: ClusterAdapter | undefined;
 }
 
 /** Argument of the `authFailed` event. */
@@ -156,6 +164,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #authMaxFrameBytes: number;
   readonly #shutdownTimeoutMs: number;
   readonly #dataRegistrations: DataRegistration[] = [];
+  readonly #routing: PeerRouting;
   #closing: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions<D, C>) {
@@ -174,6 +183,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       authTimeoutMs: _authTimeoutMs,
       maxConcurrentRequests: _maxConcurrentRequests,
       contract,
+      cluster,
       ...nsOptions
     } = options;
     if (password === undefined && authenticate === undefined) {
@@ -251,6 +261,15 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     });
     this.#ns.on('listening', () => this.emit('listening'));
     this.#ns.on('error', (error) => this.#emitError(error));
+    this.#routing = new PeerRouting(
+      {
+        links: this.#links,
+        broadcastLocal: (event, data) => this.#ns.broadcast(event, data),
+        requestTimeoutMs: common.requestTimeoutMs,
+        reportError: (error) => this.#emitError(error),
+      },
+      cluster === undefined ? undefined : (host) => cluster.join(host),
+    );
   }
 
   /** Authenticated clients by peer id. */
@@ -299,34 +318,42 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
 
   /**
    * Call a method a client handles (`client.handle`). Settles like `RpcClient.request`;
-   * `ERR_NOT_CONNECTED` at once when no such peer is connected. Typed by the contract's `client`
-   * methods when it declares them.
+   * `ERR_PEER_NOT_FOUND` at once when no such peer is connected (to any node of the cluster).
+   * Typed by the contract's `client` methods when it declares them.
    */
   request<M extends MethodName<C>>(peerId: string, method: M, ...args: RequestArgs<ParamsInput<C, M>>): Promise<ResultOutput<C, M>>;
   request(peerId: string, method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(peerId: string, method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
-    const link = this.#links.get(peerId);
-    if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));
-    return link.request(methodName(method), params, options);
+    return this.#routing.request(peerId, methodName(method), params, options);
   }
 
   /**
    * Send an event to one client.
-   * @returns false when the writer should back off.
-   * @throws NotConnectedError when no such peer is connected.
+   * Send an event to one client (on any node of the cluster).
+   * @returns false when the writer should back off (true once handed to the cluster for a peer
+   * on another node).
+   * @throws PeerNotFoundError when no such peer is connected; ClusterUnavailableError when the
+   * peer is on another node and the cluster cannot be reached.
    */
   send(peerId: string, event: string | readonly string[], data?: unknown): boolean {
-    const peer = this.#peers.get(peerId);
-    if (peer === undefined) throw new NotConnectedError(`no connected peer ${peerId}`);
-    return peer.send(event, data);
+    return this.#routing.send(peerId, event, data);
   }
 
   /**
-   * Send an event to every authenticated client, encoded once.
-   * @returns how many clients it was sent to.
+   * Send an event to every authenticated client, encoded once (with a cluster: once per node,
+   * reaching every node's clients).
+   * @returns how many clients of this server it was sent to.
    */
   broadcast(event: string | readonly string[], data?: unknown): number {
-    return this.#ns.broadcast(event, data);
+    return this.#routing.broadcast(event, data);
+  }
+
+  /**
+   * Every authenticated client of every node of the cluster (without a cluster: this server's,
+   * with `nodeId` `''`). Rejects with `ERR_CLUSTER_UNAVAILABLE` while the cluster cannot be reached.
+   */
+  clusterPeers(): Promise<ClusterPeerInfo[]> {
+    return this.#routing.clusterPeers();
   }
 
   /**
@@ -369,6 +396,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
+    this.#routing.member?.drain();
     const idle: Promise<void>[] = [];
     for (const link of this.#links.values()) {
       link.closing = true;
@@ -379,6 +407,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const closeOptions: CloseOptions = { timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) };
     if (this.#ns.listening) await this.#ns.close(closeOptions);
     else for (const link of [...this.#links.values()]) link.socket.destroy();
+    await this.#routing.member?.leave();
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------
@@ -400,7 +429,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       handshake = new ServerHandshake(socket, this.#auth, (username) => {
         socket.maxFrameBytes = previousLimit;
         const link = new Link(socket, this.#owner, this.#common.keepAlive);
-        link.peer = new RpcPeer(link, username);
+        link.peer = new RpcPeer(link, username, this.#routing.member?.nextPeerId());
         connection.link = link;
         link.start();
       });
@@ -464,6 +493,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     this.#links.set(peer.id, link);
     if (this.#closing !== undefined) link.closing = true;
     for (const registration of this.#dataRegistrations) attachData(registration, link);
+    const member = this.#routing.member;
+    if (member !== undefined) member.peerJoined(peerInfo(peer, member.nodeId));
     if (authChannel.hasSubscribers) {
       authChannel.publish({ side: 'server', address: peer.address, ok: true, peerId: peer.id });
     }
@@ -484,6 +515,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     if (this.#peers.get(peer.id) === peer) {
       this.#peers.delete(peer.id);
       this.#links.delete(peer.id);
+      this.#routing.member?.peerLeft(peer.id);
       this.emit('close', peer);
     }
   }

@@ -1,0 +1,417 @@
+import { randomBytes } from 'node:crypto';
+import type { Buffer } from 'node:buffer';
+import type { ClusterHost, ClusterMember, ClusterPeerInfo, RequestOptions } from '@proto/rpc';
+import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type OutgoingMessage, type RequestMessage } from './envelope.js';
+import { AbortedError, ClusterUnavailableError, ConnectionClosedError, InvalidArgError, PeerNotFoundError, ProtoError } from './errors.js';
+import { IncomingCalls } from './incoming-calls.js';
+import { NodeDirectory } from './node-directory.js';
+import { type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
+import { formatPeerId, parsePeer, parsePeerId } from './peer-ids.js';
+import { type ClusterStats, newStats } from './stats.js';
+import type { ClusterTransport } from './transport.js';
+import { withTimeout } from './timeout.js';
+import { errorFromWire, errorToWire } from './wire-errors.js';
+
+/** Resolved settings of one node. */
+export interface NodeSettings {
+  readonly prefix: string;
+  readonly nodeId: string;
+  /** Heartbeat period; 0: none (the memory cluster, whose nodes cannot die silently). */
+  readonly heartbeatMs: number;
+  /** Silence after which another node counts as dead, and the expiry of presence; 0: never. */
+  readonly nodeTimeoutMs: number;
+  /** Default timeout of requests routed to other nodes; undefined: the server's. */
+  readonly requestTimeoutMs: number | undefined;
+}
+
+/** What a node tells the adapter that made it. */
+export interface NodeEvents {
+  up(node: ClusterNode): void;
+  down(node: ClusterNode, error: Error): void;
+  /** The node left (its server closed). */
+  left(node: ClusterNode): void;
+}
+
+function tick(node: ClusterNode): void {
+  node.heartbeat();
+}
+
+/**
+ * One server's membership of a cluster, over any {@link ClusterTransport}: presence with
+ * heartbeats, broadcast fan-out, requests and events routed to the node that holds a peer, and
+ * the failure rules (a node that dies fails what went through it; an unreachable engine fails
+ * cross-node calls at once while local work goes on).
+ */
+export class ClusterNode implements ClusterMember {
+  readonly nodeId: string;
+  readonly incarnation = randomBytes(4).toString('hex');
+  readonly stats: ClusterStats = newStats();
+  readonly #settings: NodeSettings;
+  readonly #host: ClusterHost;
+  readonly #transport: ClusterTransport;
+  readonly #events: NodeEvents;
+  readonly #directory: NodeDirectory;
+  readonly #outgoing: OutgoingCalls;
+  readonly #incoming = new IncomingCalls();
+  /** Local peers as stored in presence (JSON), by id. */
+  readonly #peers = new Map<string, string>();
+  readonly #allChannel: string;
+  readonly #heartbeat: NodeJS.Timeout | undefined;
+  #nextPeer = 0;
+  /** Connected and registered: cross-node calls may go. */
+  #available = false;
+  #registering = false;
+  #draining = false;
+  #left = false;
+
+  constructor(settings: NodeSettings, host: ClusterHost, transport: ClusterTransport, events: NodeEvents) {
+    this.#settings = settings;
+    this.nodeId = settings.nodeId;
+    this.#host = host;
+    this.#transport = transport;
+    this.#events = events;
+    this.#allChannel = `${settings.prefix}:all`;
+    this.#directory = new NodeDirectory(settings.nodeTimeoutMs, (nodeId, reason) => this.#nodeGone(nodeId, reason));
+    this.#outgoing = new OutgoingCalls({ cancel: (call) => this.#publish(call.nodeId, { t: 'c', id: call.id }) });
+    if (settings.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(tick, settings.heartbeatMs, this);
+      this.#heartbeat.unref();
+    }
+    transport.start([this.#allChannel, this.#channelOf(this.nodeId)], {
+      message: (bytes) => this.#onMessage(bytes),
+      ready: () => void this.#register(),
+      lost: (error) => this.#lost(error),
+    });
+  }
+
+  /** Connected to the cluster and registered: cross-node calls can go. */
+  get available(): boolean {
+    return this.#available;
+  }
+
+  /** Other nodes this node currently knows to be alive. */
+  get knownNodes(): number {
+    return this.#directory.size;
+  }
+
+  // ---- ClusterMember -------------------------------------------------------------------------
+
+  nextPeerId(): string {
+    return formatPeerId(this.nodeId, this.incarnation, ++this.#nextPeer);
+  }
+
+  peerJoined(peer: ClusterPeerInfo): void {
+    const value = JSON.stringify({ a: peer.address ?? null, u: peer.username, c: peer.connectedAt });
+    this.#peers.set(peer.id, value);
+    if (this.#available && !this.#draining) {
+      this.#transport.addPeer(this.nodeId, peer.id, value, this.#settings.nodeTimeoutMs).catch((error: unknown) => this.#storeFailed(error));
+    }
+  }
+
+  peerLeft(peerId: string): void {
+    if (!this.#peers.delete(peerId)) return;
+    if (this.#available && !this.#draining) {
+      this.#transport.removePeer(this.nodeId, peerId).catch((error: unknown) => this.#storeFailed(error));
+    }
+  }
+
+  broadcast(event: EventName, data: unknown): void {
+    if (!this.#available) {
+      this.stats.lostBroadcasts++;
+      return;
+    }
+    this.#send(this.#allChannel, { t: 'b', e: event, v: data });
+  }
+
+  send(peerId: string, event: EventName, data: unknown): boolean {
+    const target = parsePeerId(peerId);
+    if (target === undefined || target.nodeId === this.nodeId) throw notFound(peerId);
+    if (!this.#available) throw unavailable();
+    const known = this.#directory.incarnation(target.nodeId);
+    // A node not heard from yet may have just joined: hand it over, it drops what it cannot deliver.
+    if (known !== undefined && known !== target.incarnation) throw notFound(peerId);
+    this.#send(this.#channelOf(target.nodeId), { t: 's', to: peerId, e: event, v: data });
+    return true;
+  }
+
+  request(peerId: string, method: string, params: unknown, options: RequestOptions): Promise<unknown> {
+    const signal = options.signal;
+    if (signal?.aborted === true) {
+      return Promise.reject(new AbortedError(`request ${method} aborted before it was sent`, { cause: signal.reason }));
+    }
+    const timeoutMs = options.timeoutMs ?? this.#settings.requestTimeoutMs ?? this.#host.requestTimeoutMs;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.reject(new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`));
+    }
+    const target = parsePeerId(peerId);
+    if (target === undefined || target.nodeId === this.nodeId) return Promise.reject(notFound(peerId));
+    if (!this.#available) return Promise.reject(unavailable());
+    const call = this.#outgoing.open(peerId, method, timeoutMs, signal);
+    call.nodeId = target.nodeId;
+    const known = this.#directory.incarnation(target.nodeId);
+    if (known === target.incarnation) this.#dispatch(call, timeoutMs, params);
+    else if (known !== undefined) this.#outgoing.fail(call, notFound(peerId));
+    else void this.#lookUpAndDispatch(call, target.incarnation, timeoutMs, params);
+    return call.promise;
+  }
+
+  async peers(): Promise<ClusterPeerInfo[]> {
+    if (!this.#available) throw unavailable();
+    const timeoutMs = this.#settings.requestTimeoutMs ?? this.#host.requestTimeoutMs;
+    let stored;
+    try {
+      stored = await withTimeout(this.#transport.listPeers(), timeoutMs);
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const peers: ClusterPeerInfo[] = [];
+    for (const entry of stored) {
+      const peer = parsePeer(entry);
+      if (peer === undefined) this.stats.malformed++;
+      else peers.push(peer);
+    }
+    return peers;
+  }
+
+  drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    // Gone from the registry at once; messages still flow so calls in flight can finish.
+    if (this.#transport.ready) this.#transport.unregister(this.nodeId).catch(() => {});
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    this.#draining = true;
+    clearInterval(this.#heartbeat);
+    const closing = (): Error => new ConnectionClosedError('the server left the cluster');
+    this.#outgoing.failAll(closing);
+    this.#incoming.abortNode(undefined, closing());
+    this.#directory.clear();
+    if (this.#transport.ready) {
+      this.#send(this.#allChannel, { t: 'bye' });
+      await this.#transport.unregister(this.nodeId).catch(() => {});
+    }
+    this.#available = false;
+    await this.#transport.close();
+    this.#events.left(this);
+  }
+
+  // ---- presence --------------------------------------------------------------------------------
+
+  /** Heartbeat timer: refresh presence and tell the others we are alive (or retry registering). */
+  heartbeat(): void {
+    if (!this.#transport.ready) return;
+    if (!this.#available) {
+      void this.#register();
+      return;
+    }
+    if (!this.#draining) {
+      this.#transport.refresh(this.nodeId, this.incarnation, this.#settings.nodeTimeoutMs).catch((error: unknown) => this.#storeFailed(error));
+    }
+    this.#send(this.#allChannel, { t: 'hb' });
+  }
+
+  /** The transport is (again) connected and subscribed: write presence, announce, go up. */
+  async #register(): Promise<void> {
+    if (this.#registering || this.#left) return;
+    this.#registering = true;
+    try {
+      if (!this.#draining) await this.#transport.register(this.nodeId, this.incarnation, this.#peers, this.#settings.nodeTimeoutMs);
+    } catch (error) {
+      this.#host.reportError(unavailable(error, 'could not register this node in the cluster'));
+      return;
+    } finally {
+      this.#registering = false;
+    }
+    if (this.#left || !this.#transport.ready || this.#available) return;
+    this.#available = true;
+    this.#send(this.#allChannel, { t: 'hb' });
+    this.#events.up(this);
+  }
+
+  #lost(error: Error): void {
+    const wasAvailable = this.#available;
+    this.#available = false;
+    const reason = (): Error => unavailable(error);
+    this.#outgoing.failAll(reason);
+    this.#incoming.abortNode(undefined, reason());
+    this.#directory.clear();
+    if (this.#left) return;
+    const report = unavailable(error, wasAvailable ? 'lost the connection to the cluster' : 'cannot reach the cluster');
+    this.#host.reportError(report);
+    this.#events.down(this, report);
+  }
+
+  #storeFailed(error: unknown): void {
+    // The transport reports the outage itself; a command failing while it is up is worth an error.
+    if (this.#transport.ready) this.#host.reportError(unavailable(error, 'could not update presence'));
+  }
+
+  #nodeGone(nodeId: string, reason: string): void {
+    const error = (): Error => new ConnectionClosedError(`node ${nodeId} ${reason}: the request's answer cannot arrive`);
+    this.#outgoing.failNode(nodeId, error);
+    this.#incoming.abortNode(nodeId, error());
+  }
+
+  // ---- messages --------------------------------------------------------------------------------
+
+  #channelOf(nodeId: string): string {
+    return `${this.#settings.prefix}:node:${nodeId}`;
+  }
+
+  /** Encode and publish; a failure to publish is the transport's outage, counted here. */
+  #send(channel: string, message: OutgoingMessage): void {
+    const bytes = encodeMessage(this.#settings.prefix, this.nodeId, this.incarnation, message);
+    this.stats.messagesOut++;
+    this.#transport.publish(channel, bytes).catch(() => {
+      this.stats.publishFailures++;
+    });
+  }
+
+  #publish(nodeId: string, message: OutgoingMessage): void {
+    try {
+      this.#send(this.#channelOf(nodeId), message);
+    } catch {
+      // Only the value of a message can fail to encode; cancels and answers carry none that can.
+    }
+  }
+
+  async #lookUpAndDispatch(call: OutgoingCall, incarnation: string, timeoutMs: number, params: unknown): Promise<void> {
+    let registered: string | undefined;
+    try {
+      registered = await this.#transport.incarnationOf(call.nodeId);
+    } catch (error) {
+      this.#outgoing.fail(call, unavailable(error));
+      return;
+    }
+    if (!this.#outgoing.pending(call)) return;
+    if (registered !== incarnation) {
+      this.#outgoing.fail(call, notFound(call.peerId));
+      return;
+    }
+    this.#directory.seen(call.nodeId, incarnation);
+    this.#dispatch(call, timeoutMs, params);
+  }
+
+  #dispatch(call: OutgoingCall, timeoutMs: number, params: unknown): void {
+    let bytes: Buffer;
+    try {
+      bytes = encodeMessage(this.#settings.prefix, this.nodeId, this.incarnation, {
+        t: 'q',
+        id: call.id,
+        to: call.peerId,
+        m: call.method,
+        ms: timeoutMs,
+        v: params,
+      });
+    } catch (error) {
+      this.#outgoing.fail(call, error instanceof Error ? error : new InvalidArgError(String(error)));
+      return;
+    }
+    call.sent = true;
+    this.stats.messagesOut++;
+    this.#transport.publish(this.#channelOf(call.nodeId), bytes).catch((error: unknown) => this.#outgoing.fail(call, unavailable(error)));
+  }
+
+  #onMessage(bytes: Buffer): void {
+    if (this.#left) return;
+    const decoded = decodeMessage(this.#settings.prefix, bytes);
+    if (!decoded.ok) {
+      this.stats[decoded.reason]++;
+      return;
+    }
+    const message = decoded.message;
+    if (message.n === this.nodeId) {
+      // Our own broadcasts and heartbeats come back on the shared channel. The same id with
+      // another incarnation is a second node configured with our id: count it, never act on it.
+      if (message.k !== this.incarnation) this.stats.foreign++;
+      return;
+    }
+    this.stats.messagesIn++;
+    if (message.t === 'bye') {
+      this.#directory.drop(message.n, 'left the cluster');
+      return;
+    }
+    this.#directory.seen(message.n, message.k);
+    this.#handle(message);
+  }
+
+  #handle(message: ClusterMessage): void {
+    switch (message.t) {
+      case 'b':
+        this.#host.broadcastLocal(message.e, message.v);
+        return;
+      case 's':
+        this.#deliverSend(message.to, message.e, message.v);
+        return;
+      case 'q':
+        this.#serve(message);
+        return;
+      case 'c':
+        this.#incoming.abort(message.n, message.id, new AbortedError('the caller cancelled the request'));
+        return;
+      case 'r': {
+        const call = this.#outgoing.take(message.id, message.n);
+        if (call === undefined) this.stats.dropped++;
+        else if (message.ok) call.resolve(message.v);
+        else call.reject(errorFromWire(message.err!, call.method, call.peerId));
+        return;
+      }
+      default:
+    }
+  }
+
+  #isMine(peerId: string): boolean {
+    const target = parsePeerId(peerId);
+    return target !== undefined && target.nodeId === this.nodeId && target.incarnation === this.incarnation;
+  }
+
+  #deliverSend(peerId: string, event: EventName, data: unknown): void {
+    if (!this.#isMine(peerId)) {
+      this.stats.dropped++;
+      return;
+    }
+    try {
+      this.#host.sendLocal(peerId, event, data);
+    } catch {
+      this.stats.dropped++; // the peer left meanwhile
+    }
+  }
+
+  #serve(message: RequestMessage): void {
+    const { n: nodeId, id } = message;
+    if (this.#draining) {
+      this.#answer(nodeId, id, new ConnectionClosedError('the server is shutting down'));
+      return;
+    }
+    if (!this.#isMine(message.to)) {
+      this.#answer(nodeId, id, notFound(message.to));
+      return;
+    }
+    const signal = this.#incoming.open(nodeId, id);
+    this.#host.requestLocal(message.to, message.m, message.v, { timeoutMs: message.ms, signal }).then(
+      (value) => {
+        if (this.#incoming.close(nodeId, id)) this.#publish(nodeId, { t: 'r', id, ok: true, v: value, err: undefined });
+      },
+      (error: unknown) => {
+        if (this.#incoming.close(nodeId, id)) this.#answer(nodeId, id, error);
+      },
+    );
+  }
+
+  #answer(nodeId: string, id: number, error: unknown): void {
+    if (!(error instanceof ProtoError)) this.#host.reportError(error instanceof Error ? error : new Error(String(error)));
+    this.#publish(nodeId, { t: 'r', id, ok: false, v: undefined, err: errorToWire(error) });
+  }
+}
+
+function notFound(peerId: string): PeerNotFoundError {
+  return new PeerNotFoundError(`no node holds a peer ${peerId}`, peerId);
+}
+
+function unavailable(cause?: unknown, message = 'the cluster is unavailable'): ClusterUnavailableError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ClusterUnavailableError(`${message}${detail}`, cause === undefined ? undefined : { cause });
+}

@@ -1,0 +1,22 @@
+import { RpcErrorCode } from '@proto/rpc';
+
+export {
+  AbortedError,
+  ClusterUnavailableError,
+  ConnectionClosedError,
+  InvalidArgError,
+  PeerNotFoundError,
+  ProtoError,
+  RemoteError,
+  RequestTimeoutError,
+} from '@proto/rpc';
+
+/**
+ * Stable codes a `@proto/cluster` user can meet: the cluster adds no codes of its own beyond the
+ * two rpc defines for it (`ERR_PEER_NOT_FOUND`, `ERR_CLUSTER_UNAVAILABLE`); a call routed to
+ * another node settles with the same codes as a local one. Branch on `err.code`.
+ */
+export const ClusterErrorCode = { ...RpcErrorCode } as const;
+
+/** Any code in {@link ClusterErrorCode}. */
+export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
