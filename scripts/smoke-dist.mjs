@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
-const packages = ['framing', 'ns', 'rpc'];
+const packages = ['framing', 'ns', 'rpc', 'cluster'];
 let failures = 0;
 
 for (const name of packages) {
