@@ -1,6 +1,7 @@
 // Runs every benchmark suite, prints the tables and rewrites benchmarks/RESULTS.md.
 // Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
 import { writeFileSync } from 'node:fs';
+import { clusterSuite } from './cluster/suite.js';
 import { decodeSuite } from './decode/suite.js';
 import { nsBinarySuite } from './ns/suite-binary.js';
 import { nsIdleSuite } from './ns/suite-idle.js';
@@ -15,7 +16,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite, clusterSuite];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined; rounds: number } {
   let quick = false;

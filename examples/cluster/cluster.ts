@@ -24,7 +24,7 @@ console.log(redisUrl === undefined ? 'three nodes on the in-process memory clust
 
 const servers = adapters.map((cluster) => new RpcServer({ password, cluster }));
 for (const server of servers) server.on('error', (error) => console.error(`server error: ${error.message}`));
-const ports = [];
+const ports: number[] = [];
 for (const server of servers) ports.push((await server.listen({ host: '127.0.0.1', port: 0 })).port);
 for (const adapter of adapters) if (adapter instanceof RedisCluster) await adapter.ready();
 

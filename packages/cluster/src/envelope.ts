@@ -99,12 +99,8 @@ export type OutgoingMessage = DistributiveOmit<ClusterMessage, 'n' | 'k'>;
 export function encodeMessage(prefix: string, nodeId: string, incarnation: string, message: OutgoingMessage): Buffer {
   const value = 'v' in message ? message.v : undefined;
   const binary = value instanceof Uint8Array;
-  const header: Record<string, unknown> = { p: prefix, n: nodeId, k: incarnation };
-  for (const key in message) {
-    if (key !== 'v') header[key] = (message as Record<string, unknown>)[key];
-  }
-  if (binary) header.bin = 1;
-  else if (value !== undefined) header.v = value;
+  // JSON.stringify leaves `v: undefined` out: a binary value travels as the body instead.
+  const header = binary ? { ...message, v: undefined, bin: 1, p: prefix, n: nodeId, k: incarnation } : { ...message, p: prefix, n: nodeId, k: incarnation };
   let json: string;
   try {
     json = JSON.stringify(header);
@@ -142,37 +138,31 @@ export function decodeMessage(prefix: string, bytes: Buffer): Decoded {
   const binary = h.bin === 1;
   if (!binary && h.bin !== undefined) return MALFORMED;
   if (!binary && bytes.length !== FIXED + headerBytes) return MALFORMED;
-  const v = binary ? bytes.subarray(FIXED + headerBytes) : h.v;
-  const message = validate(h, v);
-  return message === undefined ? MALFORMED : { ok: true, message };
+  if (binary) h.v = bytes.subarray(FIXED + headerBytes);
+  return isMessage(h) ? { ok: true, message: h } : MALFORMED;
 }
 
 const MALFORMED: Decoded = { ok: false, reason: 'malformed' };
 const FOREIGN: Decoded = { ok: false, reason: 'foreign' };
 
-function validate(h: Record<string, unknown>, v: unknown): ClusterMessage | undefined {
-  const n = h.n as string;
-  const k = h.k as string;
+/** Checks the fields of each type: the parsed header itself becomes the message (no copy). */
+function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & ClusterMessage {
   switch (h.t) {
     case 'hb':
     case 'bye':
-      return { t: h.t, n, k };
+      return true;
     case 'b':
-      return isEvent(h.e) ? { t: 'b', n, k, e: h.e, v } : undefined;
+      return isEvent(h.e);
     case 's':
-      return isEvent(h.e) && isName(h.to) ? { t: 's', n, k, to: h.to, e: h.e, v } : undefined;
+      return isEvent(h.e) && isName(h.to);
     case 'q':
-      if (!isId(h.id) || !isName(h.to) || typeof h.m !== 'string' || h.m.length === 0) return undefined;
-      if (typeof h.ms !== 'number' || !(h.ms >= 0) || !Number.isFinite(h.ms)) return undefined;
-      return { t: 'q', n, k, id: h.id, to: h.to, m: h.m, ms: h.ms, v };
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && typeof h.ms === 'number' && h.ms >= 0 && Number.isFinite(h.ms);
     case 'c':
-      return isId(h.id) ? { t: 'c', n, k, id: h.id } : undefined;
+      return isId(h.id);
     case 'r':
-      if (!isId(h.id) || typeof h.ok !== 'boolean') return undefined;
-      if (h.ok) return { t: 'r', n, k, id: h.id, ok: true, v, err: undefined };
-      return isWireError(h.err) ? { t: 'r', n, k, id: h.id, ok: false, v: undefined, err: h.err } : undefined;
+      return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
     default:
-      return undefined;
+      return false;
   }
 }
 
