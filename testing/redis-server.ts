@@ -57,6 +57,16 @@ export class RedisServer {
     }
   }
 
+  /** SIGSTOP: connections stay open but nothing is answered (a frozen server). */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   /** Stop for good. */
   stop(): Promise<void> {
     return this.kill();

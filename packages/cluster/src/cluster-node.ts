@@ -61,6 +61,8 @@ export class ClusterNode implements ClusterMember {
   /** Connected and registered: cross-node calls may go. */
   #available = false;
   #registering = false;
+  /** `performance.now()` when the refresh still awaiting its answer was sent; 0: none. */
+  #refreshSentAt = 0;
   #draining = false;
   #left = false;
 
@@ -203,12 +205,30 @@ export class ClusterNode implements ClusterMember {
   /** Heartbeat timer: refresh presence and tell the others we are alive (or retry registering). */
   heartbeat(): void {
     if (!this.#transport.ready) return;
+    if (this.#refreshSentAt !== 0) {
+      // Connected but silent (a frozen Redis, a dead network path the socket has not noticed):
+      // after nodeTimeoutMs without an answer, treat it as an outage rather than wait for ever.
+      const silentMs = performance.now() - this.#refreshSentAt;
+      if (this.#available && silentMs >= this.#settings.nodeTimeoutMs) {
+        this.#lost(new Error(`Redis has not answered for ${Math.round(silentMs)} ms`));
+      }
+      return;
+    }
     if (!this.#available) {
       void this.#register();
       return;
     }
     if (!this.#draining) {
-      this.#transport.refresh(this.nodeId, this.incarnation, this.#settings.nodeTimeoutMs).catch((error: unknown) => this.#storeFailed(error));
+      this.#refreshSentAt = performance.now();
+      this.#transport.refresh(this.nodeId, this.incarnation, this.#settings.nodeTimeoutMs).then(
+        () => {
+          this.#refreshSentAt = 0;
+        },
+        (error: unknown) => {
+          this.#refreshSentAt = 0;
+          this.#storeFailed(error);
+        },
+      );
     }
     this.#send(this.#allChannel, { t: 'hb' });
   }

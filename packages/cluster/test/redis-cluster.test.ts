@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
 import { RpcErrorCode, type RpcServer } from '@proto/rpc';
 import { startChildServer } from '../../../testing/child-server.js';
@@ -13,6 +13,10 @@ import { collect, connectClient, PASSWORD, rejection, startServer } from './help
 const redis = new RedisServer();
 beforeAll(() => redis.start());
 afterAll(() => redis.stop());
+// A test that failed during an outage leaves the next one a running Redis.
+afterEach(async () => {
+  if (!redis.running) await redis.start();
+});
 
 const cleanup = new Cleanup();
 failOnUncaught(cleanup);
@@ -91,7 +95,7 @@ describe('Redis cluster', () => {
     const b = await node(prefix);
     const errors: Error[] = [];
     a.server.on('error', (error) => errors.push(error));
-    b.server.on('error', () => {});
+    // b has no `error` listener: the outage must not throw anywhere (failOnUncaught checks).
     const local = await connectClient(cleanup, a.server);
     const remote = await connectClient(cleanup, b.server);
     local.client.handle('echo', (params) => params);
@@ -135,6 +139,50 @@ describe('Redis cluster', () => {
     const remoteNews = collect(remote.client, 'news::*', 1);
     a.server.broadcast('news::after', 'back');
     expect(await remoteNews).toEqual(['back']);
+  });
+
+  it('treats a Redis that stops answering (SIGSTOP) as an outage within nodeTimeoutMs, and recovers', async () => {
+    const prefix = newPrefix();
+    const a = await node(prefix);
+    const b = await node(prefix);
+    const remote = await connectClient(cleanup, b.server);
+    remote.client.handle('echo', (params) => params);
+    const down = once(a.cluster, 'down');
+    redis.pause();
+    const pausedAt = Date.now();
+    try {
+      await down;
+      expect(Date.now() - pausedAt).toBeLessThanOrEqual(FAST.nodeTimeoutMs + FAST.heartbeatMs + 250);
+      expect(await rejection(a.server.request(remote.peerId, 'echo', 1))).toMatchObject({ code: RpcErrorCode.CLUSTER_UNAVAILABLE });
+    } finally {
+      redis.resume();
+    }
+    await a.cluster.ready();
+    await b.cluster.ready();
+    expect(await a.server.request(remote.peerId, 'echo', 2)).toBe(2);
+  });
+
+  it('starts while Redis is down: works locally, reports it, and joins by itself once Redis is up', async () => {
+    await redis.kill();
+    const prefix = newPrefix();
+    const cluster = createRedisCluster({ url: redis.url, prefix, ...FAST });
+    const down = once(cluster, 'down');
+    const server = await startServer(cleanup, cluster);
+    const [error] = (await down) as [Error & { code?: string }];
+    expect(error.code).toBe(RpcErrorCode.CLUSTER_UNAVAILABLE);
+    expect(cluster.available).toBe(false);
+    server.handle('ping', () => 'pong');
+    const { client, peerId } = await connectClient(cleanup, server);
+    expect(await client.request('ping')).toBe('pong');
+    client.handle('echo', (params) => params);
+    expect(await server.request(peerId, 'echo', 'local')).toBe('local');
+
+    const up = once(cluster, 'up');
+    await redis.start();
+    await up;
+    const other = await node(prefix);
+    expect(await other.server.request(peerId, 'echo', 'remote')).toBe('remote');
+    expect((await other.server.clusterPeers()).map((p) => p.id)).toEqual([peerId]);
   });
 
   it('ignores and counts malformed messages and messages of another prefix', async () => {
