@@ -38,7 +38,7 @@ JSON
   echo "ok $name: installed with npm, imported (ESM + require), typechecked under NodeNext"
 }
 
-check framing-alone "$(tgz framing)" -- @proto/framing
+check framing-alone "$(tgz framing)" -- @proto/framing @proto/framing/internal
 for dep in eventemitter2 zod; do
   if [ -d "$work/framing-alone/node_modules/$dep" ]; then echo "framing alone pulled in $dep"; exit 1; fi
 done

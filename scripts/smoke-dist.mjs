@@ -18,6 +18,16 @@ for (const name of packages) {
     if (exported.length === 0) throw new Error('no exports');
     if (Object.keys(cjs).length !== exported.length) throw new Error('require() and import disagree');
     console.log(`ok ${manifest.name}: ${exported.length} exports via import and require()`);
+    // Subpath entries (framing's private ./internal) load the same way.
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (subpath === '.' || typeof target !== 'object' || target.default === undefined) continue;
+      const url = new URL(target.default, dir);
+      const sub = Object.keys(await import(url.href));
+      if (sub.length === 0 || Object.keys(require(url.pathname)).length !== sub.length) {
+        throw new Error(`${subpath}: import and require() disagree or export nothing`);
+      }
+      console.log(`ok ${manifest.name}/${subpath.slice(2)}: ${sub.length} exports via import and require()`);
+    }
   } catch (err) {
     failures++;
     console.error(`FAIL ${manifest.name}:`, err);

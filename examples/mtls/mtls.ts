@@ -34,10 +34,19 @@ const server = createServer(
     socket.data(['whoami'], () => socket.send(['you-are'], { ok: true }));
   },
 );
-// Refused clients never reach the connection handler; they are reported here.
+// Refused clients never reach the connection handler; they are reported here. OpenSSL's own
+// wording is terse, so the common cases get a plain explanation next to the code.
+const EXPLAINED: Record<string, string> = {
+  ERR_CLIENT_REJECTED: 'a valid certificate, but isClientAllowed said no',
+  // Node reports a client certificate that fails verification (unknown CA) as a hang-up: OpenSSL
+  // aborts the handshake with an alert and the socket closes before any TLS error reaches JS.
+  ECONNRESET: 'the TLS handshake was aborted: the client certificate is not signed by our CA',
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'the client sent no certificate, and this server requires one',
+};
 function onClientError(error: Error): void {
   const code = (error as { code?: string }).code ?? 'TLS';
-  log(`   server refused a client: ${code} (${error.message.split('\n')[0]!.slice(0, 90)})`);
+  const firstLine = error.message.split('\n')[0] ?? '';
+  log(`   server refused a client: ${code}: ${EXPLAINED[code] ?? firstLine}`);
 }
 server.on('clientError', onClientError);
 const { port } = await server.listen({ host: '127.0.0.1', port: 0 });

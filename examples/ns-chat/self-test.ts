@@ -58,6 +58,8 @@ await lost;
 alice.send(['chat', 'say'], { name: 'alice', text: 'anyone there?' }); // no link: into the offline queue
 server = await startChatServer(port, logFor('server'));
 step(`a new server listens on the same port ${port}`);
+step('on reconnect the offline queue is flushed first, then the connect handler says hello again:');
+step('so the server prints alice\'s queued line just before "alice joined"');
 // alice's queued line goes out as soon as she reconnects (bob may still be on his way back).
 await until('alice', 'alice: anyone there?');
 await until('alice', 'bob is here');

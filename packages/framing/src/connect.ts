@@ -4,6 +4,7 @@ import { resolveAddress, type SocketAddress } from './address.js';
 import { AbortedError, ConnectTimeoutError, InvalidArgError } from './errors.js';
 import { FramedSocket } from './framed-socket.js';
 import { resolveFrameOptions } from './frame-options.js';
+import { integerOption } from './integer-option.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
 import { resolveTlsClientOptions, type TlsClientOptions } from './tls-options.js';
 
@@ -55,10 +56,7 @@ export async function connect(options: ConnectOptions): Promise<FramedSocket> {
   const address = resolveAddress(options, false);
   resolveFrameOptions(options);
   resolveSocketLimits(options);
-  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {
-    throw new InvalidArgError(`connectTimeoutMs must be an integer >= 0, got ${String(timeoutMs)}`);
-  }
+  const timeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
   const { signal } = options;
   if (signal?.aborted) throw new AbortedError('connect() was aborted', { cause: signal.reason });
 

@@ -14,8 +14,12 @@ const IDLE = 0;
 const HEADER = 1;
 const PAYLOAD = 2;
 
-function tooLarge(length: number, max: number): FrameTooLargeError {
-  return new FrameTooLargeError(`frame header announces ${String(length)} bytes, over maxFrameBytes (${String(max)})`);
+/** The error for a header announcing `length`; its bytes are copied out of `source[start, end)`. */
+function tooLarge(length: number, max: number, source: Uint8Array, start: number, end: number): FrameTooLargeError {
+  return new FrameTooLargeError(`frame header announces ${String(length)} bytes, over maxFrameBytes (${String(max)})`, {
+    headerBytes: Buffer.from(source.subarray(start, end)),
+    announcedBytes: length,
+  });
 }
 
 /**
@@ -130,7 +134,7 @@ export class FrameDecoder {
     while (end - offset >= 4) {
       const length =
         chunk[offset]! * 0x100_0000 + ((chunk[offset + 1]! << 16) | (chunk[offset + 2]! << 8) | chunk[offset + 3]!);
-      if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes);
+      if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes, chunk, offset, offset + 4);
       const payloadStart = offset + 4;
       offset = payloadStart + length;
       if (offset > end) {
@@ -156,7 +160,7 @@ export class FrameDecoder {
       if (!this._trusted && !(Number.isInteger(headerBytes) && headerBytes > 0 && headerBytes <= end - offset)) {
         throw new ProtocolError(`length prefix codec returned an invalid header size (${String(headerBytes)})`);
       }
-      const length = this._checkLength(out.length);
+      const length = this._checkLength(out.length, chunk, offset, offset + headerBytes);
       const payloadStart = offset + headerBytes;
       offset = payloadStart + length;
       if (offset > end) {
@@ -167,8 +171,9 @@ export class FrameDecoder {
     }
   }
 
-  private _checkLength(length: number): number {
-    if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes);
+  /** Checks a decoded length; the header's bytes are `source[start, end)`. */
+  private _checkLength(length: number, source: Uint8Array, start: number, end: number): number {
+    if (length > this._maxFrameBytes) throw tooLarge(length, this._maxFrameBytes, source, start, end);
     if (!this._trusted && !(Number.isSafeInteger(length) && length >= 0)) {
       throw new ProtocolError(`length prefix codec decoded an invalid length (${String(length)})`);
     }
@@ -225,7 +230,7 @@ export class FrameDecoder {
     }
     this._headerLength = 0;
     this._state = IDLE;
-    const length = this._checkLength(this._out.length);
+    const length = this._checkLength(this._out.length, header, 0, headerBytes);
     const payloadStart = headerBytes - had;
     const payloadEnd = payloadStart + length;
     if (payloadEnd > end) {

@@ -42,9 +42,31 @@ export class ProtoError extends Error {
   }
 }
 
-/** A frame's announced or actual length exceeds `maxFrameBytes`. */
+/** Details of a {@link FrameTooLargeError} raised for an inbound header. */
+export interface FrameTooLargeDetails extends ErrorOptions {
+  /** The header bytes as received (a copy). */
+  headerBytes?: Buffer | undefined;
+  /** The payload length the header announced. */
+  announcedBytes?: number | undefined;
+}
+
+/**
+ * A frame's announced or actual length exceeds `maxFrameBytes`. Raised for an inbound header, it
+ * carries the header bytes as received: a peer speaking another protocol shows up there (an HTTP
+ * server's reply starts with `48 54 54 50`, "HTTP").
+ */
 export class FrameTooLargeError extends ProtoError {
   static override readonly code = FramingErrorCode.FRAME_TOO_LARGE;
+  /** The offending header's bytes as received (a copy); `undefined` for a frame refused by `send()`. */
+  readonly headerBytes: Buffer | undefined;
+  /** The length the inbound header announced; `undefined` for a frame refused by `send()`. */
+  readonly announcedBytes: number | undefined;
+
+  constructor(message: string, options?: FrameTooLargeDetails) {
+    super(message, options);
+    this.headerBytes = options?.headerBytes;
+    this.announcedBytes = options?.announcedBytes;
+  }
 }
 
 /** The stream ended in the middle of a frame. */

@@ -20,13 +20,15 @@ export {
 export { DEFAULT_MAX_FRAME_BYTES } from './frame-options.js';
 export { FramedSocket } from './framed-socket.js';
 export { DEFAULT_LENGTH_PREFIX, resolveLengthPrefix } from './length-prefix.js';
-export { createServer, DEFAULT_RETRY_DELAY_MS, FramedServer } from './server.js';
+export { createServer, FramedServer } from './server.js';
+export { DEFAULT_RETRY_DELAY_MS } from './server-options.js';
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_BUFFERED_BYTES } from './socket-options.js';
 
 export type { SocketAddress } from './address.js';
 export type { ConnectOptions, ConnectTransportOptions } from './connect.js';
 export type { FrameDecoderOptions, FrameHandler } from './decoder.js';
 export type { FrameEncoderOptions } from './encoder.js';
+export type { FrameTooLargeDetails } from './errors.js';
 export type { FrameOptions } from './frame-options.js';
 export type {
   FramedSocketEvents,
@@ -43,6 +45,6 @@ export type {
   ListenSettings,
   ServerAddress,
   ServerOptions,
-} from './server.js';
+} from './server-options.js';
 export type { FramedSocketOptions } from './socket-options.js';
 export type { PemInput, TlsClientOptions, TlsServerOptions } from './tls-options.js';

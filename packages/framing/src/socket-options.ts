@@ -1,4 +1,5 @@
 import { InvalidArgError } from './errors.js';
+import { integerOption } from './integer-option.js';
 import type { FrameOptions } from './frame-options.js';
 
 /** Default outbound high-water mark of a {@link FramedSocket}: 512 KiB. */
@@ -42,29 +43,21 @@ export interface ResolvedSocketLimits {
   readonly idleTimeoutMs: number;
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgError(`${name} must be an integer >= ${String(min)}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Validates the watermark, buffer and timeout options once and fills in defaults.
  *
  * @throws InvalidArgError for a value out of range or inconsistent marks.
  */
 export function resolveSocketLimits(options: FramedSocketOptions | undefined): ResolvedSocketLimits {
-  const highWaterMark = integer('highWaterMark', options?.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1);
-  const lowWaterMark = integer('lowWaterMark', options?.lowWaterMark, Math.floor(highWaterMark / 2), 0);
-  const maxBufferedBytes = integer(
+  const highWaterMark = integerOption('highWaterMark', options?.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1);
+  const lowWaterMark = integerOption('lowWaterMark', options?.lowWaterMark, Math.floor(highWaterMark / 2), 0);
+  const maxBufferedBytes = integerOption(
     'maxBufferedBytes',
     options?.maxBufferedBytes,
     Math.max(DEFAULT_MAX_BUFFERED_BYTES, highWaterMark),
     1,
   );
-  const idleTimeoutMs = integer('idleTimeoutMs', options?.idleTimeoutMs, 0, 0);
+  const idleTimeoutMs = integerOption('idleTimeoutMs', options?.idleTimeoutMs, 0, 0);
   if (lowWaterMark > highWaterMark) {
     throw new InvalidArgError(`lowWaterMark (${String(lowWaterMark)}) must not exceed highWaterMark (${String(highWaterMark)})`);
   }

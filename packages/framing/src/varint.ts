@@ -1,5 +1,5 @@
 import { InvalidArgError, ProtocolError } from './errors.js';
-import type { LengthPrefixCodec } from './length-prefix.js';
+import type { LengthPrefixCodec } from './length-prefix-codec.js';
 
 const UINT32_MAX = 0xffff_ffff;
 

@@ -1,6 +1,5 @@
 import type { DefaultEvents, EventMap } from './event-types.js';
-import { NsSocket } from './ns-socket.js';
-import type { NsConnectOptions } from './options.js';
+import { type NsConnectOptions, NsSocket } from './ns-socket.js';
 
 /**
  * Connects a client {@link NsSocket}: resolves once its link is open. With `reconnect`, failed

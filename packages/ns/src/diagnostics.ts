@@ -1,35 +1,7 @@
+// ns publishes on node:diagnostics_channel; `NODE_DEBUG=proto` logging is one subscriber of those
+// channels (as undici does it), not a second call at every site.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
-import type { NsSocket } from './ns-socket.js';
-
-/** Payload of `proto:ns:connect`: a link opened (client connect or reconnect, server accept). */
-export interface NsConnectMessage {
-  socket: NsSocket;
-  /** True for a socket accepted by an NsServer. */
-  server: boolean;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-}
-
-/** Payload of `proto:ns:disconnect`: an open link closed. */
-export interface NsDisconnectMessage {
-  socket: NsSocket;
-  server: boolean;
-  /** Why it closed; undefined after a clean end on either side. */
-  error: Error | undefined;
-  /** True when the client will try again. */
-  willReconnect: boolean;
-}
-
-/** Payload of `proto:ns:reconnect`: a reconnect attempt was scheduled. */
-export interface NsReconnectMessage {
-  socket: NsSocket;
-  /** 1 for the first attempt after a failure. */
-  attempt: number;
-  delayMs: number;
-  /** The failure that caused this attempt. */
-  error: Error | undefined;
-}
 
 /** Names of the `node:diagnostics_channel` channels ns publishes on. */
 export const NsChannels = {
@@ -38,9 +10,45 @@ export const NsChannels = {
   RECONNECT: 'proto:ns:reconnect',
 } as const;
 
-export const connectChannel = diagnosticsChannel.channel(NsChannels.CONNECT);
-export const disconnectChannel = diagnosticsChannel.channel(NsChannels.DISCONNECT);
-export const reconnectChannel = diagnosticsChannel.channel(NsChannels.RECONNECT);
+const connectChannel = diagnosticsChannel.channel(NsChannels.CONNECT);
+const disconnectChannel = diagnosticsChannel.channel(NsChannels.DISCONNECT);
+const reconnectChannel = diagnosticsChannel.channel(NsChannels.RECONNECT);
 
-/** `NODE_DEBUG=proto` logging; check `debug.enabled` before building a message. */
-export const debug = debuglog('proto');
+interface Addressed {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+}
+
+/** A link opened. */
+export function publishConnect(socket: Addressed, server: boolean): void {
+  if (connectChannel.hasSubscribers) {
+    connectChannel.publish({ socket, server, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+  }
+}
+
+/** An open link closed. */
+export function publishDisconnect(socket: object, server: boolean, error: Error | undefined, willReconnect: boolean): void {
+  if (disconnectChannel.hasSubscribers) disconnectChannel.publish({ socket, server, error, willReconnect });
+}
+
+/** A reconnect attempt was scheduled. */
+export function publishReconnect(socket: object, attempt: number, delayMs: number, error: Error | undefined): void {
+  if (reconnectChannel.hasSubscribers) reconnectChannel.publish({ socket, attempt, delayMs, error });
+}
+
+const debug = debuglog('proto');
+if (debug.enabled) {
+  const reason = (error: unknown): string => (error instanceof Error ? `: ${error.message}` : '');
+  diagnosticsChannel.subscribe(NsChannels.CONNECT, (message) => {
+    const { server, remoteAddress, remotePort } = message as { server: boolean; remoteAddress?: string; remotePort?: number };
+    debug('ns: link open (%s) %s', server ? 'accepted' : 'client', remoteAddress === undefined ? 'unix socket' : `${remoteAddress}:${String(remotePort)}`);
+  });
+  diagnosticsChannel.subscribe(NsChannels.DISCONNECT, (message) => {
+    const { error, willReconnect } = message as { error?: Error; willReconnect: boolean };
+    debug('ns: link lost%s%s', reason(error), willReconnect ? ' (will reconnect)' : '');
+  });
+  diagnosticsChannel.subscribe(NsChannels.RECONNECT, (message) => {
+    const { attempt, delayMs, error } = message as { attempt: number; delayMs: number; error?: Error };
+    debug('ns client: reconnect attempt %d in %d ms%s', attempt, delayMs, reason(error));
+  });
+}

@@ -1,6 +1,6 @@
 import type { FramePart } from '@proto/framing';
 import { eventNameOf, receivedSegments } from './event-name.js';
-import { binaryBody, encodeEventPrefix, jsonBody, MessageType } from './message.js';
+import { binaryBody, encodeEventPrefix, jsonBody, NsMessageType } from './message.js';
 import { NameCache } from './name-cache.js';
 
 /** Both encoded prefixes of one event name. */
@@ -37,9 +37,9 @@ let segmentLeaves = 0;
 function prefixesOfName(name: string): Prefixes {
   const cached = sendNames.get(name);
   if (cached !== undefined) return cached;
-  const json = encodeEventPrefix(MessageType.EVENT_JSON, name);
+  const json = encodeEventPrefix(NsMessageType.EVENT_JSON, name);
   const binary = Buffer.from(json);
-  binary[0] = MessageType.EVENT_BINARY;
+  binary[0] = NsMessageType.EVENT_BINARY;
   return sendNames.set(name, { json, binary });
 }
 

@@ -1,21 +1,53 @@
-import type { NsSocket } from './ns-socket.js';
+import type { FramePayload } from '@proto/framing';
+import type { NsSocketStats } from './socket-events.js';
 
 export { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './message.js';
 
 /**
+ * What the extension layer sees of the socket its hooks are called for: the link-level operations
+ * of an {@link NsSocket}, not the class (so a layer above depends on this interface only). An
+ * `NsSocket` is one.
+ */
+export interface NsExtensionSocket {
+  /** Whether a link is open and can take user events. */
+  readonly connected: boolean;
+  /** The peer's IP address; undefined without a link or over a Unix socket. */
+  readonly remoteAddress: string | undefined;
+  /** The peer's port; undefined without a link or over a Unix socket. */
+  readonly remotePort: number | undefined;
+  /** Counters over all links of the socket. */
+  readonly stats: NsSocketStats;
+  /** Largest frame on the current link, both directions; settable while a link is live. */
+  maxFrameBytes: number;
+  /** Sends `[type][body]` (type in 0x40..0x7f), also while the link is opening. */
+  sendExtension(type: number, body: FramePayload): boolean;
+  /** TLS keying material of the current link (RFC 5705); undefined without TLS. */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer | undefined;
+  /** Fails the current link, keeping a reconnecting client (else `destroy(error)`). */
+  dropLink(error?: Error): void;
+  /** Closes the socket gracefully. */
+  end(): Promise<void>;
+  /** Closes the socket at once. */
+  destroy(error?: Error): void;
+}
+
+/**
  * Hooks for the layer above ns (e.g. `@proto/rpc`), which owns the type bytes
  * {@link EXTENSION_TYPE_MIN}..{@link EXTENSION_TYPE_MAX} and sends with `socket.sendExtension(type, body)`.
+ * `NsExtension` is these hooks called with the {@link NsSocket} itself.
  *
  * Client: `new NsSocket({ extension })`. Server: `createServer({ extension: (socket) => NsExtension }, ...)`,
  * the factory is called once per accepted socket, before any byte from the peer is read.
+ *
+ * @typeParam S - what the hooks get: the socket, seen as {@link NsExtensionSocket} at the least.
  */
-export interface NsExtension {
+export interface NsExtensionHooks<S extends NsExtensionSocket = NsExtensionSocket> {
   /**
    * A message whose type byte is in the extension range arrived. `body` is what follows the type byte
    * (a zero-copy view: it stays valid, nothing reuses its memory). Called in the link's opening state too.
    * A throw here closes the link with that error (wrap peer mistakes in ProtocolError).
    */
-  onMessage(socket: NsSocket, type: number, body: Buffer): void;
+  onMessage(socket: S, type: number, body: Buffer): void;
 
   /**
    * Called for every new link (client connect or reconnect, server accept), synchronously right after
@@ -30,10 +62,10 @@ export interface NsExtension {
    * reconnects unless the error has `fatal: true`, in which case `connect()` rejects with it and the
    * socket closes. `signal` aborts when the link closes or the socket is ended first.
    */
-  onLinkOpening?(socket: NsSocket, signal: AbortSignal): Promise<void> | void;
+  onLinkOpening?(socket: S, signal: AbortSignal): Promise<void> | void;
 
   /** Called exactly once per link that reached {@link onLinkOpening}, when it closes, with the cause if any. */
-  onLinkClosed?(socket: NsSocket, error: Error | undefined): void;
+  onLinkClosed?(socket: S, error: Error | undefined): void;
 }
 
 /** Whether an error from `onLinkOpening` must stop reconnecting (`err.fatal === true`). */

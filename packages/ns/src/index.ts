@@ -20,7 +20,7 @@ export {
 } from './errors.js';
 export { EVENT_DELIMITER, MAX_EVENT_NAME_BYTES, MAX_EVENT_SEGMENT_BYTES, RESERVED_EVENT_SEGMENTS } from './event-name.js';
 export { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './extension.js';
-export { MessageType, PROTOCOL_VERSION } from './message.js';
+export { MessageType, NsMessageType, PROTOCOL_VERSION } from './message.js';
 export { NsSocket } from './ns-socket.js';
 export { DEFAULT_OFFLINE_QUEUE } from './offline-queue.js';
 export { createServer, NsServer } from './server.js';
@@ -32,7 +32,7 @@ export {
 } from '@proto/framing';
 
 export type { ReconnectOptions } from './backoff.js';
-export type { NsConnectMessage, NsDisconnectMessage, NsReconnectMessage } from './diagnostics.js';
+export type { NsConnectMessage, NsDisconnectMessage, NsReconnectMessage } from './channel-messages.js';
 export type {
   DataListener,
   DefaultEvents,
@@ -46,9 +46,10 @@ export type {
   PatternData,
   SendArgs,
 } from './event-types.js';
-export type { NsExtension } from './extension.js';
+export type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
+export type { NsConnectOptions, NsExtension, NsSocketOptions } from './ns-socket.js';
 export type { OfflineQueueOptions } from './offline-queue.js';
-export type { NsConnectOptions, NsSocketOptions, NsTransportOptions } from './options.js';
+export type { NsClientOptions, NsTransportOptions } from './options.js';
 export type { NsServerEvents, NsServerOptions } from './server.js';
 export type { NsReconnectingInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
 export type {

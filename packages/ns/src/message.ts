@@ -4,7 +4,7 @@ import { InvalidArgError, ProtocolError } from '@proto/framing';
  * The first byte of every frame's payload. 0x00–0x3f belong to ns, 0x40–0x7f to the extension layer
  * (see {@link EXTENSION_TYPE_MIN}), 0x80–0xff are reserved. Documented byte by byte in PROTOCOL.md.
  */
-export const MessageType = {
+export const NsMessageType = {
   /** `[0x01]['P' 'N'][version u8][flags u8]`: first message on every link, from both sides. */
   HELLO: 0x01,
   /** `[0x02][nameLen u16be][name][JSON text]`: a user event; empty JSON text means `undefined`. */
@@ -15,8 +15,13 @@ export const MessageType = {
   READY: 0x04,
 } as const;
 
-/** Any value of {@link MessageType}. */
-export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+/** Any value of {@link NsMessageType}. */
+export type NsMessageType = (typeof NsMessageType)[keyof typeof NsMessageType];
+
+/** @deprecated The old name of {@link NsMessageType} (rpc has a table of its own); kept as an alias. */
+export const MessageType = NsMessageType;
+/** @deprecated The old name of {@link NsMessageType}. */
+export type MessageType = NsMessageType;
 
 /** Wire format version this build speaks; a peer announcing another one is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -33,10 +38,10 @@ const MAGIC_0 = 0x50; // 'P'
 const MAGIC_1 = 0x4e; // 'N'
 
 /** The HELLO message this build sends (immutable, shared by every link). */
-export const HELLO_MESSAGE: Buffer = Buffer.from([MessageType.HELLO, MAGIC_0, MAGIC_1, PROTOCOL_VERSION, 0]);
+export const HELLO_MESSAGE: Buffer = Buffer.from([NsMessageType.HELLO, MAGIC_0, MAGIC_1, PROTOCOL_VERSION, 0]);
 
 /** The READY message (immutable, shared by every link). */
-export const READY_MESSAGE: Buffer = Buffer.from([MessageType.READY]);
+export const READY_MESSAGE: Buffer = Buffer.from([NsMessageType.READY]);
 
 /**
  * Checks a received HELLO (type byte included).

@@ -15,10 +15,6 @@ export class NameCache<V> {
     return this.#map.get(name);
   }
 
-  has(name: string): boolean {
-    return this.#map.has(name);
-  }
-
   set(name: string, value: V): V {
     if (this.#map.size >= this.#max) this.#map.clear();
     this.#map.set(name, value);

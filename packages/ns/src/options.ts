@@ -1,16 +1,17 @@
-import type { ConnectOptions, SocketAddress } from '@proto/framing';
+import type { ConnectOptions } from '@proto/framing';
 import type { ReconnectOptions } from './backoff.js';
-import type { NsExtension } from './extension.js';
 import type { OfflineQueueOptions } from './offline-queue.js';
 
 /** Transport and framing settings a client passes through to `@proto/framing` (TLS, timeouts, limits, watermarks). */
 export type NsTransportOptions = Omit<ConnectOptions, 'host' | 'port' | 'path' | 'signal'>;
 
 /**
- * Options of a client {@link NsSocket}: where to connect (may also be given to `connect()`), transport
- * and framing settings, reconnecting and offline queueing.
+ * Options of a client {@link NsSocket} (`NsSocketOptions` is `NsClientOptions<NsExtension>`): where to
+ * connect (may also be given to `connect()`), transport and framing settings, reconnecting and
+ * offline queueing, the extension.
+ * @typeParam Extension - the extension hooks' type.
  */
-export interface NsSocketOptions extends NsTransportOptions {
+export interface NsClientOptions<Extension> extends NsTransportOptions {
   /**
    * Host to connect to (with `port`).
    * @default 'localhost'
@@ -40,8 +41,5 @@ export interface NsSocketOptions extends NsTransportOptions {
    */
   offlineQueue?: boolean | OfflineQueueOptions | undefined;
   /** Hooks of the layer above (e.g. `@proto/rpc`); see {@link NsExtension}. */
-  extension?: NsExtension | undefined;
+  extension?: Extension | undefined;
 }
-
-/** Options of `connect()`: an address plus {@link NsSocketOptions}. */
-export type NsConnectOptions = NsSocketOptions & SocketAddress;

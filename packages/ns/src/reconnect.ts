@@ -22,11 +22,6 @@ export class Reconnector<T> {
     this.#fire = fire;
   }
 
-  /** Consecutive failed attempts so far. */
-  get attempt(): number {
-    return this.#attempt;
-  }
-
   /** Whether a reconnect timer is pending. */
   get pending(): boolean {
     return this.#timer !== undefined;

@@ -14,10 +14,10 @@ import {
 } from '@proto/framing';
 import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
-import type { NsExtension } from './extension.js';
-import { type AcceptingServer, kAccept, kOnLinkError, kSendEncoded } from './internal.js';
-import { ownerOf } from './link-handlers.js';
-import { NsSocket } from './ns-socket.js';
+import { linkOf } from './link.js';
+import type { AcceptingServer } from './accepting-server.js';
+import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
+import { toError } from './helpers.js';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
@@ -55,8 +55,7 @@ export interface NsServerEvents<Events extends EventMap = DefaultEvents> {
 export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmitter<NsServerEvents<Events>> implements AcceptingServer {
   readonly #framing: FramedServer;
   readonly #sockets = new Set<NsSocket<Events>>();
-  /** @internal */
-  readonly extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  readonly #extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
 
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
@@ -64,12 +63,13 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     const { extension, ...framingOptions } = options;
     if (extension !== undefined && typeof extension !== 'function') throw new InvalidArgError('extension must be a function (socket) => NsExtension');
     if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
-    this.extensionFactory = extension;
+    this.#extensionFactory = extension;
     const framing = createFramedServer(framingOptions, (framed) => this.#accept(framed));
     framing.on('clientError', (error, framed) => {
-      const socket = framed === undefined ? undefined : ownerOf(framed);
-      socket?.[kOnLinkError](framed!, error);
-      this.emit('clientError', error, socket as NsSocket<Events> | undefined);
+      const link = framed === undefined ? undefined : linkOf(framed);
+      link?.failed(error);
+      // Every link of this server belongs to a socket it accepted, typed by its event map.
+      this.emit('clientError', error, link?.socket as NsSocket<Events> | undefined);
     });
     framing.on('listenRetry', (info) => this.emit('listenRetry', info));
     framing.on('listening', () => this.emit('listening'));
@@ -133,7 +133,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     let sent = 0;
     for (const socket of this.#sockets) {
       try {
-        if (socket[kSendEncoded](message)) sent++;
+        if (sendEncoded(socket, message)) sent++;
       } catch (error) {
         if (error instanceof BufferOverflowError) socket.destroy(error);
         else if (!(error instanceof NotConnectedError)) throw error; // a link going away: skip it
@@ -147,20 +147,33 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     return this.close();
   }
 
+  // AcceptingServer: called by the sockets this server accepted (NsSockets of its event map).
+
   /** @internal */
-  socketOpened(socket: NsSocket<EventMap>): void {
-    const typed = socket as unknown as NsSocket<Events>;
+  socketOpened(socket: object): void {
+    const typed = socket as NsSocket<Events>;
     this.#sockets.add(typed);
     this.emit('connection', typed);
   }
 
   /** @internal */
-  socketClosed(socket: NsSocket<EventMap>): void {
-    this.#sockets.delete(socket as unknown as NsSocket<Events>);
+  socketClosed(socket: object): void {
+    this.#sockets.delete(socket as NsSocket<Events>);
   }
 
   #accept(framed: FramedSocket): void {
-    new NsSocket()[kAccept](framed, this as unknown as AcceptingServer);
+    const socket = new NsSocket<Events>();
+    const factory = this.#extensionFactory;
+    let extension: NsExtension | undefined;
+    let failure: Error | undefined;
+    if (factory !== undefined) {
+      try {
+        extension = factory(socket as NsSocket<EventMap>);
+      } catch (error) {
+        failure = toError(error);
+      }
+    }
+    acceptSocket(socket, framed, { server: this, extension, failure });
   }
 }
 

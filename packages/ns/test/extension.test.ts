@@ -83,10 +83,17 @@ describe('extension API', () => {
     const client = resources.track(
       await connect({ host: '127.0.0.1', port, highWaterMark: 1024, extension: { onMessage() {} } }),
     );
-    client.once('pause', () => client.sendExtension(0x41, ['re', 'entrant']));
-    client.sendExtension(0x40, [Buffer.alloc(2000, 1), 'tail']);
+    let paused = false;
+    client.once('pause', () => {
+      paused = true;
+      client.sendExtension(0x41, ['re', 'entrant']);
+    });
+    // framing pauses only when bytes stay queued after the write: 12 MiB is more than a fresh
+    // loopback connection's kernel buffers take at once.
+    client.sendExtension(0x40, [Buffer.alloc(12 * 1024 * 1024, 1), 'tail']);
+    expect(paused).toBe(true);
     await both.promise;
-    expect(got).toEqual(['big:2004', 'reentrant']);
+    expect(got).toEqual([`big:${String(12 * 1024 * 1024 + 4)}`, 'reentrant']);
   });
 
   it('validates the type range and needs a live link', async () => {

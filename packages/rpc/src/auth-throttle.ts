@@ -6,8 +6,9 @@ export interface AuthThrottleOptions {
    */
   baseDelayMs?: number;
   /**
-   * Longest delay between two checks from one address.
-   * @default 5000
+   * Longest delay: between two checks from one address, before a proof is checked, and before a
+   * refusal is answered. Keep it below the clients' `authTimeoutMs`.
+   * @default 2000
    */
   maxDelayMs?: number;
   /**
@@ -22,20 +23,39 @@ export interface AuthThrottleOptions {
   maxAddresses?: number;
 }
 
+/** Defaults of {@link AuthThrottleOptions}. */
+export const DEFAULT_AUTH_THROTTLE = { baseDelayMs: 100, maxDelayMs: 2000, halfLifeMs: 30_000, maxAddresses: 10_000 } as const;
+
+/** A proof's place in its address's queue of checks, from {@link AuthThrottle.reserveCheck}. */
+export interface CheckReservation {
+  readonly address: string;
+  /** When the proof may be checked. */
+  readonly at: number;
+  /** `at - now`: how long to hold the proof, never more than `maxDelayMs`. */
+  readonly waitMs: number;
+}
+
 interface Entry {
   score: number;
   updatedAt: number;
-  /** Earliest time the next proof from this address may be checked. */
-  nextCheckAt: number;
+  /** When this address's last proof was checked. */
+  lastCheckAt: number;
+  /** Times reserved by proofs still waiting (released when their connection hangs up). */
+  readonly reserved: number[];
 }
 
 /**
  * Slows down password guessing per remote address. Each failure adds 1 to the address's score,
- * which halves after every `halfLifeMs` without failures. While an address has a score, its proofs
- * are checked one at a time, spaced `min(baseDelayMs * 2^(score-1), maxDelayMs)` apart however many
- * connections it opens, and each failure is answered only after that delay. With the defaults one
- * address gets about 5 attempts in its first 3 seconds, then at most one every 5 seconds (0.2 per
- * second) for as long as it keeps failing. A success clears the address.
+ * which halves after every `halfLifeMs` without failures. While an address has a score its proofs
+ * are checked in turn, spaced `min(baseDelayMs * 2^(score-1), maxDelayMs)` apart, but no proof
+ * waits more than `maxDelayMs` for its check: past that, proofs waiting together are checked
+ * together. Each failure is answered only after that delay. A success clears the address.
+ *
+ * So an honest client sharing an address with a guesser (a NAT, every client of a Unix socket) is
+ * checked at most `maxDelayMs` after its proof arrived, however hard the guesser tries; the price is
+ * that a guesser's rate is bounded by the connections it keeps authenticating at once (at most
+ * `maxPendingAuth`) per `maxDelayMs`, rather than by one per `maxDelayMs`. A proof whose connection
+ * hangs up before its check gives its place back ({@link AuthThrottle.release}).
  */
 export class AuthThrottle {
   readonly #entries = new Map<string, Entry>();
@@ -45,10 +65,10 @@ export class AuthThrottle {
   readonly #maxAddresses: number;
 
   constructor(options: AuthThrottleOptions = {}) {
-    this.#baseDelayMs = options.baseDelayMs ?? 100;
-    this.#maxDelayMs = options.maxDelayMs ?? 5000;
-    this.#halfLifeMs = options.halfLifeMs ?? 30_000;
-    this.#maxAddresses = options.maxAddresses ?? 10_000;
+    this.#baseDelayMs = options.baseDelayMs ?? DEFAULT_AUTH_THROTTLE.baseDelayMs;
+    this.#maxDelayMs = options.maxDelayMs ?? DEFAULT_AUTH_THROTTLE.maxDelayMs;
+    this.#halfLifeMs = options.halfLifeMs ?? DEFAULT_AUTH_THROTTLE.halfLifeMs;
+    this.#maxAddresses = options.maxAddresses ?? DEFAULT_AUTH_THROTTLE.maxAddresses;
   }
 
   /** Addresses currently tracked. */
@@ -62,21 +82,41 @@ export class AuthThrottle {
     return entry === undefined ? 0 : this.#decay(entry, now);
   }
 
+  /** Proofs of `address` waiting for their check. */
+  waiting(address: string): number {
+    return this.#entries.get(address)?.reserved.length ?? 0;
+  }
+
   /**
-   * Milliseconds to hold a proof from `address` before checking it. Reserves the slot, so
-   * concurrent attempts from one address are spaced out rather than checked together.
+   * Place a proof from `address` in the queue of its checks: after the address's previous checks
+   * (checked or still waiting) plus its delay, but never more than `maxDelayMs` from `now`. Call
+   * {@link AuthThrottle.checked} when the proof is checked, or {@link AuthThrottle.release} when
+   * its connection went away first.
    */
-  reserveCheck(address: string, now: number): number {
+  reserveCheck(address: string, now: number): CheckReservation {
     const entry = this.#entries.get(address);
-    if (entry === undefined) return 0;
+    if (entry === undefined) return { address, at: now, waitMs: 0 };
     const score = this.#decay(entry, now);
-    if (score < 0.5 && entry.nextCheckAt <= now) {
+    if (score < 0.5 && entry.reserved.length === 0) {
       this.#entries.delete(address);
-      return 0;
+      return { address, at: now, waitMs: 0 };
     }
-    const start = Math.max(now, entry.nextCheckAt);
-    entry.nextCheckAt = start + this.#delayFor(score);
-    return start - now;
+    let latest = entry.lastCheckAt;
+    for (const at of entry.reserved) if (at > latest) latest = at;
+    const at = Math.min(Math.max(now, latest + this.#delayFor(score)), now + this.#maxDelayMs);
+    entry.reserved.push(at);
+    return { address, at, waitMs: at - now };
+  }
+
+  /** The proof holding `reservation` is being checked now. */
+  checked(reservation: CheckReservation, now: number): void {
+    const entry = this.#unreserve(reservation);
+    if (entry !== undefined && now > entry.lastCheckAt) entry.lastCheckAt = now;
+  }
+
+  /** The proof holding `reservation` will not be checked (its connection closed): free its place. */
+  release(reservation: CheckReservation): void {
+    this.#unreserve(reservation);
   }
 
   /** Record a failure; returns how long to wait before answering it. */
@@ -84,7 +124,7 @@ export class AuthThrottle {
     let entry = this.#entries.get(address);
     if (entry === undefined) {
       if (this.#entries.size >= this.#maxAddresses) this.#evictOne(now);
-      entry = { score: 0, updatedAt: now, nextCheckAt: now };
+      entry = { score: 0, updatedAt: now, lastCheckAt: now, reserved: [] };
     } else {
       this.#decay(entry, now);
       // Re-insert so Map order stays "least recently failing first" for eviction.
@@ -92,14 +132,25 @@ export class AuthThrottle {
     }
     this.#entries.set(address, entry);
     entry.score += 1;
-    const delay = this.#delayFor(entry.score);
-    entry.nextCheckAt = Math.max(entry.nextCheckAt, now + delay);
-    return delay;
+    // A failure is a check (also one the layers below made: a protocol error before authentication).
+    if (now > entry.lastCheckAt) entry.lastCheckAt = now;
+    return this.#delayFor(entry.score);
   }
 
   /** Forget an address after it authenticated. */
   recordSuccess(address: string): void {
     this.#entries.delete(address);
+  }
+
+  #unreserve(reservation: CheckReservation): Entry | undefined {
+    const entry = this.#entries.get(reservation.address);
+    if (entry === undefined) return undefined;
+    const index = entry.reserved.indexOf(reservation.at);
+    if (index >= 0) {
+      entry.reserved[index] = entry.reserved[entry.reserved.length - 1]!;
+      entry.reserved.pop();
+    }
+    return entry;
   }
 
   #delayFor(score: number): number {
@@ -120,7 +171,7 @@ export class AuthThrottle {
   #evictOne(now: number): void {
     // Oldest failures sit first; drop those that have decayed away, else the very oldest.
     for (const [address, entry] of this.#entries) {
-      if (this.#decay(entry, now) < 0.5 && entry.nextCheckAt <= now) {
+      if (this.#decay(entry, now) < 0.5 && entry.reserved.length === 0) {
         this.#entries.delete(address);
         return;
       }

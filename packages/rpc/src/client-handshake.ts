@@ -9,11 +9,13 @@ import {
   decodeAuthOk,
   decodeChallenge,
   encodeProof,
+  FLAG_CHANNEL_BINDING,
+  KNOWN_CHALLENGE_FLAGS,
   proofsMatch,
   serverProof,
   type Transcript,
 } from './handshake.js';
-import { acceptableScryptParams, type KeyCache } from './key-derivation.js';
+import { acceptableScryptParams, MAX_SCRYPT_BYTES, scryptCost, type SerialDeriver } from './key-derivation.js';
 import { MessageType, PROTOCOL_VERSION } from './message-types.js';
 
 /** What the client side of the handshake needs. */
@@ -21,8 +23,11 @@ export interface ClientAuthConfig {
   readonly password: string | Uint8Array;
   readonly username: string;
   readonly authTimeoutMs: number;
-  /** Keys by password and salt: a reconnect to the same server derives nothing. */
-  readonly keys: KeyCache;
+  /**
+   * This client's derivations, one at a time, over keys cached by password and salt (a reconnect
+   * to the same server derives nothing).
+   */
+  readonly keys: SerialDeriver;
 }
 
 const Stage = { CHALLENGE: 0, DERIVING: 1, CONFIRMATION: 2, DONE: 3 } as const;
@@ -43,7 +48,10 @@ export class ClientHandshake {
   readonly #config: ClientAuthConfig;
   readonly #onAuthenticated: () => void;
   readonly #timer: NodeJS.Timeout;
+  /** Aborted when the handshake fails: a derivation it still waits for is not started. */
+  readonly #abort = new AbortController();
   #stage: Stage = Stage.CHALLENGE;
+  #failed = false;
   #transcript: Transcript | undefined;
   #key: Buffer | undefined;
   #resolve!: () => void;
@@ -65,8 +73,18 @@ export class ClientHandshake {
     return this.#stage === Stage.DONE;
   }
 
-  /** An rpc message arrived while opening. Throws ProtocolError on anything unexpected. */
+  /** Whether it settled as failed (the link is being closed with that error). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /**
+   * An rpc message arrived while opening. Throws ProtocolError on anything unexpected. After a
+   * failure (a server proof that did not match, say) everything is dropped unread: the link is
+   * closing with that failure, and nothing a server sent behind it is processed.
+   */
   onMessage(type: number, body: Buffer): void {
+    if (this.#failed) return;
     if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
       this.#stage = Stage.DERIVING;
       void this.#answer(body);
@@ -77,6 +95,7 @@ export class ClientHandshake {
       return;
     }
     if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+      if (body.length !== 1) throw new ProtocolError(`malformed auth failure: ${body.length} bytes, not 1`);
       this.fail(
         body[0] === AuthFailCode.OVERLOADED
           ? new OverloadedError('the server has too many connections authenticating; try again later')
@@ -91,7 +110,9 @@ export class ClientHandshake {
   fail(error: Error): void {
     if (this.#stage === Stage.DONE) return;
     this.#stage = Stage.DONE;
+    this.#failed = true;
     clearTimeout(this.#timer);
+    this.#abort.abort(error);
     this.#reject(error);
   }
 
@@ -101,18 +122,26 @@ export class ClientHandshake {
       if (challenge.version !== PROTOCOL_VERSION) {
         throw new AuthFailedError(`the server speaks rpc auth version ${challenge.version}, this client ${PROTOCOL_VERSION}`);
       }
+      if ((challenge.flags & ~KNOWN_CHALLENGE_FLAGS) !== 0) {
+        // A later version's feature this client cannot honour: refuse rather than drop it silently.
+        throw new AuthFailedError(`the server's challenge has unknown flags 0x${challenge.flags.toString(16).padStart(2, '0')}`);
+      }
       if (!acceptableScryptParams(challenge.params)) {
-        throw new AuthFailedError('the server asked for key-derivation costs outside the accepted range');
+        const { log2N, r, p } = challenge.params;
+        throw new AuthFailedError(
+          `the server asked for scrypt N=2^${log2N}, r=${r}, p=${p} (${scryptCost(challenge.params)} bytes of work); this client accepts N >= 2^10 and 128*N*r*p <= ${MAX_SCRYPT_BYTES}`,
+        );
       }
       const channelBinding = this.#socket.exportKeyingMaterial(CHANNEL_BINDING_BYTES, CHANNEL_BINDING_LABEL);
-      if (challenge.channelBinding !== (channelBinding !== undefined)) {
+      if (((challenge.flags & FLAG_CHANNEL_BINDING) !== 0) !== (channelBinding !== undefined)) {
         // One end sees TLS and the other does not: something sits in between.
         throw new AuthFailedError('channel binding mismatch: a TLS-terminating proxy between client and server?');
       }
-      const key = await this.#config.keys.get(this.#config.password, challenge.salt, challenge.params);
-      if (this.#stage !== Stage.DERIVING) return;
+      const key = await this.#config.keys.derive(this.#config.password, challenge.salt, challenge.params, this.#abort.signal);
+      if (key === undefined || this.#stage !== Stage.DERIVING) return;
       const clientNonce = createNonce();
       const transcript: Transcript = {
+        flags: challenge.flags,
         channelBinding,
         params: challenge.params,
         salt: challenge.salt,

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 import { KEY_BYTES, type ScryptParams } from './key-derivation.js';
@@ -18,7 +19,12 @@ export const CHANNEL_BINDING_BYTES = 32;
 /** Longest username in bytes (UTF-8). */
 export const MAX_USERNAME_BYTES = 255;
 
-const FLAG_CHANNEL_BINDING = 0x01;
+/** Shortest salt a challenge may carry. */
+export const MIN_SALT_BYTES = 8;
+/** AUTH_CHALLENGE flag: the proofs cover TLS channel binding. */
+export const FLAG_CHANNEL_BINDING = 0x01;
+/** Every flag bit this version knows; a challenge with any other bit set is refused. */
+export const KNOWN_CHALLENGE_FLAGS = FLAG_CHANNEL_BINDING;
 const CLIENT_LABEL = Buffer.from('proto-rpc/1 client proof', 'latin1');
 const SERVER_LABEL = Buffer.from('proto-rpc/1 server proof', 'latin1');
 
@@ -33,7 +39,8 @@ export const AuthFailCode = {
 /** The server's first message. */
 export interface AuthChallenge {
   readonly version: number;
-  readonly channelBinding: boolean;
+  /** The flags byte as sent (bit 0x01, {@link FLAG_CHANNEL_BINDING}: channel binding). */
+  readonly flags: number;
   readonly params: ScryptParams;
   readonly salt: Buffer;
   readonly serverNonce: Buffer;
@@ -57,7 +64,7 @@ export function encodeChallenge(challenge: AuthChallenge): Buffer {
   const { salt } = challenge;
   const body = Buffer.allocUnsafe(6 + salt.length + NONCE_BYTES);
   body[0] = challenge.version;
-  body[1] = challenge.channelBinding ? FLAG_CHANNEL_BINDING : 0;
+  body[1] = challenge.flags;
   body[2] = challenge.params.log2N;
   body[3] = challenge.params.r;
   body[4] = challenge.params.p;
@@ -67,16 +74,22 @@ export function encodeChallenge(challenge: AuthChallenge): Buffer {
   return body;
 }
 
-/** Parse an AUTH_CHALLENGE body; throws ProtocolError when malformed. */
+/**
+ * Parse an AUTH_CHALLENGE body; throws ProtocolError when its layout is malformed: shorter than 6
+ * bytes, a length other than exactly `6 + saltLen + 32`, a salt under 8 bytes, `r` or `p` of 0.
+ * Version, flags and cost are the client's to judge (see `ClientHandshake`).
+ */
 export function decodeChallenge(body: Buffer): AuthChallenge {
   if (body.length < 6) throw new ProtocolError('truncated auth challenge');
   const saltLength = body[5] ?? 0;
-  if (body.length !== 6 + saltLength + NONCE_BYTES || saltLength < 8) {
-    throw new ProtocolError('malformed auth challenge');
+  if (body.length !== 6 + saltLength + NONCE_BYTES) {
+    throw new ProtocolError(`malformed auth challenge: ${body.length} bytes, the salt length says ${6 + saltLength + NONCE_BYTES}`);
   }
+  if (saltLength < MIN_SALT_BYTES) throw new ProtocolError(`malformed auth challenge: a ${saltLength}-byte salt (at least ${MIN_SALT_BYTES})`);
+  if (body[3] === 0 || body[4] === 0) throw new ProtocolError('malformed auth challenge: scrypt r and p must be at least 1');
   return {
     version: body[0] ?? 0,
-    channelBinding: ((body[1] ?? 0) & FLAG_CHANNEL_BINDING) !== 0,
+    flags: body[1] ?? 0,
     params: { log2N: body[2] ?? 0, r: body[3] ?? 0, p: body[4] ?? 0 },
     salt: Buffer.from(body.subarray(6, 6 + saltLength)),
     serverNonce: Buffer.from(body.subarray(6 + saltLength)),
@@ -102,6 +115,7 @@ export function decodeProof(body: Buffer): AuthProof {
   if (body.length < fixed) throw new ProtocolError('truncated auth proof');
   const usernameLength = body[fixed - 1] ?? 0;
   if (body.length !== fixed + usernameLength) throw new ProtocolError('malformed auth proof');
+  if (!isUtf8(body.subarray(fixed))) throw new ProtocolError('auth proof username is not valid UTF-8');
   const username = body.toString('utf8', fixed, fixed + usernameLength);
   return {
     version: body[0] ?? 0,
@@ -113,6 +127,8 @@ export function decodeProof(body: Buffer): AuthProof {
 
 /** What both proofs are computed over; any difference between the two ends makes them disagree. */
 export interface Transcript {
+  /** The challenge's flags byte exactly as it went over the wire. */
+  readonly flags: number;
   readonly channelBinding: Buffer | undefined;
   readonly params: ScryptParams;
   readonly salt: Buffer;
@@ -126,7 +142,7 @@ function mac(key: Buffer, label: Buffer, transcript: Transcript): Buffer {
   const username = Buffer.from(transcript.username, 'utf8');
   const header = Buffer.from([
     PROTOCOL_VERSION,
-    transcript.channelBinding === undefined ? 0 : FLAG_CHANNEL_BINDING,
+    transcript.flags,
     transcript.params.log2N,
     transcript.params.r,
     transcript.params.p,

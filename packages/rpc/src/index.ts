@@ -7,6 +7,7 @@ export { RpcPeer } from './peer.js';
 export { defineContract } from './contract.js';
 export { RpcChannels } from './diagnostics.js';
 export { DEFAULT_KEEPALIVE } from './keepalive.js';
+export { DESCRIBE_METHOD } from './describe.js';
 export {
   AbortedError,
   AuthFailedError,
@@ -40,6 +41,7 @@ export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
 export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adapter.js';
+export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
 export type { RequestContext } from './inbound-call.js';
 export type { Handler, RequestOptions } from './link.js';
 export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';

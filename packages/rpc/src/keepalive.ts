@@ -10,7 +10,7 @@ export interface KeepAliveOptions {
   intervalMs?: number;
   /**
    * How long to wait for anything after a ping before the peer is declared dead. A dead peer is
-   * detected within `intervalMs + timeoutMs` of its last byte.
+   * detected within `max(intervalMs, timeoutMs) + timeoutMs` of its last byte.
    * @default 5000
    */
   timeoutMs?: number;
@@ -41,10 +41,13 @@ function onDeadline(keepAlive: KeepAlive): void {
 }
 
 /**
- * Liveness of one link without per-message work: every `intervalMs / 2` it compares the link's
- * received-bytes counter with the previous look. A whole half-interval without inbound bytes sends a
- * ping (so at most `intervalMs` after the last byte); if the counter still has not moved
- * `timeoutMs` after the ping, the peer is dead. Pongs also give the round-trip time.
+ * Liveness of one link without per-message work (PROTOCOL.md, "Keepalive"): a ping right after
+ * authentication, then every `intervalMs / 2` it compares the link's received-bytes counter with
+ * the previous look; a whole half-interval without inbound bytes sends a ping (so at most
+ * `intervalMs` after the last byte). At most one ping is outstanding: until its pong, or its
+ * deadline `timeoutMs` later. At the deadline the peer is dead if nothing at all arrived since the
+ * ping; if something did but no pong, the next ping goes out at once. So a dead peer is detected
+ * within `max(intervalMs, timeoutMs) + timeoutMs` of its last byte. Pongs give the round-trip time.
  */
 export class KeepAlive {
   readonly #host: KeepAliveHost;
@@ -113,8 +116,9 @@ export class KeepAlive {
   deadline(): void {
     this.#deadline = undefined;
     if (this.#host.keepAliveBytesIn() !== this.#bytesAtPing) {
-      // Something arrived (maybe not the pong): alive. A lost pong just means no RTT sample.
-      this.#pingSeq = -1;
+      // Something arrived, but not the pong: alive, and asked again at once, so a peer that died
+      // right after its last byte is found within timeoutMs more (not a tick period later).
+      this.#ping();
       return;
     }
     this.stop();

@@ -16,24 +16,25 @@ export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { log2N: 14, r: 8, p: 1 };
 /** Bytes in a derived key, a nonce, and a proof. */
 export const KEY_BYTES = 32;
 
+/** The cheapest derivation a client agrees to: N = 2^10 (a cheaper one would make offline guessing cheap). */
+export const MIN_LOG2N = 10;
 /**
- * The most a server may ask of a client. A hostile server could otherwise make every client burn
- * gigabytes of memory on one handshake.
+ * The most memory-and-work a server may ask of a client for one derivation: `128 * N * r * p`
+ * bytes, 64 MiB. scrypt holds `128 * N * r` bytes while it runs and works `p` times through them,
+ * so this bounds both the memory (64 MiB) and the CPU (that of one 64 MiB derivation) a server
+ * that does not know the password can make a client spend per connection attempt. The default
+ * cost is 16 MiB.
  */
-const MAX_LOG2N = 20;
-const MAX_R = 16;
-const MAX_P = 4;
+export const MAX_SCRYPT_BYTES = 64 * 1024 * 1024;
+
+/** Bytes of work of one derivation with `params`: `128 * N * r * p`. */
+export function scryptCost(params: ScryptParams): number {
+  return 128 * 2 ** params.log2N * params.r * params.p;
+}
 
 /** Whether a client should agree to derive a key with these parameters. */
 export function acceptableScryptParams(params: ScryptParams): boolean {
-  return (
-    params.log2N >= 10 &&
-    params.log2N <= MAX_LOG2N &&
-    params.r >= 1 &&
-    params.r <= MAX_R &&
-    params.p >= 1 &&
-    params.p <= MAX_P
-  );
+  return params.log2N >= MIN_LOG2N && params.r >= 1 && params.p >= 1 && scryptCost(params) <= MAX_SCRYPT_BYTES;
 }
 
 /** Derive the shared key from a password (UTF-8 when a string) and the server's salt. */
@@ -96,4 +97,52 @@ function cacheId(password: string | Uint8Array, salt: Uint8Array, params: Scrypt
   hash.update(salt);
   hash.update(`\0${params.log2N}:${params.r}:${params.p}`);
   return hash.digest('base64');
+}
+
+/**
+ * One client's derivations, run one at a time. A handshake that needs a key waits until the
+ * client's previous derivation (perhaps for an attempt that already failed: scrypt cannot be
+ * stopped once started) has finished, and gives up without deriving if its own handshake failed
+ * meanwhile. So reconnecting to a server that asks for a new salt every time never runs more than
+ * one derivation of this client at once, and {@link SerialDeriver.idle} tells when none runs.
+ */
+export class SerialDeriver {
+  readonly #cache: KeyCache;
+  #running: Promise<void> | undefined;
+
+  constructor(cache: KeyCache) {
+    this.#cache = cache;
+  }
+
+  /** Whether a derivation of this client is running. */
+  get busy(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /**
+   * The key for `password` under `salt` (from the cache when another handshake derived it), or
+   * undefined when `signal` aborted before this client could start deriving.
+   */
+  async derive(password: string | Uint8Array, salt: Uint8Array, params: ScryptParams, signal: AbortSignal): Promise<Buffer | undefined> {
+    while (this.#running !== undefined) {
+      await this.#running;
+      if (signal.aborted) return undefined;
+    }
+    if (signal.aborted) return undefined;
+    const key = this.#cache.get(password, salt, params);
+    const running = key.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#running = running;
+    void running.then(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+    return key;
+  }
+
+  /** Resolves once no derivation of this client is running. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
 }

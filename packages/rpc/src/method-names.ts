@@ -1,5 +1,20 @@
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 import { readMethod, REQUEST_FIXED_BYTES } from './messages.js';
+
+/**
+ * What {@link MethodNames.read} returns for a name no sender could have produced: empty, not valid
+ * UTF-8, or with a wildcard segment (`*`, `**`). No handler is ever registered under it, so such a
+ * request is answered with ERROR kind 1 (no such method), as PROTOCOL.md says.
+ */
+export const INVALID_METHOD = '';
+
+/** Whether the decoded `name` has a wildcard segment. */
+function hasWildcard(name: string): boolean {
+  if (name.indexOf('*') < 0) return false;
+  for (const segment of name.split('::')) if (segment === '*' || segment === '**') return true;
+  return false;
+}
 
 /** Names remembered per link: a peer usually calls a handful of methods over and over. */
 const SLOTS = 4;
@@ -15,7 +30,10 @@ export class MethodNames {
   readonly #names: string[] = new Array<string>(SLOTS).fill('');
   #nextSlot = 0;
 
-  /** Method name of a REQUEST body (already checked to hold at least the fixed header). */
+  /**
+   * Method name of a REQUEST body (already checked to hold at least the fixed header), or
+   * {@link INVALID_METHOD}. Throws ProtocolError when the name runs past the body.
+   */
   read(body: Buffer): string {
     const start = REQUEST_FIXED_BYTES - 1;
     const length = body[start] ?? 0;
@@ -28,7 +46,10 @@ export class MethodNames {
       while (i <= length && known[i] === body[start + i]) i++;
       if (i > length) return this.#names[slot]!;
     }
+    // Checked before decoding: a lossy decode would map different bytes to one name (U+FFFD).
+    if (length === 0 || !isUtf8(body.subarray(REQUEST_FIXED_BYTES, end))) return INVALID_METHOD;
     const name = readMethod(body);
+    if (hasWildcard(name)) return INVALID_METHOD;
     const slot = this.#nextSlot;
     this.#nextSlot = (slot + 1) % SLOTS;
     // A copy: the frame's memory belongs to the chunk it arrived in.

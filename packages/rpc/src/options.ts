@@ -69,6 +69,7 @@ export const serverOptionsSchema = commonSchema.extend({
   cluster: z
     .custom<{ join: unknown }>((value) => typeof value === 'object' && value !== null && typeof (value as { join?: unknown }).join === 'function', 'must be a cluster adapter (createRedisCluster() or createMemoryCluster())')
     .optional(),
+  describe: z.boolean().optional(),
   authThrottle: z
     .union([
       z.literal(false),

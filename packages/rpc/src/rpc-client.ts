@@ -21,7 +21,7 @@ import {
 } from './contract.js';
 import { authChannel, debug } from './diagnostics.js';
 import { AbortedError, ConnectionClosedError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
-import { KeyCache } from './key-derivation.js';
+import { KeyCache, SerialDeriver } from './key-derivation.js';
 import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
 import {
   checkOptions,
@@ -121,6 +121,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
   readonly #shutdownTimeoutMs: number;
+  /** This client's key derivations, one at a time (a hostile server cannot pile them up). */
+  readonly #keys = new SerialDeriver(clientKeys);
   #handshake: ClientHandshake | undefined;
   #link: Link | undefined;
   #closing = false;
@@ -183,7 +185,13 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    */
   async connect(): Promise<this> {
     this.#closing = false;
-    await this.#socket.connect();
+    try {
+      await this.#socket.connect();
+    } catch (error) {
+      // A failed connect() leaves no key derivation of this client running behind it.
+      await this.#keys.idle();
+      throw error;
+    }
     return this;
   }
 
@@ -289,7 +297,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
     const handshake = new ClientHandshake(
       socket,
-      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: clientKeys },
+      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
       () => {
         socket.maxFrameBytes = previousLimit;
         const link = new Link(socket, this.#owner, this.#common.keepAlive);
@@ -326,7 +334,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       return;
     }
     const handshake = this.#handshake;
-    if (handshake !== undefined && !handshake.done) {
+    if (handshake !== undefined && (!handshake.done || handshake.failed)) {
       handshake.onMessage(type, body);
       return;
     }

@@ -30,6 +30,7 @@ import { ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError } from '.
 import { AuthFailCode } from './handshake.js';
 import { DEFAULT_SCRYPT_PARAMS, KeyCache } from './key-derivation.js';
 import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
+import { DESCRIBE_METHOD, describeHandler } from './describe.js';
 import {
   checkOptions,
   DEFAULT_AUTH_MAX_FRAME_BYTES,
@@ -50,12 +51,10 @@ import {
 import { Connection, destroyRefused, type ServerCore } from './server-connection.js';
 import { PendingAuthPool } from './pending-auth.js';
 import { attachData, type DataRegistration, patternKey, type ServerDataListener } from './server-data.js';
+import { type Authenticate, userKeyLookup } from './user-keys.js';
 import { waitWithTimeout } from './wait.js';
 
-/** Looks up the password of a connecting client; `undefined` refuses it. */
-export type Authenticate = (
-  info: AuthInfo,
-) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
+export type { Authenticate } from './user-keys.js';
 
 /** Options of {@link RpcServer}: credentials, limits, and everything ns and framing take (TLS, frame limits...). */
 export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>
@@ -69,7 +68,8 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
   /**
    * Per-connection password lookup (instead of `password`), e.g. by username: return the password
    * the client must prove, or undefined to refuse. Derived keys are cached per password, so a
-   * lookup that returns the same password costs no key derivation after the first.
+   * lookup that returns the same password costs no key derivation after the first; an unknown
+   * username costs one decoy derivation the same way, so refusals do not tell which users exist.
    */
   authenticate?: Authenticate | undefined;
   /**
@@ -97,7 +97,7 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
   authMaxFrameBytes?: number | undefined;
   /**
    * Slowing down of repeated failures per address (see README, "Authentication"); `false` disables.
-   * @default { baseDelayMs: 100, maxDelayMs: 5000, halfLifeMs: 30000, maxAddresses: 10000 }
+   * @default { baseDelayMs: 100, maxDelayMs: 2000, halfLifeMs: 30000, maxAddresses: 10000 }
    */
   authThrottle?: AuthThrottleOptions | false | undefined;
   /**
@@ -111,6 +111,13 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * `send`/`request` reach a peer on any node, `clusterPeers()` lists them all.
    */
   cluster?: ClusterAdapter | undefined;
+  /**
+   * Answer the reserved method `$rpc::describe` with the methods the server handles and their
+   * contract schemas as JSON Schema (what `proto describe` prints). It reveals every method name to
+   * any client that authenticated.
+   * @default false
+   */
+  describe?: boolean | undefined;
 }
 
 /** Argument of the `authFailed` event. */
@@ -184,6 +191,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       maxConcurrentRequests: _maxConcurrentRequests,
       contract,
       cluster,
+      describe,
       ...nsOptions
     } = options;
     if (password === undefined && authenticate === undefined) {
@@ -200,18 +208,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const keys = new KeyCache(256);
     let keyFor: (info: AuthInfo) => Promise<Buffer | undefined>;
     if (authenticate !== undefined) {
-      keyFor = async (info) => {
-        let secret: string | Uint8Array | undefined;
-        try {
-          secret = await authenticate(info);
-        } catch (error) {
-          // A failing lookup refuses the client (as unknown) and is the server's problem to see.
-          this.#emitError(error instanceof Error ? error : new Error(String(error)));
-          return undefined;
-        }
-        if (secret === undefined || (typeof secret === 'string' ? secret.length === 0 : secret.byteLength === 0)) return undefined;
-        return keys.get(secret, salt, params);
-      };
+      // A failing lookup refuses the client (as unknown) and is the server's problem to see.
+      keyFor = userKeyLookup({ salt, params, authenticate, keys, onLookupError: (error) => this.#emitError(error) });
     } else {
       // Derived once, now: no connection ever pays for it.
       const key = keys.get(password!, salt, params);
@@ -227,6 +225,9 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       decoyKey: randomBytes(32),
     };
 
+    if (describe === true) {
+      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, methods: (contract as Contract | undefined)?.methods }));
+    }
     const common = this.#common;
     this.#owner = {
       handlers: this.#handlers,
@@ -417,13 +418,14 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     if (this.#closing !== undefined) {
       return Promise.reject(new ConnectionClosedError('the server is shutting down'));
     }
+    // First of all: a connection refused below reads no more than authMaxFrameBytes either.
+    const previousLimit = socket.maxFrameBytes;
+    socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
     // Unix-socket peers have no address: they share one, as in the auth throttle.
     if (!this.#pendingAuth.acquire(address ?? '', connection)) {
       this.#reportAuthFailure(address, 'too-many-pending');
       return this.#refuse(connection, socket, AuthFailCode.OVERLOADED);
     }
-    const previousLimit = socket.maxFrameBytes;
-    socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(socket, this.#auth, (username) => {
@@ -438,7 +440,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       return Promise.reject(error);
     }
     connection.handshake = handshake;
-    signal.addEventListener('abort', () => handshake.abort(), { once: true });
+    // ns aborts with the link's error: a protocol error of the layers below fails the handshake.
+    signal.addEventListener('abort', () => handshake.abort(signal.reason), { once: true });
     return handshake.promise.then(
       () => {
         this.#pendingAuth.release(connection);
@@ -502,7 +505,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   #closed(connection: Connection, error: Error | undefined): void {
-    connection.handshake?.abort();
+    connection.handshake?.abort(error);
     if (connection.refuseTimer !== undefined) clearTimeout(connection.refuseTimer);
     connection.settleRefused?.(new ConnectionClosedError('connection refused'));
     connection.settleRefused = undefined;

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { NsSocket } from '@proto/ns';
-import type { AuthThrottle } from './auth-throttle.js';
+import type { AuthThrottle, CheckReservation } from './auth-throttle.js';
 import { AuthFailedError, AuthTimeoutError, ConnectionClosedError, OverloadedError, ProtocolError } from './errors.js';
 import {
   AuthFailCode,
@@ -10,6 +10,7 @@ import {
   createNonce,
   decodeProof,
   encodeChallenge,
+  FLAG_CHANNEL_BINDING,
   proofsMatch,
   serverProof,
   type Transcript,
@@ -47,11 +48,17 @@ export interface ServerAuthConfig {
   readonly params: ScryptParams;
   readonly authTimeoutMs: number;
   readonly throttle: AuthThrottle | undefined;
-  /** The derived key for this user, or undefined to refuse. */
+  /**
+   * The derived key for this user, or undefined to refuse. Must cost the same for unknown users
+   * as for known ones (see `user-keys.ts`).
+   */
   keyFor(info: AuthInfo): Promise<Buffer | undefined>;
-  /** A key no password derives: used to spend the same work on unknown users. */
+  /** A key no password derives: the proof of an unknown user is computed with it all the same. */
   readonly decoyKey: Buffer;
 }
+
+/** Errors of the layers below that mean the peer broke the protocol (not that it went away). */
+const PEER_FAULT_CODES: ReadonlySet<unknown> = new Set(['ERR_PROTOCOL', 'ERR_FRAME_TOO_LARGE']);
 
 /** Raised when the handshake fails; `reason` feeds `authFailed` (not for `'disconnected'`). */
 export class HandshakeFailure {
@@ -83,6 +90,7 @@ export class ServerHandshake {
   readonly #address: string | undefined;
   readonly #serverNonce = createNonce();
   readonly #channelBinding: Buffer | undefined;
+  readonly #flags: number;
   readonly #abort = new AbortController();
   readonly #onAuthenticated: (username: string) => void;
   #timer: NodeJS.Timeout | undefined;
@@ -96,6 +104,7 @@ export class ServerHandshake {
     this.#onAuthenticated = onAuthenticated;
     this.#address = socket.remoteAddress;
     this.#channelBinding = socket.exportKeyingMaterial(CHANNEL_BINDING_BYTES, CHANNEL_BINDING_LABEL);
+    this.#flags = this.#channelBinding === undefined ? 0 : FLAG_CHANNEL_BINDING;
     this.promise = new Promise<string>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -107,7 +116,7 @@ export class ServerHandshake {
       MessageType.AUTH_CHALLENGE,
       encodeChallenge({
         version: PROTOCOL_VERSION,
-        channelBinding: this.#channelBinding !== undefined,
+        flags: this.#flags,
         params: config.params,
         salt: config.salt,
         serverNonce: this.#serverNonce,
@@ -138,6 +147,9 @@ export class ServerHandshake {
       throw error;
     }
     this.#stage = Stage.CHECKING;
+    // The proof came in time; what follows (the throttle's wait, at most maxDelayMs, and the
+    // refusal's delay) is the server's own doing and not cut short by authTimeoutMs.
+    this.#clearTimer();
     void this.#check(proof.username, proof.clientNonce, proof.proof);
   }
 
@@ -154,18 +166,32 @@ export class ServerHandshake {
     );
   }
 
-  /** The link closed first: stop everything. */
-  abort(): void {
+  /**
+   * The link closed first: stop everything. When it closed because the peer broke the protocol in
+   * the layers below (ns: an event before READY, a frame over `authMaxFrameBytes`), the handshake
+   * fails as `'protocol-error'`, like a malformed rpc message would.
+   */
+  abort(cause?: unknown): void {
+    const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+    if (PEER_FAULT_CODES.has(code)) {
+      this.#settleFailure(new HandshakeFailure('protocol-error', cause as Error));
+      return;
+    }
     this.#settleFailure(new HandshakeFailure('disconnected', new ConnectionClosedError('the link closed during authentication')));
   }
 
   async #check(username: string, clientNonce: Buffer, received: Buffer): Promise<void> {
     const throttle = this.#config.throttle;
     const address = this.#address ?? '';
+    let reservation: CheckReservation | undefined;
     try {
-      const wait = throttle?.reserveCheck(address, Date.now()) ?? 0;
-      if (wait > 0) await delay(wait, undefined, { signal: this.#abort.signal });
+      reservation = throttle?.reserveCheck(address, Date.now());
+      if (reservation !== undefined && reservation.waitMs > 0) {
+        await delay(reservation.waitMs, undefined, { signal: this.#abort.signal });
+      }
       if (this.#stage !== Stage.CHECKING) return;
+      if (reservation !== undefined) throttle!.checked(reservation, Date.now());
+      reservation = undefined;
       let key: Buffer | undefined;
       try {
         key = await this.#config.keyFor({ address: this.#address, username });
@@ -174,6 +200,7 @@ export class ServerHandshake {
       }
       if (this.#stage !== Stage.CHECKING) return;
       const transcript: Transcript = {
+        flags: this.#flags,
         channelBinding: this.#channelBinding,
         params: this.#config.params,
         salt: this.#config.salt,
@@ -187,7 +214,6 @@ export class ServerHandshake {
         await this.#refuse(key === undefined ? 'unknown-user' : 'wrong-password');
         return;
       }
-      this.#clearTimer();
       throttle?.recordSuccess(address);
       this.#socket.sendExtension(MessageType.AUTH_OK, serverProof(key, transcript));
       this.#stage = Stage.DONE;
@@ -196,12 +222,14 @@ export class ServerHandshake {
     } catch (error) {
       // Aborted wait (link closed) or a send on a dead link.
       this.#settleFailure(new HandshakeFailure('disconnected', error as Error));
+    } finally {
+      // Hung up before its check: its place in the address's queue goes back.
+      if (reservation !== undefined) throttle?.release(reservation);
     }
   }
 
   async #refuse(reason: AuthFailureReason): Promise<void> {
-    // The answer waits out the throttle's delay; the auth timeout no longer applies.
-    this.#clearTimer();
+    // The answer waits out the throttle's delay (at most maxDelayMs).
     const throttle = this.#config.throttle;
     const wait = throttle?.recordFailure(this.#address ?? '', Date.now()) ?? 0;
     if (wait > 0) await delay(wait, undefined, { signal: this.#abort.signal });

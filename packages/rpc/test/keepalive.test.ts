@@ -84,6 +84,22 @@ describe('KeepAlive', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('at most one ping outstanding; bytes without a pong re-ping at the deadline; dead within max(intervalMs, timeoutMs) + timeoutMs', () => {
+    const slow = new KeepAlive(host, { intervalMs: 1000, timeoutMs: 3000 });
+    slow.start(); // ping 1 at t=0, outstanding until t=3000
+    host.bytesIn += 5; // the peer's last byte ever, at t=0, not a pong
+    vi.advanceTimersByTime(2999);
+    expect(host.pings).toEqual([1]); // idle ticks send nothing while ping 1 is outstanding
+    vi.advanceTimersByTime(1);
+    expect(host.pings).toEqual([1, 2]); // deadline: bytes came but no pong, so ask again at once
+    vi.advanceTimersByTime(2999);
+    expect(host.dead).toBe(0);
+    vi.advanceTimersByTime(1); // t = 6000 = max(1000, 3000) + 3000 after the last byte
+    expect(host.dead).toBe(1);
+    expect(host.pings).toEqual([1, 2]);
+    slow.stop();
+  });
+
   it('releases its timers on stop', () => {
     keepAlive.start();
     expect(vi.getTimerCount()).toBe(2);

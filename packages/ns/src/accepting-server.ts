@@ -1,0 +1,19 @@
+import type { LinkExtension } from './link.js';
+
+/**
+ * What an accepted NsSocket needs from the server that accepted it (server.ts implements it, so
+ * ns-socket.ts does not import server.ts). The sockets passed are the server's own.
+ */
+export interface AcceptingServer {
+  socketOpened(socket: object): void;
+  socketClosed(socket: object): void;
+}
+
+/** How a server hands a new connection to its socket. */
+export interface Acceptance {
+  readonly server: AcceptingServer;
+  /** The socket's extension, from the server's factory. */
+  readonly extension: LinkExtension | undefined;
+  /** The factory threw: the link is destroyed with this. */
+  readonly failure: Error | undefined;
+}

@@ -1,0 +1,417 @@
+// One link: the life of an NsSocket over one FramedSocket. The opening (HELLO, the extension's
+// onLinkOpening, READY), control messages, user events held while this side finishes opening, and
+// extension sends. Its FramedSocket listeners are module-level functions that find their link
+// through one property of the framed socket (the ws pattern: no closure per connection or
+// message), and a link only ever hears of its own transport, so nothing checks for a stale link.
+import { ConnectionClosedError, ConnectTimeoutError, type FramedSocket, type FramePayload, ProtocolError } from '@proto/framing';
+import type { EventEmitter2 } from 'eventemitter2';
+import { emitReceived } from './emitter.js';
+import { type ReceivedName, receivedName, sameName } from './event-cache.js';
+import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
+import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
+import { toError } from './helpers.js';
+import { sendTyped } from './typed-send.js';
+
+/** The socket a link belongs to: an emitter the extension may drive. */
+export type LinkSocket = EventEmitter2 & NsExtensionSocket;
+
+/** The extension hooks as a link calls them (with its socket). */
+export type LinkExtension = NsExtensionHooks<LinkSocket>;
+
+/** What a link tells its socket. One object for every socket of the process (no closures per socket). */
+export interface LinkHost {
+  /** The link is open: both hellos exchanged (a client) and the extension opened it. `inFrame`: opened by the peer's hello, while its frames are being delivered. */
+  opened(link: Link, inFrame: boolean): void;
+  /** The link failed (the first error is kept in {@link Link.error}). */
+  failed(link: Link, error: Error): void;
+  /** The link closed; its listeners are already removed. */
+  closed(link: Link): void;
+}
+
+// Bits of Link#flags. A client's link opens once it has both HELLO_RECEIVED and EXTENSION_OPENED,
+// in either order; an accepted link once it has EXTENSION_OPENED.
+const HELLO_RECEIVED = 1;
+const PEER_READY = 2;
+const WAS_OPEN = 4;
+const DELIVERING = PEER_READY | WAS_OPEN;
+/** This side's extension opened the link (at once without `onLinkOpening`). */
+const EXTENSION_OPENED = 8;
+/** The socket ends or destroys this link. */
+const ENDING = 16;
+const CLOSED = 32;
+const ACCEPTED = 64;
+
+/** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
+const HOLD_MAX_BYTES = 32 * 1024 * 1024;
+
+const kLink = Symbol('nsLink');
+
+/** A framed socket carrying a link. */
+interface LinkedFramed extends FramedSocket {
+  [kLink]: Link;
+}
+
+function framedOnFrame(this: LinkedFramed, frame: Buffer): void {
+  this[kLink].received(frame);
+}
+function framedOnError(this: LinkedFramed, error: Error): void {
+  this[kLink].failed(error);
+}
+function framedOnClose(this: LinkedFramed): void {
+  this[kLink].closed();
+}
+function framedOnPause(this: LinkedFramed): void {
+  this[kLink].socket.emit('pause');
+}
+function framedOnResume(this: LinkedFramed): void {
+  this[kLink].socket.emit('resume');
+}
+function framedOnTimeout(this: LinkedFramed): void {
+  this[kLink].socket.emit('idle');
+}
+function helloTimerFired(link: Link, timeoutMs: number): void {
+  link.helloTimedOut(timeoutMs);
+}
+function deliverHeldLater(link: Link): void {
+  link.deliverHeld();
+}
+
+/** The link a framed socket carries, if any (the server's clientError path). */
+export function linkOf(framed: FramedSocket): Link | undefined {
+  const link: Link | undefined = (framed as LinkedFramed)[kLink];
+  return link;
+}
+
+/** How a link starts. */
+export interface LinkSettings {
+  /** An accepted link (it opens without waiting for the peer's hello; framing reports its errors to the server). */
+  readonly accepted: boolean;
+  /** Wire pause/resume/timeout at once (someone listens for them). */
+  readonly flowEvents: boolean;
+  /** A client's deadline for the peer's hello. */
+  readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
+}
+
+/** User events held while this side finishes opening. */
+interface Held {
+  frames: Buffer[];
+  bytes: number;
+}
+
+/**
+ * One FramedSocket's worth of an NsSocket. Created by the socket for each new transport; the socket
+ * keeps the state machine, the link what this transport has seen.
+ */
+export class Link {
+  readonly framed: FramedSocket;
+  readonly socket: LinkSocket;
+  /** The first error of this link. */
+  error: Error | undefined;
+  /** User events received on this link. */
+  messagesIn = 0;
+  readonly #host: LinkHost;
+  readonly #extension: LinkExtension | undefined;
+  #flags: number;
+  #held: Held | undefined;
+  #opening: AbortController | undefined;
+  /** The last received event name, recognised by its bytes. */
+  #lastName: ReceivedName | undefined;
+  #helloTimer: NodeJS.Timeout | undefined;
+
+  constructor(framed: FramedSocket, socket: LinkSocket, host: LinkHost, extension: LinkExtension | undefined, settings: LinkSettings) {
+    this.framed = framed;
+    this.socket = socket;
+    this.#host = host;
+    this.#extension = extension;
+    this.#flags = settings.accepted ? ACCEPTED : 0;
+    const linked = framed as LinkedFramed;
+    linked[kLink] = this;
+    linked.on('frame', framedOnFrame);
+    // An accepted link hears of its errors from the server (framing forwards every one as
+    // clientError), so it skips the error listener: a second listener for one event costs an array
+    // per idle connection.
+    if (!settings.accepted) linked.on('error', framedOnError);
+    linked.on('close', framedOnClose);
+    if (settings.flowEvents) this.listenForFlowEvents();
+    if (settings.hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, settings.hello.leftMs, this, settings.hello.timeoutMs);
+  }
+
+  /** Whether the socket ended or destroyed this link. */
+  get ending(): boolean {
+    return (this.#flags & ENDING) !== 0;
+  }
+
+  /** Whether the link was open (it may be ending now). */
+  get wasOpen(): boolean {
+    return (this.#flags & WAS_OPEN) !== 0;
+  }
+
+  /**
+   * Whether framing still takes sends on this link. It refuses them as soon as the link starts ending
+   * (our `end()`, the peer's end, `destroy()`, the framing server closing), which can be long before
+   * `close` (a flush to a slow reader); the stream's own flags say when, with nothing kept per link.
+   */
+  get writable(): boolean {
+    const stream = this.framed.stream;
+    return !(stream.readableEnded || stream.writableEnded || stream.destroyed);
+  }
+
+  /**
+   * Sends the hello and starts opening. A client's link opens once the server's hello has arrived
+   * and the extension (if any) has opened it: a server that accepts and closes, or never speaks ns,
+   * must not count as a connection (no `connect`, no backoff reset, no flush). An accepted link opens
+   * as soon as its extension has opened it (at once without one), so connection listeners run before
+   * the client's first byte is read. With `failure` (the server's extension factory threw) the link
+   * is destroyed instead.
+   */
+  start(failure: Error | undefined): void {
+    const framed = this.framed;
+    if (failure !== undefined) {
+      framed.destroy(failure);
+      return;
+    }
+    try {
+      framed.send(HELLO_MESSAGE);
+    } catch (error) {
+      framed.destroy(toError(error));
+      return;
+    }
+    const extension = this.#extension;
+    const onLinkOpening = extension?.onLinkOpening;
+    if (onLinkOpening === undefined) {
+      this.#flags |= EXTENSION_OPENED;
+      if ((this.#flags & ACCEPTED) !== 0) this.#open(false);
+      return;
+    }
+    const controller = new AbortController();
+    this.#opening = controller;
+    let result: Promise<void> | void;
+    try {
+      result = onLinkOpening.call(extension, this.socket, controller.signal);
+    } catch (error) {
+      this.#openingFailed(controller, error);
+      return;
+    }
+    if (result !== undefined && typeof result.then === 'function') {
+      result.then(
+        () => this.#extensionOpened(controller),
+        (error: unknown) => this.#openingFailed(controller, error),
+      );
+    } else this.#extensionOpened(controller);
+  }
+
+  #openingFailed(controller: AbortController, error: unknown): void {
+    if (this.#opening !== controller) return;
+    this.#opening = undefined;
+    this.framed.destroy(toError(error));
+  }
+
+  /** onLinkOpening resolved: the link opens now (a client: if the server's hello is in, else when it arrives). */
+  #extensionOpened(controller: AbortController): void {
+    if (this.#opening !== controller || (this.#flags & ENDING) !== 0) return;
+    this.#opening = undefined;
+    this.#flags |= EXTENSION_OPENED;
+    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#open(false);
+  }
+
+  #open(inFrame: boolean): void {
+    this.#flags |= WAS_OPEN;
+    this.#host.opened(this, inFrame);
+  }
+
+  /**
+   * Held events go out after connect() resolved and the connection listener ran, so their listeners
+   * exist: a macrotask later, after every promise continuation. Opened by the hello itself
+   * (`holdFollowing`), events right behind it in the same chunk must wait for that too.
+   */
+  scheduleHeld(holdFollowing: boolean): void {
+    if (holdFollowing) this.#held ??= { frames: [], bytes: 0 };
+    if (this.#held !== undefined) setImmediate(deliverHeldLater, this);
+  }
+
+  /** @internal The hello timer fired: the attempt failed. */
+  helloTimedOut(timeoutMs: number): void {
+    this.#helloTimer = undefined;
+    if ((this.#flags & (HELLO_RECEIVED | WAS_OPEN | ENDING | CLOSED)) !== 0) return;
+    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within connectTimeoutMs (${String(timeoutMs)} ms)`));
+  }
+
+  #clearHelloTimer(): void {
+    if (this.#helloTimer !== undefined) {
+      clearTimeout(this.#helloTimer);
+      this.#helloTimer = undefined;
+    }
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------
+
+  /** Sends an extension message `[type][body]` (type in range). @throws what framing's send throws. */
+  sendExtension(type: number, body: FramePayload): boolean {
+    return sendTyped(this.framed, type, body);
+  }
+
+  /** pause, resume and timeout are wired only once someone listens for them: each listener on a framed socket costs about 100 bytes per idle connection. */
+  listenForFlowEvents(): void {
+    const framed = this.framed;
+    framed.on('pause', framedOnPause);
+    framed.on('resume', framedOnResume);
+    framed.on('timeout', framedOnTimeout);
+  }
+
+  // ---- ending -----------------------------------------------------------------------------------
+
+  /** The socket ends this link gracefully; an opening in progress aborts with `reason`. */
+  end(reason: Error): void {
+    this.#stopOpening(reason);
+    // Events held for a link that will never open are dropped, and reading resumes so the close is seen.
+    if (this.#held !== undefined && (this.#flags & WAS_OPEN) === 0) {
+      this.#held = undefined;
+      this.framed.resume();
+    }
+    void this.framed.end();
+  }
+
+  /** The socket destroys this link; an opening in progress aborts with `reason`. */
+  destroy(reason: Error): void {
+    this.#stopOpening(reason);
+    this.framed.destroy();
+  }
+
+  /** Destroys the link and handles its close now, not when the stream's close arrives. */
+  drop(error: Error): void {
+    this.error ??= error;
+    // No error to framing: it would come back as an `error` event.
+    this.framed.destroy();
+    this.closed();
+  }
+
+  #stopOpening(reason: Error): void {
+    this.#flags |= ENDING;
+    this.#clearHelloTimer();
+    this.#opening?.abort(reason);
+  }
+
+  // ---- receiving --------------------------------------------------------------------------------
+
+  /** @internal A frame arrived. */
+  received(frame: Buffer): void {
+    try {
+      const type = frame[0];
+      // Open (or closing after it was open: what the peer sent before our end() still arrives).
+      if ((type === NsMessageType.EVENT_JSON || type === NsMessageType.EVENT_BINARY) && (this.#flags & DELIVERING) === DELIVERING && this.#held === undefined) {
+        this.#deliver(frame, type);
+      } else this.#control(frame);
+    } catch (error) {
+      // Bad input from the peer, or an exception of a listener: this link fails, nothing escapes.
+      this.framed.destroy(toError(error));
+    }
+  }
+
+  #deliver(frame: Buffer, type: number): void {
+    const offset = eventBodyOffset(frame);
+    let name = this.#lastName;
+    if (name === undefined || !sameName(frame, EVENT_HEADER_BYTES, offset, name)) {
+      this.#lastName = name = receivedName(frame, EVENT_HEADER_BYTES, offset);
+    }
+    const data = type === NsMessageType.EVENT_JSON ? parseJsonBody(frame, offset) : frame.subarray(offset);
+    this.messagesIn++;
+    emitReceived(this.socket, name, data);
+  }
+
+  /** Everything but a user event on an open link. */
+  #control(frame: Buffer): void {
+    const type = frame[0];
+    const flags = this.#flags;
+    if ((flags & HELLO_RECEIVED) === 0) {
+      if (type !== NsMessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
+      checkHello(frame);
+      this.#flags |= HELLO_RECEIVED;
+      this.#clearHelloTimer();
+      if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#open(true);
+      return;
+    }
+    if (type === NsMessageType.EVENT_JSON || type === NsMessageType.EVENT_BINARY) {
+      this.#hold(frame);
+      return;
+    }
+    if (type !== undefined && type >= EXTENSION_TYPE_MIN && type <= EXTENSION_TYPE_MAX) {
+      const extension = this.#extension;
+      if (extension === undefined) throw new ProtocolError(`peer sent extension message 0x${type.toString(16)} but no extension is installed`);
+      extension.onMessage(this.socket, type, frame.subarray(1));
+      return;
+    }
+    if (type === NsMessageType.READY) {
+      if ((flags & PEER_READY) !== 0) throw new ProtocolError('peer sent READY twice');
+      this.#flags |= PEER_READY;
+      return;
+    }
+    if (type === NsMessageType.HELLO) throw new ProtocolError('peer sent a second hello');
+    if (type === undefined) throw new ProtocolError('peer sent an empty message');
+    throw new ProtocolError(`peer sent unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+
+  /** A user event that arrived before this side is open (or while held events wait for delivery). */
+  #hold(frame: Buffer): void {
+    const flags = this.#flags;
+    if ((flags & PEER_READY) === 0) throw new ProtocolError('peer sent a user event before it finished opening');
+    if ((flags & WAS_OPEN) !== 0 && this.#held === undefined) {
+      this.#deliver(frame, frame[0]!);
+      return;
+    }
+    // Ending before this side ever opened: nobody will listen, and reading must go on to see the close.
+    if ((flags & (WAS_OPEN | ENDING)) === ENDING) return;
+    // The peer is open and this side settles in a moment (its extension already has what it needs),
+    // or held events are waiting for delivery: keep the order, and stop reading so the hold stays small.
+    let held = this.#held;
+    if (held === undefined) this.#held = held = { frames: [], bytes: 0 };
+    if (held.frames.length === 0) this.framed.pause();
+    held.frames.push(frame);
+    held.bytes += frame.length;
+    if (held.bytes > HOLD_MAX_BYTES) throw new ProtocolError('peer sent too many user events before this side finished opening');
+  }
+
+  /** @internal Delivers user events held while opening, in order, then resumes reading. */
+  deliverHeld(): void {
+    const held = this.#held;
+    if (held === undefined || (this.#flags & (WAS_OPEN | CLOSED)) !== WAS_OPEN) return;
+    this.#held = undefined;
+    if (held.frames.length === 0) return; // reading was never paused
+    for (let i = 0; i < held.frames.length; i++) {
+      if ((this.#flags & CLOSED) !== 0) return;
+      const frame = held.frames[i]!;
+      try {
+        this.#deliver(frame, frame[0]!);
+      } catch (error) {
+        this.framed.destroy(toError(error));
+        return;
+      }
+    }
+    this.framed.resume();
+  }
+
+  /** @internal The transport failed (also forwarded by the server for accepted links). */
+  failed(error: Error): void {
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.error ??= error;
+    this.#host.failed(this, error);
+  }
+
+  /** @internal The transport closed. */
+  closed(): void {
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
+    const framed = this.framed;
+    // The error listener stays: a stray late error must not throw.
+    framed.removeListener('frame', framedOnFrame);
+    framed.removeListener('close', framedOnClose);
+    framed.removeListener('pause', framedOnPause);
+    framed.removeListener('resume', framedOnResume);
+    framed.removeListener('timeout', framedOnTimeout);
+    this.#held = undefined;
+    this.#clearHelloTimer();
+    const opening = this.#opening;
+    this.#opening = undefined;
+    opening?.abort(this.error ?? new ConnectionClosedError('the link closed while opening'));
+    this.#host.closed(this);
+  }
+}
