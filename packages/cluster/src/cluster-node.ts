@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
 import type { ClusterHost, ClusterMember, ClusterPeerInfo, RequestOptions } from '@proto/rpc';
-import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type OutgoingMessage, type RequestMessage } from './envelope.js';
-import { AbortedError, ClusterUnavailableError, ConnectionClosedError, InvalidArgError, PeerNotFoundError, ProtoError } from './errors.js';
-import { IncomingCalls } from './incoming-calls.js';
+import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type OutgoingMessage } from './envelope.js';
+import { AbortedError, clusterUnavailable, ConnectionClosedError, InvalidArgError } from './errors.js';
 import { NodeDirectory } from './node-directory.js';
 import { type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
 import { formatPeerId, parsePeer, parsePeerId } from './peer-ids.js';
+import { Router } from './router.js';
+import { ServedCalls } from './served-calls.js';
 import { type ClusterStats, newStats } from './stats.js';
 import type { ClusterTransport } from './transport.js';
 import { withTimeout } from './timeout.js';
-import { errorFromWire, errorToWire } from './wire-errors.js';
+import { errorFromWire } from './wire-errors.js';
 
 /** Resolved settings of one node. */
 export interface NodeSettings {
@@ -47,12 +48,13 @@ export class ClusterNode implements ClusterMember {
   readonly incarnation = randomBytes(4).toString('hex');
   readonly stats: ClusterStats = newStats();
   readonly #settings: NodeSettings;
-  readonly #host: ClusterHost;
+  readonly host: ClusterHost;
   readonly #transport: ClusterTransport;
   readonly #events: NodeEvents;
   readonly #directory: NodeDirectory;
   readonly #outgoing: OutgoingCalls;
-  readonly #incoming = new IncomingCalls();
+  readonly #router: Router;
+  readonly #served = new ServedCalls(this);
   /** Local peers as stored in presence (JSON), by id. */
   readonly #peers = new Map<string, string>();
   readonly #allChannel: string;
@@ -69,12 +71,13 @@ export class ClusterNode implements ClusterMember {
   constructor(settings: NodeSettings, host: ClusterHost, transport: ClusterTransport, events: NodeEvents) {
     this.#settings = settings;
     this.nodeId = settings.nodeId;
-    this.#host = host;
+    this.host = host;
     this.#transport = transport;
     this.#events = events;
     this.#allChannel = `${settings.prefix}:all`;
     this.#directory = new NodeDirectory(settings.nodeTimeoutMs, (nodeId, reason) => this.#nodeGone(nodeId, reason));
-    this.#outgoing = new OutgoingCalls({ cancel: (call) => this.#publish(call.nodeId, { t: 'c', id: call.id }) });
+    this.#router = new Router(this.nodeId, this.#directory, transport);
+    this.#outgoing = new OutgoingCalls({ cancel: (call) => this.reply(call.nodeId, { t: 'c', id: call.id }) });
     if (settings.heartbeatMs > 0) {
       this.#heartbeat = setInterval(tick, settings.heartbeatMs, this);
       this.#heartbeat.unref();
@@ -89,11 +92,6 @@ export class ClusterNode implements ClusterMember {
   /** Connected to the cluster and registered: cross-node calls can go. */
   get available(): boolean {
     return this.#available;
-  }
-
-  /** Other nodes this node currently knows to be alive. */
-  get knownNodes(): number {
-    return this.#directory.size;
   }
 
   // ---- ClusterMember -------------------------------------------------------------------------
@@ -126,13 +124,9 @@ export class ClusterNode implements ClusterMember {
   }
 
   send(peerId: string, event: EventName, data: unknown): boolean {
-    const target = parsePeerId(peerId);
-    if (target === undefined || target.nodeId === this.nodeId) throw notFound(peerId);
-    if (!this.#available) throw unavailable();
-    const known = this.#directory.incarnation(target.nodeId);
-    // A node not heard from yet may have just joined: hand it over, it drops what it cannot deliver.
-    if (known !== undefined && known !== target.incarnation) throw notFound(peerId);
-    this.#send(this.#channelOf(target.nodeId), { t: 's', to: peerId, e: event, v: data });
+    const nodeId = this.#router.resolveNow(peerId);
+    if (!this.#available) throw clusterUnavailable();
+    this.#send(this.#channelOf(nodeId), { t: 's', to: peerId, e: event, v: data });
     return true;
   }
 
@@ -141,30 +135,38 @@ export class ClusterNode implements ClusterMember {
     if (signal?.aborted === true) {
       return Promise.reject(new AbortedError(`request ${method} aborted before it was sent`, { cause: signal.reason }));
     }
-    const timeoutMs = options.timeoutMs ?? this.#settings.requestTimeoutMs ?? this.#host.requestTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
       return Promise.reject(new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`));
     }
-    const target = parsePeerId(peerId);
-    if (target === undefined || target.nodeId === this.nodeId) return Promise.reject(notFound(peerId));
-    if (!this.#available) return Promise.reject(unavailable());
+    if (!this.#available) return Promise.reject(clusterUnavailable());
+    let route: string | Promise<string>;
+    try {
+      route = this.#router.resolve(peerId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const call = this.#outgoing.open(peerId, method, timeoutMs, signal);
-    call.nodeId = target.nodeId;
-    const known = this.#directory.incarnation(target.nodeId);
-    if (known === target.incarnation) this.#dispatch(call, timeoutMs, params);
-    else if (known !== undefined) this.#outgoing.fail(call, notFound(peerId));
-    else void this.#lookUpAndDispatch(call, target.incarnation, timeoutMs, params);
+    if (typeof route === 'string') this.#dispatch(call, route, timeoutMs, params);
+    else {
+      route.then(
+        (nodeId) => {
+          if (this.#outgoing.pending(call)) this.#dispatch(call, nodeId, timeoutMs, params);
+        },
+        (error: Error) => this.#outgoing.fail(call, error),
+      );
+    }
     return call.promise;
   }
 
   async peers(): Promise<ClusterPeerInfo[]> {
-    if (!this.#available) throw unavailable();
-    const timeoutMs = this.#settings.requestTimeoutMs ?? this.#host.requestTimeoutMs;
+    if (!this.#available) throw clusterUnavailable();
+    const timeoutMs = this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs;
     let stored;
     try {
       stored = await withTimeout(this.#transport.listPeers(), timeoutMs);
     } catch (error) {
-      throw unavailable(error);
+      throw clusterUnavailable(error);
     }
     const peers: ClusterPeerInfo[] = [];
     for (const entry of stored) {
@@ -189,7 +191,7 @@ export class ClusterNode implements ClusterMember {
     clearInterval(this.#heartbeat);
     const closing = (): Error => new ConnectionClosedError('the server left the cluster');
     this.#outgoing.failAll(closing);
-    this.#incoming.abortNode(undefined, closing());
+    this.#served.abortNode(undefined, closing());
     this.#directory.clear();
     if (this.#transport.ready) {
       this.#send(this.#allChannel, { t: 'bye' });
@@ -240,7 +242,7 @@ export class ClusterNode implements ClusterMember {
     try {
       if (!this.#draining) await this.#transport.register(this.nodeId, this.incarnation, this.#peers, this.#settings.nodeTimeoutMs);
     } catch (error) {
-      this.#host.reportError(unavailable(error, 'could not register this node in the cluster'));
+      this.host.reportError(clusterUnavailable(error, 'could not register this node in the cluster'));
       return;
     } finally {
       this.#registering = false;
@@ -254,25 +256,25 @@ export class ClusterNode implements ClusterMember {
   #lost(error: Error): void {
     const wasAvailable = this.#available;
     this.#available = false;
-    const reason = (): Error => unavailable(error);
+    const reason = (): Error => clusterUnavailable(error);
     this.#outgoing.failAll(reason);
-    this.#incoming.abortNode(undefined, reason());
+    this.#served.abortNode(undefined, reason());
     this.#directory.clear();
     if (this.#left) return;
-    const report = unavailable(error, wasAvailable ? 'lost the connection to the cluster' : 'cannot reach the cluster');
-    this.#host.reportError(report);
+    const report = clusterUnavailable(error, wasAvailable ? 'lost the connection to the cluster' : 'cannot reach the cluster');
+    this.host.reportError(report);
     this.#events.down(this, report);
   }
 
   #storeFailed(error: unknown): void {
     // The transport reports the outage itself; a command failing while it is up is worth an error.
-    if (this.#transport.ready) this.#host.reportError(unavailable(error, 'could not update presence'));
+    if (this.#transport.ready) this.host.reportError(clusterUnavailable(error, 'could not update presence'));
   }
 
   #nodeGone(nodeId: string, reason: string): void {
     const error = (): Error => new ConnectionClosedError(`node ${nodeId} ${reason}: the request's answer cannot arrive`);
     this.#outgoing.failNode(nodeId, error);
-    this.#incoming.abortNode(nodeId, error());
+    this.#served.abortNode(nodeId, error());
   }
 
   // ---- messages --------------------------------------------------------------------------------
@@ -290,7 +292,13 @@ export class ClusterNode implements ClusterMember {
     });
   }
 
-  #publish(nodeId: string, message: OutgoingMessage): void {
+  /** ServingNode: the server is closing. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** ServingNode: publish to another node's channel. */
+  reply(nodeId: string, message: OutgoingMessage): void {
     try {
       this.#send(this.#channelOf(nodeId), message);
     } catch {
@@ -298,24 +306,8 @@ export class ClusterNode implements ClusterMember {
     }
   }
 
-  async #lookUpAndDispatch(call: OutgoingCall, incarnation: string, timeoutMs: number, params: unknown): Promise<void> {
-    let registered: string | undefined;
-    try {
-      registered = await this.#transport.incarnationOf(call.nodeId);
-    } catch (error) {
-      this.#outgoing.fail(call, unavailable(error));
-      return;
-    }
-    if (!this.#outgoing.pending(call)) return;
-    if (registered !== incarnation) {
-      this.#outgoing.fail(call, notFound(call.peerId));
-      return;
-    }
-    this.#directory.seen(call.nodeId, incarnation);
-    this.#dispatch(call, timeoutMs, params);
-  }
-
-  #dispatch(call: OutgoingCall, timeoutMs: number, params: unknown): void {
+  #dispatch(call: OutgoingCall, nodeId: string, timeoutMs: number, params: unknown): void {
+    call.nodeId = nodeId;
     let bytes: Buffer;
     try {
       bytes = encodeMessage(this.#settings.prefix, this.nodeId, this.incarnation, {
@@ -332,7 +324,7 @@ export class ClusterNode implements ClusterMember {
     }
     call.sent = true;
     this.stats.messagesOut++;
-    this.#transport.publish(this.#channelOf(call.nodeId), bytes).catch((error: unknown) => this.#outgoing.fail(call, unavailable(error)));
+    this.#transport.publish(this.#channelOf(nodeId), bytes).catch((error: unknown) => this.#outgoing.fail(call, clusterUnavailable(error)));
   }
 
   #onMessage(bytes: Buffer): void {
@@ -361,16 +353,16 @@ export class ClusterNode implements ClusterMember {
   #handle(message: ClusterMessage): void {
     switch (message.t) {
       case 'b':
-        this.#host.broadcastLocal(message.e, message.v);
+        this.host.broadcastLocal(message.e, message.v);
         return;
       case 's':
         this.#deliverSend(message.to, message.e, message.v);
         return;
       case 'q':
-        this.#serve(message);
+        this.#served.serve(message);
         return;
       case 'c':
-        this.#incoming.abort(message.n, message.id, new AbortedError('the caller cancelled the request'));
+        this.#served.cancel(message.n, message.id, new AbortedError('the caller cancelled the request'));
         return;
       case 'r': {
         const call = this.#outgoing.take(message.id, message.n);
@@ -383,55 +375,21 @@ export class ClusterNode implements ClusterMember {
     }
   }
 
-  #isMine(peerId: string): boolean {
+  /** ServingNode: one of this node's peer ids (this node id and incarnation). */
+  isMine(peerId: string): boolean {
     const target = parsePeerId(peerId);
     return target !== undefined && target.nodeId === this.nodeId && target.incarnation === this.incarnation;
   }
 
   #deliverSend(peerId: string, event: EventName, data: unknown): void {
-    if (!this.#isMine(peerId)) {
+    if (!this.isMine(peerId)) {
       this.stats.dropped++;
       return;
     }
     try {
-      this.#host.sendLocal(peerId, event, data);
+      this.host.sendLocal(peerId, event, data);
     } catch {
       this.stats.dropped++; // the peer left meanwhile
     }
   }
-
-  #serve(message: RequestMessage): void {
-    const { n: nodeId, id } = message;
-    if (this.#draining) {
-      this.#answer(nodeId, id, new ConnectionClosedError('the server is shutting down'));
-      return;
-    }
-    if (!this.#isMine(message.to)) {
-      this.#answer(nodeId, id, notFound(message.to));
-      return;
-    }
-    const signal = this.#incoming.open(nodeId, id);
-    this.#host.requestLocal(message.to, message.m, message.v, { timeoutMs: message.ms, signal }).then(
-      (value) => {
-        if (this.#incoming.close(nodeId, id)) this.#publish(nodeId, { t: 'r', id, ok: true, v: value, err: undefined });
-      },
-      (error: unknown) => {
-        if (this.#incoming.close(nodeId, id)) this.#answer(nodeId, id, error);
-      },
-    );
-  }
-
-  #answer(nodeId: string, id: number, error: unknown): void {
-    if (!(error instanceof ProtoError)) this.#host.reportError(error instanceof Error ? error : new Error(String(error)));
-    this.#publish(nodeId, { t: 'r', id, ok: false, v: undefined, err: errorToWire(error) });
-  }
-}
-
-function notFound(peerId: string): PeerNotFoundError {
-  return new PeerNotFoundError(`no node holds a peer ${peerId}`, peerId);
-}
-
-function unavailable(cause?: unknown, message = 'the cluster is unavailable'): ClusterUnavailableError {
-  const detail = cause instanceof Error ? `: ${cause.message}` : '';
-  return new ClusterUnavailableError(`${message}${detail}`, cause === undefined ? undefined : { cause });
 }

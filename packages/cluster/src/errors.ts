@@ -1,4 +1,4 @@
-import { RpcErrorCode } from '@proto/rpc';
+import { ClusterUnavailableError, PeerNotFoundError, RpcErrorCode } from '@proto/rpc';
 
 export {
   AbortedError,
@@ -20,3 +20,14 @@ export const ClusterErrorCode = { ...RpcErrorCode } as const;
 
 /** Any code in {@link ClusterErrorCode}. */
 export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
+
+/** The error for a peer id no node holds. */
+export function peerNotFound(peerId: string): PeerNotFoundError {
+  return new PeerNotFoundError(`no node holds a peer ${peerId}`, peerId);
+}
+
+/** The error for a call that needs the cluster while it cannot be reached (`cause`: why). */
+export function clusterUnavailable(cause?: unknown, message = 'the cluster is unavailable'): ClusterUnavailableError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ClusterUnavailableError(`${message}${detail}`, cause === undefined ? undefined : { cause });
+}
