@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
-import type { ClusterHost, ClusterMember, ClusterPeerInfo, RequestOptions } from '@proto/rpc';
+import type { ClusterHost, ClusterMember, ClusterPeerInfo, ClusterStreamOptions, RequestOptions } from '@proto/rpc';
 import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type OutgoingMessage } from './envelope.js';
 import { AbortedError, clusterUnavailable, ConnectionClosedError, InvalidArgError } from './errors.js';
 import { NodeDirectory } from './node-directory.js';
+import { NodeStreams } from './node-streams.js';
 import { type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
 import { formatPeerId, parsePeer, parsePeerId } from './peer-ids.js';
 import { Router } from './router.js';
@@ -53,7 +54,8 @@ export class ClusterNode implements ClusterMember {
   readonly #events: NodeEvents;
   readonly #directory: NodeDirectory;
   readonly #outgoing: OutgoingCalls;
-  readonly #router: Router;
+  readonly router: Router;
+  readonly #streams: NodeStreams;
   readonly #served = new ServedCalls(this);
   /** Local peers as stored in presence (JSON), by id. */
   readonly #peers = new Map<string, string>();
@@ -76,7 +78,8 @@ export class ClusterNode implements ClusterMember {
     this.#events = events;
     this.#allChannel = `${settings.prefix}:all`;
     this.#directory = new NodeDirectory(settings.nodeTimeoutMs, (nodeId, reason) => this.#nodeGone(nodeId, reason));
-    this.#router = new Router(this.nodeId, this.#directory, transport);
+    this.router = new Router(this.nodeId, this.#directory, transport);
+    this.#streams = new NodeStreams(this);
     this.#outgoing = new OutgoingCalls({ cancel: (call) => this.reply(call.nodeId, { t: 'c', id: call.id }) });
     if (settings.heartbeatMs > 0) {
       this.#heartbeat = setInterval(tick, settings.heartbeatMs, this);
@@ -124,7 +127,7 @@ export class ClusterNode implements ClusterMember {
   }
 
   send(peerId: string, event: EventName, data: unknown): boolean {
-    const nodeId = this.#router.resolveNow(peerId);
+    const nodeId = this.router.resolveNow(peerId);
     if (!this.#available) throw clusterUnavailable();
     this.#send(this.#channelOf(nodeId), { t: 's', to: peerId, e: event, v: data });
     return true;
@@ -142,7 +145,7 @@ export class ClusterNode implements ClusterMember {
     if (!this.#available) return Promise.reject(clusterUnavailable());
     let route: string | Promise<string>;
     try {
-      route = this.#router.resolve(peerId);
+      route = this.router.resolve(peerId);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -159,6 +162,10 @@ export class ClusterNode implements ClusterMember {
     return call.promise;
   }
 
+  stream(peerId: string, method: string, params: unknown, options: ClusterStreamOptions): AsyncIterableIterator<unknown> {
+    return this.#streams.open(peerId, method, params, options);
+  }
+
   async peers(): Promise<ClusterPeerInfo[]> {
     if (!this.#available) throw clusterUnavailable();
     const timeoutMs = this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs;
@@ -168,13 +175,10 @@ export class ClusterNode implements ClusterMember {
     } catch (error) {
       throw clusterUnavailable(error);
     }
-    const peers: ClusterPeerInfo[] = [];
-    for (const entry of stored) {
-      const peer = parsePeer(entry);
-      if (peer === undefined) this.stats.malformed++;
-      else peers.push(peer);
-    }
-    return peers;
+    const peers = stored.map(parsePeer);
+    const valid = peers.filter((peer) => peer !== undefined);
+    this.stats.malformed += peers.length - valid.length;
+    return valid;
   }
 
   drain(): void {
@@ -192,6 +196,7 @@ export class ClusterNode implements ClusterMember {
     const closing = (): Error => new ConnectionClosedError('the server left the cluster');
     this.#outgoing.failAll(closing);
     this.#served.abortNode(undefined, closing());
+    this.#streams.nodeGone(undefined, closing);
     this.#directory.clear();
     if (this.#transport.ready) {
       this.#send(this.#allChannel, { t: 'bye' });
@@ -259,6 +264,7 @@ export class ClusterNode implements ClusterMember {
     const reason = (): Error => clusterUnavailable(error);
     this.#outgoing.failAll(reason);
     this.#served.abortNode(undefined, reason());
+    this.#streams.nodeGone(undefined, reason);
     this.#directory.clear();
     if (this.#left) return;
     const report = clusterUnavailable(error, wasAvailable ? 'lost the connection to the cluster' : 'cannot reach the cluster');
@@ -275,6 +281,7 @@ export class ClusterNode implements ClusterMember {
     const error = (): Error => new ConnectionClosedError(`node ${nodeId} ${reason}: the request's answer cannot arrive`);
     this.#outgoing.failNode(nodeId, error);
     this.#served.abortNode(nodeId, error());
+    this.#streams.nodeGone(nodeId, error);
   }
 
   // ---- messages --------------------------------------------------------------------------------
@@ -297,13 +304,16 @@ export class ClusterNode implements ClusterMember {
     return this.#draining;
   }
 
-  /** ServingNode: publish to another node's channel. */
+  /** StreamingNode: publish to another node's channel; throws when the message cannot be encoded. */
+  publishTo(nodeId: string, message: OutgoingMessage): void {
+    this.#send(this.#channelOf(nodeId), message);
+  }
+
+  /** ServingNode: publish to another node's channel (answers and items came as JSON: they encode). */
   reply(nodeId: string, message: OutgoingMessage): void {
     try {
-      this.#send(this.#channelOf(nodeId), message);
-    } catch {
-      // Only the value of a message can fail to encode; cancels and answers carry none that can.
-    }
+      this.publishTo(nodeId, message);
+    } catch {}
   }
 
   #dispatch(call: OutgoingCall, nodeId: string, timeoutMs: number, params: unknown): void {
@@ -356,7 +366,7 @@ export class ClusterNode implements ClusterMember {
         this.host.broadcastLocal(message.e, message.v);
         return;
       case 's':
-        this.#deliverSend(message.to, message.e, message.v);
+        this.#served.deliver(message);
         return;
       case 'q':
         this.#served.serve(message);
@@ -372,6 +382,7 @@ export class ClusterNode implements ClusterMember {
         return;
       }
       default:
+        this.#streams.handle(message);
     }
   }
 
@@ -381,15 +392,4 @@ export class ClusterNode implements ClusterMember {
     return target !== undefined && target.nodeId === this.nodeId && target.incarnation === this.incarnation;
   }
 
-  #deliverSend(peerId: string, event: EventName, data: unknown): void {
-    if (!this.isMine(peerId)) {
-      this.stats.dropped++;
-      return;
-    }
-    try {
-      this.host.sendLocal(peerId, event, data);
-    } catch {
-      this.stats.dropped++; // the peer left meanwhile
-    }
-  }
 }

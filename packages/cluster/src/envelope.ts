@@ -69,8 +69,47 @@ export interface ResponseMessage extends Sender {
   readonly err: WireError | undefined;
 }
 
+/** Open a stream from a peer of the receiving node; the caller grants `hwm` items of credit. */
+export interface StreamOpenMessage extends Sender {
+  readonly t: 'so';
+  readonly id: number;
+  readonly to: string;
+  readonly m: string;
+  readonly hwm: number;
+  readonly v: unknown;
+}
+/** One item of stream `id`, from the node holding the peer. */
+export interface StreamItemMessage extends Sender {
+  readonly t: 'si';
+  readonly id: number;
+  readonly v: unknown;
+}
+/** The caller consumed `c` more items of stream `id`: that much more credit. */
+export interface StreamCreditMessage extends Sender {
+  readonly t: 'sc';
+  readonly id: number;
+  readonly c: number;
+}
+/** Stream `id` ended (`ok`) or failed (`err`), from the node holding the peer. */
+export interface StreamEndMessage extends Sender {
+  readonly t: 'se';
+  readonly id: number;
+  readonly ok: boolean;
+  readonly err: WireError | undefined;
+}
+/** The caller cancelled stream `id` (break, signal, deadline). */
+export interface StreamCancelMessage extends Sender {
+  readonly t: 'sx';
+  readonly id: number;
+}
+
 /** Any message between nodes. */
 export type ClusterMessage =
+  | StreamOpenMessage
+  | StreamItemMessage
+  | StreamCreditMessage
+  | StreamEndMessage
+  | StreamCancelMessage
   | HeartbeatMessage
   | ByeMessage
   | BroadcastMessage
@@ -160,6 +199,15 @@ function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & C
     case 'c':
       return isId(h.id);
     case 'r':
+      return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
+    case 'so':
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && isId(h.hwm);
+    case 'si':
+    case 'sx':
+      return isId(h.id);
+    case 'sc':
+      return isId(h.id) && isId(h.c);
+    case 'se':
       return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
     default:
       return false;

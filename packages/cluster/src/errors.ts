@@ -5,6 +5,7 @@ export {
   ClusterUnavailableError,
   ConnectionClosedError,
   InvalidArgError,
+  MethodNotFoundError,
   PeerNotFoundError,
   ProtoError,
   RemoteError,

@@ -1,11 +1,13 @@
 import type { ClusterHost } from '@proto/rpc';
-import type { OutgoingMessage, RequestMessage } from './envelope.js';
+import type { OutgoingMessage, RequestMessage, SendMessage } from './envelope.js';
+import type { ClusterStats } from './stats.js';
 import { ConnectionClosedError, PeerNotFoundError, ProtoError } from './errors.js';
 import { errorToWire } from './wire-errors.js';
 
 /** What serving calls from other nodes needs from the node. */
 export interface ServingNode {
   readonly host: ClusterHost;
+  readonly stats: ClusterStats;
   /** The server is closing: new calls are refused. */
   readonly draining: boolean;
   /** Whether a peer id is one of this node's (this node id and incarnation). */
@@ -34,6 +36,19 @@ export class ServedCalls {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** An event for one of this node's peers; one that left meanwhile is dropped (and counted). */
+  deliver(message: SendMessage): void {
+    try {
+      if (this.#node.isMine(message.to)) {
+        this.#node.host.sendLocal(message.to, message.e, message.v);
+        return;
+      }
+    } catch {
+      // the peer left meanwhile
+    }
+    this.#node.stats.dropped++;
   }
 
   serve(message: RequestMessage): void {

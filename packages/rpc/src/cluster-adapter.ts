@@ -19,6 +19,18 @@ export interface ClusterPeerInfo {
   readonly connectedAt: number;
 }
 
+/** The options of a stream routed through the cluster (the fields of rpc's stream options it carries). */
+export interface ClusterStreamOptions {
+  /** Cancel the stream. */
+  signal?: AbortSignal | undefined;
+  /** Deadline for the whole stream in milliseconds; 0 or undefined: none. */
+  timeoutMs?: number | undefined;
+  /** Items the producer may send ahead of the consumer. */
+  highWaterMark?: number | undefined;
+  /** Items for the handler's `ctx.input`. */
+  input?: AsyncIterable<unknown> | Iterable<unknown> | undefined;
+}
+
 /**
  * What a server offers the cluster: delivery to its own, local peers. The cluster calls these when
  * a message from another node arrives; they never route again.
@@ -37,6 +49,12 @@ export interface ClusterHost {
    * shuts down.
    */
   requestLocal(peerId: string, method: string, params: unknown, options: RequestOptions): Promise<unknown>;
+  /**
+   * Open a stream on a local peer (`server.stream`), when the server has streams. The cluster
+   * pulls its items only as fast as the caller on the other node grants credit, and cancels it
+   * with `return()`.
+   */
+  streamLocal?(peerId: string, method: string, params: unknown, options: ClusterStreamOptions): AsyncIterableIterator<unknown>;
   /** The server's `requestTimeoutMs`: the default timeout of a request that gives none. */
   readonly requestTimeoutMs: number;
   /** Report a cluster failure (Redis down, a failed registration) through the server's `error` event. */
@@ -71,6 +89,12 @@ export interface ClusterMember {
    * reached), `ERR_CONNECTION_CLOSED` (the holding node died or left), or what the peer answered.
    */
   request(peerId: string, method: string, params: unknown, options: RequestOptions): Promise<unknown>;
+  /**
+   * Open a stream on a peer this node does not hold, through the node holding it: its items come
+   * back under the caller's credit (`highWaterMark`), `return()`/`signal`/`timeoutMs` cancel it
+   * there. Fails like `request`.
+   */
+  stream?(peerId: string, method: string, params: unknown, options: ClusterStreamOptions): AsyncIterableIterator<unknown>;
   /** Every node's peers (this node's included). */
   peers(): Promise<ClusterPeerInfo[]>;
   /** The server started closing: refuse new calls from other nodes, let those in flight finish. */

@@ -40,7 +40,7 @@ export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } 
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
-export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adapter.js';
+export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo, ClusterStreamOptions } from './cluster-adapter.js';
 export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
 export type { RequestContext } from './inbound-call.js';
 export type { Handler, RequestOptions } from './link.js';
