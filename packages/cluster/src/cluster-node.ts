@@ -5,7 +5,7 @@ import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type
 import { AbortedError, clusterUnavailable, ConnectionClosedError, InvalidArgError } from './errors.js';
 import { NodeDirectory } from './node-directory.js';
 import { NodeStreams } from './node-streams.js';
-import { type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
+import { callTimeout, type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
 import { formatPeerId, parsePeer, parsePeerId } from './peer-ids.js';
 import { Router } from './router.js';
 import { ServedCalls } from './served-calls.js';
@@ -59,6 +59,8 @@ export class ClusterNode implements ClusterMember {
   readonly #served = new ServedCalls(this);
   /** Local peers as stored in presence (JSON), by id. */
   readonly #peers = new Map<string, string>();
+  /** Bumped on every change of `#peers`, so a registration knows whether it wrote the latest. */
+  #peersVersion = 0;
   readonly #allChannel: string;
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #nextPeer = 0;
@@ -106,6 +108,7 @@ export class ClusterNode implements ClusterMember {
   peerJoined(peer: ClusterPeerInfo): void {
     const value = JSON.stringify({ a: peer.address ?? null, u: peer.username, c: peer.connectedAt });
     this.#peers.set(peer.id, value);
+    this.#peersVersion++;
     if (this.#available && !this.#draining) {
       this.#transport.addPeer(this.nodeId, peer.id, value, this.#settings.nodeTimeoutMs).catch((error: unknown) => this.#storeFailed(error));
     }
@@ -113,6 +116,7 @@ export class ClusterNode implements ClusterMember {
 
   peerLeft(peerId: string): void {
     if (!this.#peers.delete(peerId)) return;
+    this.#peersVersion++;
     if (this.#available && !this.#draining) {
       this.#transport.removePeer(this.nodeId, peerId).catch((error: unknown) => this.#storeFailed(error));
     }
@@ -134,14 +138,8 @@ export class ClusterNode implements ClusterMember {
   }
 
   request(peerId: string, method: string, params: unknown, options: RequestOptions): Promise<unknown> {
-    const signal = options.signal;
-    if (signal?.aborted === true) {
-      return Promise.reject(new AbortedError(`request ${method} aborted before it was sent`, { cause: signal.reason }));
-    }
-    const timeoutMs = options.timeoutMs ?? this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
-      return Promise.reject(new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`));
-    }
+    const timeoutMs = callTimeout(method, options, this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs);
+    if (timeoutMs instanceof Error) return Promise.reject(timeoutMs);
     if (!this.#available) return Promise.reject(clusterUnavailable());
     let route: string | Promise<string>;
     try {
@@ -149,7 +147,7 @@ export class ClusterNode implements ClusterMember {
     } catch (error) {
       return Promise.reject(error);
     }
-    const call = this.#outgoing.open(peerId, method, timeoutMs, signal);
+    const call = this.#outgoing.open(peerId, method, timeoutMs, options.signal);
     if (typeof route === 'string') this.#dispatch(call, route, timeoutMs, params);
     else {
       route.then(
@@ -245,7 +243,11 @@ export class ClusterNode implements ClusterMember {
     if (this.#registering || this.#left) return;
     this.#registering = true;
     try {
-      if (!this.#draining) await this.#transport.register(this.nodeId, this.incarnation, this.#peers, this.#settings.nodeTimeoutMs);
+      // Peers that join or leave while it is written are not sent on their own: write again.
+      for (let version = -1; version !== this.#peersVersion && !this.#draining; ) {
+        version = this.#peersVersion;
+        await this.#transport.register(this.nodeId, this.incarnation, this.#peers, this.#settings.nodeTimeoutMs);
+      }
     } catch (error) {
       this.host.reportError(clusterUnavailable(error, 'could not register this node in the cluster'));
       return;

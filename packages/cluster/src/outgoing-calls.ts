@@ -1,4 +1,17 @@
-import { AbortedError, RequestTimeoutError } from './errors.js';
+import type { RequestOptions } from '@proto/rpc';
+import { AbortedError, InvalidArgError, RequestTimeoutError } from './errors.js';
+
+/**
+ * The timeout a request runs under (`fallbackMs` unless it gives one), or the error it fails with
+ * at once: its signal is already aborted (nothing is sent), or `timeoutMs` is not a number >= 0.
+ */
+export function callTimeout(method: string, options: RequestOptions, fallbackMs: number): number | Error {
+  const signal = options.signal;
+  if (signal?.aborted === true) return new AbortedError(`request ${method} aborted before it was sent`, { cause: signal.reason });
+  const timeoutMs = options.timeoutMs ?? fallbackMs;
+  if (typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs)) return timeoutMs;
+  return new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`);
+}
 
 /** What the table needs from its node when a caller gives up. */
 export interface GiveUp {
