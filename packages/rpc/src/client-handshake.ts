@@ -16,7 +16,7 @@ import {
   type Transcript,
 } from './handshake.js';
 import { acceptableScryptParams, MAX_SCRYPT_BYTES, scryptCost, type SerialDeriver } from './key-derivation.js';
-import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+import { RpcMessageType, PROTOCOL_VERSION } from './message-types.js';
 
 /** What the client side of the handshake needs. */
 export interface ClientAuthConfig {
@@ -85,16 +85,16 @@ export class ClientHandshake {
    */
   onMessage(type: number, body: Buffer): void {
     if (this.#failed) return;
-    if (this.#stage === Stage.CHALLENGE && type === MessageType.AUTH_CHALLENGE) {
+    if (this.#stage === Stage.CHALLENGE && type === RpcMessageType.AUTH_CHALLENGE) {
       this.#stage = Stage.DERIVING;
       void this.#answer(body);
       return;
     }
-    if (this.#stage === Stage.CONFIRMATION && type === MessageType.AUTH_OK) {
+    if (this.#stage === Stage.CONFIRMATION && type === RpcMessageType.AUTH_OK) {
       this.#confirm(body);
       return;
     }
-    if (type === MessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
+    if (type === RpcMessageType.AUTH_FAIL && this.#stage !== Stage.DONE) {
       if (body.length !== 1) throw new ProtocolError(`malformed auth failure: ${body.length} bytes, not 1`);
       this.fail(
         body[0] === AuthFailCode.OVERLOADED
@@ -153,7 +153,7 @@ export class ClientHandshake {
       this.#key = key;
       this.#stage = Stage.CONFIRMATION;
       this.#socket.sendExtension(
-        MessageType.AUTH_PROOF,
+        RpcMessageType.AUTH_PROOF,
         encodeProof({ version: PROTOCOL_VERSION, clientNonce, proof: clientProof(key, transcript), username: this.#config.username }),
       );
     } catch (error) {

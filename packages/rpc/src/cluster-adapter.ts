@@ -3,7 +3,7 @@
 // createMemoryCluster) implements `ClusterAdapter`, and the server talks to it only through these
 // interfaces. This file imports types only, so it adds no cycle and no dependency.
 
-import type { RequestOptions } from './link.js';
+import type { RequestOptions } from './request-options.js';
 
 /** One peer of a cluster, as `server.clusterPeers()` lists it. */
 export interface ClusterPeerInfo {

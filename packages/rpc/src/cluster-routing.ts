@@ -1,12 +1,13 @@
 import type { ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adapter.js';
 import { PeerNotFoundError } from './errors.js';
-import type { Link, RequestOptions } from './link.js';
+import type { Link } from './link.js';
+import type { RequestOptions } from './request-options.js';
 import type { RpcPeer } from './peer.js';
 
 /** What the routing needs from its server. */
 export interface RoutingServer {
-  /** Authenticated local links by peer id. */
-  readonly links: ReadonlyMap<string, Link>;
+  /** Authenticated local links by peer id (the server's peer registry). */
+  readonly links: { get(peerId: string): Link | undefined; links(): Iterable<Link> };
   /** Send an event to every authenticated local peer, encoded once. */
   broadcastLocal(event: string | readonly string[], data: unknown): number;
   readonly requestTimeoutMs: number;
@@ -65,7 +66,7 @@ export class PeerRouting {
   /** Every node's peers; without a cluster, this server's (with `nodeId` `''`). */
   async clusterPeers(): Promise<ClusterPeerInfo[]> {
     if (this.member !== undefined) return this.member.peers();
-    return [...this.#server.links.values()].map((link) => peerInfo(link.peer, ''));
+    return [...this.#server.links.links()].map((link) => peerInfo(link.peer, ''));
   }
 
   #sendLocal(peerId: string, event: string | readonly string[], data: unknown): boolean {

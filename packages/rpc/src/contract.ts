@@ -98,11 +98,6 @@ export function schemasIn(methods: ContractDefinition | undefined, method: strin
   return Object.hasOwn(methods, method) ? methods[method] : undefined;
 }
 
-/** Schemas for a server method, if the contract has it. */
-export function schemasOf(contract: Contract | undefined, method: string): MethodSchemas | undefined {
-  return schemasIn(contract?.methods, method);
-}
-
 /** Outcome of a validation. */
 export type Validation = { ok: true; value: unknown } | { ok: false; message: string; issues: unknown };
 

@@ -1,11 +1,10 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { debuglog } from 'node:util';
-import type { RpcPeer } from './peer.js';
 
 /**
  * `node:diagnostics_channel` channels published by `@proto/rpc`. Messages are only built when a
- * channel has subscribers, so an unobserved process pays one property read per request.
+ * channel has subscribers, so an unobserved process pays a property read per request and per
+ * event. `NODE_DEBUG=proto` logging is one subscriber of these channels.
  */
 export const RpcChannels = {
   /** A handshake finished: {@link AuthMessage}. */
@@ -16,15 +15,25 @@ export const RpcChannels = {
   requestEnd: 'proto:rpc:request:end',
   /** A request failed (any reason, including timeout and abort): {@link RequestErrorMessage}. */
   requestError: 'proto:rpc:request:error',
+  /** Keepalive found the other side unresponsive: {@link TimeoutMessage}. */
+  timeout: 'proto:rpc:timeout',
+  /**
+   * An error a client or server reported (`error` event) or could not report (no `error`
+   * listener, or an answer, cancel or ping that could not be sent): {@link ErrorMessage}.
+   */
+  error: 'proto:rpc:error',
 } as const;
 
 /** Which end of a request a message describes. */
 export type RequestDirection = 'outgoing' | 'incoming';
 
+/** Which object published: an `RpcServer` (about one of its clients) or an `RpcClient`. */
+export type RpcSide = 'client' | 'server';
+
 /** Published on `proto:rpc:auth`. */
 export interface AuthMessage {
   /** `'server'` when a server checked a client, `'client'` when a client checked a server. */
-  readonly side: 'client' | 'server';
+  readonly side: RpcSide;
   readonly address: string | undefined;
   readonly ok: boolean;
   /** Why it failed (see `AuthFailureReason`). */
@@ -38,8 +47,11 @@ export interface RequestStartMessage {
   readonly direction: RequestDirection;
   readonly id: number;
   readonly method: string;
-  /** The peer's id (server side) or undefined (client side). */
-  readonly peerId: string | undefined;
+  /**
+   * The id of the peer the request went to or came from: on a server the client's id (as in
+   * `server.peers`), on a client the client's own id for its link (`client.peer.id`).
+   */
+  readonly peerId: string;
 }
 
 /** Published on `proto:rpc:request:end`. */
@@ -53,36 +65,71 @@ export interface RequestErrorMessage extends RequestStartMessage {
   readonly error: Error;
 }
 
-/** @internal */
-export const authChannel = diagnosticsChannel.channel(RpcChannels.auth);
-/** @internal */
-export const requestStartChannel = diagnosticsChannel.channel(RpcChannels.requestStart);
-/** @internal */
-export const requestEndChannel = diagnosticsChannel.channel(RpcChannels.requestEnd);
-/** @internal */
-export const requestErrorChannel = diagnosticsChannel.channel(RpcChannels.requestError);
+/** Published on `proto:rpc:timeout`. */
+export interface TimeoutMessage {
+  readonly side: RpcSide;
+  readonly peerId: string;
+}
 
-/** @internal `NODE_DEBUG=proto` logging. */
-export const debug = debuglog('proto');
-
-/** @internal */
-export function publishStart(direction: RequestDirection, id: number, method: string, peer: RpcPeer): void {
-  requestStartChannel.publish({ direction, id, method, peerId: peer.id });
+/** Published on `proto:rpc:error`. */
+export interface ErrorMessage {
+  readonly side: RpcSide;
+  /** The peer it concerns, when there is one. */
+  readonly peerId: string | undefined;
+  readonly error: Error;
+  /** Whether it was emitted as an `error` event (false: nobody listened, or it was only logged). */
+  readonly emitted: boolean;
+  /** What the library was doing, for errors it could not emit (`'send cancel'`, ...). */
+  readonly context?: string;
 }
 
 /** @internal */
+export const authChannel = diagnosticsChannel.channel(RpcChannels.auth);
+/** @internal */
+const requestStartChannel = diagnosticsChannel.channel(RpcChannels.requestStart);
+/** @internal */
+const requestEndChannel = diagnosticsChannel.channel(RpcChannels.requestEnd);
+/** @internal */
+const requestErrorChannel = diagnosticsChannel.channel(RpcChannels.requestError);
+/** @internal */
+export const timeoutChannel = diagnosticsChannel.channel(RpcChannels.timeout);
+/** @internal */
+const errorChannel = diagnosticsChannel.channel(RpcChannels.error);
+
+/** @internal the start of a request, for its `durationMs` (taken whoever watches). */
+export function requestStartedAt(): number {
+  return performance.now();
+}
+
+/** @internal */
+export function publishStart(direction: RequestDirection, id: number, method: string, peerId: string): void {
+  if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ direction, id, method, peerId });
+}
+
+/**
+ * @internal Publish the end (`error` undefined) or the failure of a request, whether or not
+ * anyone watched its start.
+ */
 export function publishEnd(
   direction: RequestDirection,
   id: number,
   method: string,
-  peer: RpcPeer,
+  peerId: string,
   startedAt: number,
   error: Error | undefined,
 ): void {
-  const durationMs = startedAt === 0 ? 0 : performance.now() - startedAt;
   if (error === undefined) {
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ direction, id, method, peerId: peer.id, durationMs });
+    if (requestEndChannel.hasSubscribers) {
+      requestEndChannel.publish({ direction, id, method, peerId, durationMs: performance.now() - startedAt });
+    }
   } else if (requestErrorChannel.hasSubscribers) {
-    requestErrorChannel.publish({ direction, id, method, peerId: peer.id, durationMs, error });
+    requestErrorChannel.publish({ direction, id, method, peerId, durationMs: performance.now() - startedAt, error });
   }
+}
+
+/** @internal an error was reported on `error` (emitted) or could not be (see {@link ErrorMessage}). */
+export function publishError(side: RpcSide, peerId: string | undefined, error: Error, emitted: boolean, context?: string): void {
+  if (!errorChannel.hasSubscribers) return;
+  const message: ErrorMessage = context === undefined ? { side, peerId, error, emitted } : { side, peerId, error, emitted, context };
+  errorChannel.publish(message);
 }

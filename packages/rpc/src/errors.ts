@@ -5,6 +5,7 @@ import {
   FrameTooLargeError,
   InvalidArgError,
   NotConnectedError,
+  NsErrorCode,
   ProtocolError,
   ProtoError,
   UnexpectedEofError,
@@ -27,16 +28,7 @@ export {
  * (re-exported so nobody has to import them). Branch on `err.code`, never on messages.
  */
 export const RpcErrorCode = {
-  FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
-  UNEXPECTED_EOF: 'ERR_UNEXPECTED_EOF',
-  BUFFER_OVERFLOW: 'ERR_BUFFER_OVERFLOW',
-  NOT_CONNECTED: 'ERR_NOT_CONNECTED',
-  CONNECTION_CLOSED: 'ERR_CONNECTION_CLOSED',
-  PROTOCOL: 'ERR_PROTOCOL',
-  INVALID_ARG: 'ERR_INVALID_ARG',
-  ABORTED: 'ERR_ABORTED',
-  CONNECT_TIMEOUT: 'ERR_CONNECT_TIMEOUT',
-  CLIENT_REJECTED: 'ERR_CLIENT_REJECTED',
+  ...NsErrorCode,
   AUTH_FAILED: 'ERR_AUTH_FAILED',
   AUTH_TIMEOUT: 'ERR_AUTH_TIMEOUT',
   REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',

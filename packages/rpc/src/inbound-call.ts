@@ -15,6 +15,9 @@ export interface RequestContext {
   readonly signal: AbortSignal;
 }
 
+/** A request handler: params in, result (or a promise of it) out. Throw {@link RpcError} to fail. */
+export type Handler<Params = unknown, Result = unknown> = (params: Params, ctx: RequestContext) => Result | Promise<Result>;
+
 /**
  * A request being handled. The AbortController is only created if the handler reads `signal`, so
  * the common quick handler costs no controller.

@@ -34,16 +34,16 @@ export {
 } from './errors.js';
 export { ClientRejectedError, ConnectTimeoutError } from '@proto/ns';
 
-export type { RpcClientEvents, RpcClientOptions } from './rpc-client.js';
+export type { RpcClientEvents, RpcClientOptions } from './client-options.js';
 export type { RequestArgs } from './request-args.js';
-export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } from './rpc-server.js';
+export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } from './server-options.js';
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
 export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo, ClusterStreamOptions } from './cluster-adapter.js';
 export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
-export type { RequestContext } from './inbound-call.js';
-export type { Handler, RequestOptions } from './link.js';
+export type { Handler, RequestContext } from './inbound-call.js';
+export type { RequestOptions } from './request-options.js';
 export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';
 export type { AuthThrottleOptions } from './auth-throttle.js';
 export type { RpcCommonOptions } from './options.js';
@@ -65,6 +65,9 @@ export type {
   RequestEndMessage,
   RequestErrorMessage,
   RequestStartMessage,
+  RpcSide,
+  ErrorMessage,
+  TimeoutMessage,
 } from './diagnostics.js';
 export type {
   DataListener,

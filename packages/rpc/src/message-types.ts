@@ -3,7 +3,7 @@
  * from user events, so no event name or payload can ever be mistaken for a control message.
  * The layout of each body is documented in PROTOCOL.md ("RPC").
  */
-export const MessageType = {
+export const RpcMessageType = {
   /** server → client: version, scrypt parameters, salt, server nonce. */
   AUTH_CHALLENGE: 0x40,
   /** client → server: client nonce, client proof, username. */

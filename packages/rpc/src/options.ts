@@ -92,6 +92,16 @@ export const clientOptionsSchema = commonSchema.extend({
   shutdownTimeoutMs: nonNegative.optional(),
 });
 
+/**
+ * What is left of `options` without the keys `schema` declares: the part handed down to ns. The
+ * schema is the one list of the rpc option keys.
+ */
+export function lowerLayerOptions(schema: z.ZodObject, options: object): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...options };
+  for (const key of Object.keys(schema.shape)) delete rest[key];
+  return rest;
+}
+
 /** Validate `options` against `schema`, throwing InvalidArgError with zod's readable message. */
 export function checkOptions(schema: z.ZodType, options: unknown, what: string): void {
   if (typeof options !== 'object' || options === null) throw new InvalidArgError(`${what} options must be an object`);

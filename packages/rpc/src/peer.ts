@@ -1,15 +1,23 @@
-import type { Link, RequestOptions } from './link.js';
+import type { NsSocket } from '@proto/ns';
 import { methodName } from './contract.js';
+import type { RequestOptions } from './request-options.js';
 
-/** Counters of one connection. Reading `peer.stats` takes a fresh snapshot. */
+/**
+ * Counters of one connection. `peer.stats` is a live view: each property reads the current value
+ * (keep a copy with `{ ...peer.stats }`).
+ */
 export interface RpcPeerStats {
   /** Bytes received on this connection (framing headers included). */
   readonly bytesIn: number;
   /** Bytes sent. */
   readonly bytesOut: number;
-  /** ns messages received (events and rpc messages). */
+  /**
+   * ns messages received on this side's socket: user events and rpc messages (requests, answers,
+   * cancels, pings and pongs, the handshake's), counted since the socket was created (on a client,
+   * across reconnects).
+   */
   readonly messagesIn: number;
-  /** ns messages sent. */
+  /** ns messages sent, counted like `messagesIn`. */
   readonly messagesOut: number;
   /** Requests this side sent on the connection. */
   readonly requestsOut: number;
@@ -25,7 +33,69 @@ export interface RpcPeerStats {
   readonly connectedAt: number;
 }
 
-let nextPeerId = 0;
+/** What a peer reads from and asks of the link it stands for (implemented by the rpc link). */
+export interface PeerLink {
+  readonly socket: NsSocket;
+  /** Authenticated and not closed. */
+  readonly open: boolean;
+  readonly requestsOut: number;
+  readonly requestsIn: number;
+  readonly inFlight: number;
+  readonly handling: number;
+  readonly rttMs: number | undefined;
+  request(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown>;
+}
+
+/** The live `peer.stats` object: getters over the link's own counters, nothing copied per read. */
+class LiveStats implements RpcPeerStats {
+  readonly #link: PeerLink;
+  readonly connectedAt: number;
+
+  constructor(link: PeerLink, connectedAt: number) {
+    this.#link = link;
+    this.connectedAt = connectedAt;
+  }
+
+  get bytesIn(): number {
+    return this.#link.socket.stats.bytesIn;
+  }
+  get bytesOut(): number {
+    return this.#link.socket.stats.bytesOut;
+  }
+  get messagesIn(): number {
+    return this.#link.socket.stats.messagesIn;
+  }
+  get messagesOut(): number {
+    return this.#link.socket.stats.messagesOut;
+  }
+  get requestsOut(): number {
+    return this.#link.requestsOut;
+  }
+  get requestsIn(): number {
+    return this.#link.requestsIn;
+  }
+  get inFlight(): number {
+    return this.#link.inFlight;
+  }
+  get handling(): number {
+    return this.#link.handling;
+  }
+  get rttMs(): number | undefined {
+    return this.#link.rttMs;
+  }
+
+  toJSON(): RpcPeerStats {
+    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, rttMs, connectedAt } = this;
+    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, rttMs, connectedAt };
+  }
+}
+
+let peerCounter = 0;
+
+/** @internal the next id of this process's peers (`peer-1`, `peer-2`, ...). */
+export function nextPeerId(): string {
+  return `peer-${++peerCounter}`;
+}
 
 /**
  * One authenticated connection, seen from this side: on a server, a client (`server.peers`); on a
@@ -33,7 +103,11 @@ let nextPeerId = 0;
  * and requests back on exactly this connection.
  */
 export class RpcPeer {
-  /** Unique in this process (in a cluster: across the cluster), for `server.peers`, `server.request(peerId, ...)` and logs. */
+  /**
+   * Unique in this process, for `server.peers`, `server.request(peerId, ...)` and logs. On a
+   * client it names the client's own view of the link: it is not the id the server gave the same
+   * connection.
+   */
   readonly id: string;
   /** Remote IP address (or socket path side), as seen at accept/connect time. */
   readonly address: string | undefined;
@@ -43,39 +117,24 @@ export class RpcPeer {
   readonly username: string;
   /** `Date.now()` when authentication completed. */
   readonly connectedAt: number;
-  readonly #link: Link;
+  /** Live counters of this connection (see {@link RpcPeerStats}). */
+  readonly stats: RpcPeerStats;
+  readonly #link: PeerLink;
 
-  /** @internal created by RpcServer / RpcClient once a link authenticates (`id` from a cluster) */
-  constructor(link: Link, username: string, id?: string) {
-    this.id = id ?? `peer-${++nextPeerId}`;
+  /** @internal created by the link it stands for, once that link authenticated */
+  constructor(link: PeerLink, id: string, username: string) {
+    this.id = id;
     this.#link = link;
     this.address = link.socket.remoteAddress;
     this.port = link.socket.remotePort;
     this.username = username;
     this.connectedAt = Date.now();
+    this.stats = new LiveStats(link, this.connectedAt);
   }
 
   /** Whether the connection is authenticated and still open. */
   get connected(): boolean {
     return this.#link.open;
-  }
-
-  /** A snapshot of this connection's counters. */
-  get stats(): RpcPeerStats {
-    const link = this.#link;
-    const stats = link.socket.stats;
-    return {
-      bytesIn: stats.bytesIn,
-      bytesOut: stats.bytesOut,
-      messagesIn: stats.messagesIn,
-      messagesOut: stats.messagesOut,
-      requestsOut: link.requestsOut,
-      requestsIn: link.requestsIn,
-      inFlight: link.outgoing.size,
-      handling: link.incoming.size,
-      rttMs: link.keepAlive?.rttMs,
-      connectedAt: this.connectedAt,
-    };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { RequestOptions } from './link.js';
+import type { RequestOptions } from './request-options.js';
 
 /** Arguments after the method: params (optional when the params type admits undefined), then options. */
 export type RequestArgs<P> = undefined extends P

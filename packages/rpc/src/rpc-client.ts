@@ -7,6 +7,7 @@ import {
   NsSocket,
   type NsSocketOptions,
 } from '@proto/ns';
+import './debug-log.js';
 import { ClientHandshake } from './client-handshake.js';
 import {
   type Contract,
@@ -19,70 +20,26 @@ import {
   type ResultOutput,
   type UntypedMethods,
 } from './contract.js';
-import { authChannel, debug } from './diagnostics.js';
+import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
 import { AbortedError, ConnectionClosedError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import type { Handler } from './inbound-call.js';
 import { KeyCache, SerialDeriver } from './key-derivation.js';
-import { type Handler, Link, type LinkOwner, type RequestOptions } from './link.js';
+import type { LinkOwner } from './link-owner.js';
+import { LinkSetup } from './link-setup.js';
 import {
   checkOptions,
   clientOptionsSchema,
   DEFAULT_AUTH_MAX_FRAME_BYTES,
+  lowerLayerOptions,
   type ResolvedCommonOptions,
   resolveCommon,
   type RpcCommonOptions,
 } from './options.js';
-import { RpcPeer } from './peer.js';
+import type { RpcPeer } from './peer.js';
 import type { RequestArgs } from './request-args.js';
+import type { RequestOptions } from './request-options.js';
+import type { RpcClientEvents, RpcClientOptions } from './client-options.js';
 import { waitWithTimeout } from './wait.js';
-
-/** Options of {@link RpcClient}: where to connect, credentials, and everything ns and framing take. */
-export interface RpcClientOptions<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods>
-  extends Omit<NsSocketOptions, 'extension'>,
-    RpcCommonOptions<D, C> {
-  /** The shared secret. Never sent: the client proves it knows it. */
-  password: string | Uint8Array;
-  /**
-   * Name the server's `authenticate` looks up (at most 255 bytes).
-   * @default ''
-   */
-  username?: string | undefined;
-  /**
-   * Check results against the contract's result schemas (failures reject with `ERR_INVALID_RESULT`).
-   * @default false
-   */
-  validateResults?: boolean | undefined;
-  /**
-   * Frame limit while the link is not yet authenticated (a hostile server cannot make the client
-   * buffer more than this before proving itself).
-   * @default 4096
-   */
-  authMaxFrameBytes?: number | undefined;
-  /**
-   * How long `close()` waits for requests in flight before closing anyway.
-   * @default 10000
-   */
-  shutdownTimeoutMs?: number | undefined;
-}
-
-/** Events of {@link RpcClient} and their listener arguments. */
-export interface RpcClientEvents {
-  /** A link authenticated (first connect and every reconnect); `peer` is the server's side of it. */
-  authenticated: [peer: RpcPeer];
-  /** An authenticated link was lost; the client will reconnect. Its pending requests were rejected. */
-  disconnect: [error: Error | undefined];
-  /** A reconnect attempt is scheduled. */
-  reconnecting: [info: NsReconnectingInfo];
-  /** The client closed for good: `close()`, `destroy()`, or the link was lost without reconnect. */
-  close: [error: Error | undefined];
-  /** Keepalive found the server unresponsive; the link is being closed (and reconnected if enabled). */
-  timeout: [];
-  /**
-   * A link failed, or a handler threw something other than an RpcError (the caller got
-   * `INTERNAL`). Emitted only when someone listens, so an unobserved error never throws.
-   */
-  error: [error: Error];
-}
-
 
 /**
  * Keys derived by clients of this process, by password and salt: a reconnect, or thousands of
@@ -90,18 +47,6 @@ export interface RpcClientEvents {
  */
 const clientKeys = new KeyCache(64);
 
-const RPC_CLIENT_KEYS = [
-  'password',
-  'username',
-  'validateResults',
-  'authMaxFrameBytes',
-  'shutdownTimeoutMs',
-  'requestTimeoutMs',
-  'keepAlive',
-  'authTimeoutMs',
-  'maxConcurrentRequests',
-  'contract',
-] as const;
 
 /**
  * Authenticated request/response client. `connect()` resolves once the handshake has completed
@@ -123,8 +68,9 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #shutdownTimeoutMs: number;
   /** This client's key derivations, one at a time (a hostile server cannot pile them up). */
   readonly #keys = new SerialDeriver(clientKeys);
+  /** The current ns link's setup: its handshake, then its rpc link. */
+  #setup: LinkSetup | undefined;
   #handshake: ClientHandshake | undefined;
-  #link: Link | undefined;
   #closing = false;
 
   constructor(options: RpcClientOptions<D, C>) {
@@ -140,6 +86,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     const handlers = this.#handlers;
     const common = this.#common;
     this.#owner = {
+      side: 'client',
       handlers,
       handled: contract?.clientMethods,
       called: contract?.methods,
@@ -147,10 +94,9 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       maxConcurrentRequests: common.maxConcurrentRequests,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error) => this.#emitError(error),
-      linkTimedOut: (link) => this.#linkTimedOut(link),
+      linkTimedOut: (peer) => this.#linkTimedOut(peer),
     };
-    const nsOptions: Record<string, unknown> = { ...options };
-    for (const key of RPC_CLIENT_KEYS) delete nsOptions[key];
+    const nsOptions = lowerLayerOptions(clientOptionsSchema, options);
     const extension: NsExtension = {
       onMessage: (_socket, type, body) => this.#onMessage(type, body),
       onLinkOpening: (socket, signal) => this.#onLinkOpening(socket, signal),
@@ -158,7 +104,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     };
     this.#socket = new NsSocket({ ...(nsOptions as NsSocketOptions), extension });
     this.#socket.on('connect', () => {
-      const link = this.#link;
+      const link = this.#setup?.link;
       if (link !== undefined) this.emit('authenticated', link.peer);
     });
     this.#socket.on('disconnect', (error: Error | undefined) => this.emit('disconnect', error));
@@ -169,13 +115,12 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
 
   /** Whether a link is open and authenticated. */
   get connected(): boolean {
-    return this.#link?.open === true && this.#socket.connected;
+    return this.#setup?.link !== undefined && this.#socket.connected;
   }
 
   /** The server's side of the current link (stats, requests, events); undefined while disconnected. */
   get peer(): RpcPeer | undefined {
-    const link = this.#link;
-    return link?.open === true ? link.peer : undefined;
+    return this.#setup?.link?.peer;
   }
 
   /**
@@ -206,7 +151,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   request<M extends MethodName<D>>(method: M, ...args: RequestArgs<ParamsInput<D, M>>): Promise<ResultOutput<D, M>>;
   request(method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
-    const link = this.#link;
+    const link = this.#setup?.link;
     const name = typeof method === 'string' ? method : methodName(method);
     if (link === undefined) {
       const signal = options?.signal;
@@ -271,8 +216,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    */
   async close(options?: { timeoutMs?: number | undefined }): Promise<void> {
     this.#closing = true;
-    const link = this.#link;
-    if (link?.open === true) {
+    const link = this.#setup?.link;
+    if (link !== undefined) {
       link.closing = true;
       await waitWithTimeout(link.whenIdle(), options?.timeoutMs ?? this.#shutdownTimeoutMs);
     }
@@ -293,19 +238,14 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   // ---- extension hooks ---------------------------------------------------------------------
 
   #onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {
-    const previousLimit = socket.maxFrameBytes;
-    socket.maxFrameBytes = Math.min(previousLimit, this.#authMaxFrameBytes);
+    const setup = new LinkSetup(socket, this.#owner, this.#common.keepAlive, this.#authMaxFrameBytes);
     const handshake = new ClientHandshake(
       socket,
       { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
-      () => {
-        socket.maxFrameBytes = previousLimit;
-        const link = new Link(socket, this.#owner, this.#common.keepAlive);
-        link.peer = new RpcPeer(link, this.#username);
-        this.#link = link;
-        link.start();
-      },
+      () => setup.authenticated(this.#username),
     );
+    setup.handshake = handshake;
+    this.#setup = setup;
     this.#handshake = handshake;
     signal.addEventListener('abort', () => handshake.fail(new ConnectionClosedError('the link closed during authentication')), {
       once: true,
@@ -321,37 +261,28 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
         if (authChannel.hasSubscribers) {
           authChannel.publish({ side: 'client', address: socket.remoteAddress, ok: false, reason: error.message });
         }
-        debug('rpc client: authentication failed: %s', error.message);
         throw error;
       },
     );
   }
 
   #onMessage(type: number, body: Buffer): void {
-    const link = this.#link;
-    if (link?.open === true) {
-      link.onMessage(type, body);
-      return;
-    }
-    const handshake = this.#handshake;
-    if (handshake !== undefined && (!handshake.done || handshake.failed)) {
-      handshake.onMessage(type, body);
-      return;
-    }
-    throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)}`);
+    const setup = this.#setup;
+    if (setup === undefined) throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)}`);
+    setup.onMessage(type, body);
   }
 
   #onLinkClosed(error: Error | undefined): void {
     this.#handshake?.fail(new ConnectionClosedError('the link closed during authentication'));
     this.#handshake = undefined;
-    const link = this.#link;
-    this.#link = undefined;
-    link?.closed(error);
+    const setup = this.#setup;
+    this.#setup = undefined;
+    setup?.closed(error);
   }
 
-  #linkTimedOut(link: Link): void {
-    if (this.#link !== link) return;
-    debug('rpc client: keepalive timeout, dropping the link');
+  #linkTimedOut(peer: RpcPeer): void {
+    if (this.#setup?.link?.peer !== peer) return;
+    if (timeoutChannel.hasSubscribers) timeoutChannel.publish({ side: 'client', peerId: peer.id });
     this.emit('timeout');
     const error = new KeepAliveTimeoutError('the server stopped answering keepalive pings');
     // dropLink keeps the socket and its backoff (sends in the gap go to the offline queue); without
@@ -361,7 +292,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   #emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    else debug('rpc client: unobserved error: %s', error.message);
+    const emitted = this.listenerCount('error') > 0;
+    publishError('client', this.#setup?.link?.peer.id, error, emitted);
+    if (emitted) this.emit('error', error);
   }
 }

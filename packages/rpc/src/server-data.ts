@@ -26,3 +26,11 @@ export function attachData(registration: DataRegistration, link: Link): void {
   registration.wrappers.set(peer, wrapper);
   link.socket.data(registration.pattern, wrapper);
 }
+
+/** Stop delivering `registration`'s events from `link`. */
+export function detachData(registration: DataRegistration, link: Link): void {
+  const wrapper = registration.wrappers.get(link.peer);
+  if (wrapper === undefined) return;
+  registration.wrappers.delete(link.peer);
+  link.socket.offData(registration.pattern, wrapper);
+}

@@ -16,7 +16,7 @@ import {
   type Transcript,
 } from './handshake.js';
 import type { ScryptParams } from './key-derivation.js';
-import { MessageType, PROTOCOL_VERSION } from './message-types.js';
+import { RpcMessageType, PROTOCOL_VERSION } from './message-types.js';
 
 /** Why a server refused a connection, as reported by `authFailed`. */
 export type AuthFailureReason =
@@ -113,7 +113,7 @@ export class ServerHandshake {
     this.promise.catch(() => {});
     this.#timer = setTimeout(onTimeout, config.authTimeoutMs, this);
     socket.sendExtension(
-      MessageType.AUTH_CHALLENGE,
+      RpcMessageType.AUTH_CHALLENGE,
       encodeChallenge({
         version: PROTOCOL_VERSION,
         flags: this.#flags,
@@ -131,7 +131,7 @@ export class ServerHandshake {
 
   /** An rpc message arrived while opening. Throws ProtocolError on anything but one proof. */
   onMessage(type: number, body: Buffer): void {
-    if (this.#stage !== Stage.PROOF || type !== MessageType.AUTH_PROOF) {
+    if (this.#stage !== Stage.PROOF || type !== RpcMessageType.AUTH_PROOF) {
       const error = new ProtocolError(`unexpected rpc message 0x${type.toString(16)} before authentication`);
       this.#settleFailure(new HandshakeFailure('protocol-error', error));
       throw error;
@@ -215,7 +215,7 @@ export class ServerHandshake {
         return;
       }
       throttle?.recordSuccess(address);
-      this.#socket.sendExtension(MessageType.AUTH_OK, serverProof(key, transcript));
+      this.#socket.sendExtension(RpcMessageType.AUTH_OK, serverProof(key, transcript));
       this.#stage = Stage.DONE;
       this.#onAuthenticated(username);
       this.#resolve(username);
@@ -257,7 +257,7 @@ export class ServerHandshake {
 /** Send AUTH_FAIL, ignoring a link that is already gone. */
 export function sendFail(socket: NsSocket, code: number): void {
   try {
-    socket.sendExtension(MessageType.AUTH_FAIL, Buffer.from([code]));
+    socket.sendExtension(RpcMessageType.AUTH_FAIL, Buffer.from([code]));
   } catch {
     // nothing to tell a closed link
   }

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineContract, methodName, schemasOf, validate, type ParamsInput, type ResultOutput } from '../src/contract.js';
+import { defineContract, methodName, schemasIn, validate, type ParamsInput, type ResultOutput } from '../src/contract.js';
 import { InvalidArgError } from '../src/errors.js';
 
 const api = defineContract({
@@ -16,13 +16,13 @@ describe('contracts', () => {
   });
 
   it('validate and transform params', () => {
-    const schemas = schemasOf(api, 'text::upper');
+    const schemas = schemasIn(api.methods, 'text::upper');
     expect(schemas).toBeDefined();
     expect(validate(schemas!.params, '  hi ')).toEqual({ ok: true, value: 'hi' });
   });
 
   it('report readable zod issues on bad params', () => {
-    const result = validate(schemasOf(api, 'math::add')!.params, { a: 'x' });
+    const result = validate(schemasIn(api.methods, 'math::add')!.params, { a: 'x' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.message).toContain('a');
@@ -34,8 +34,8 @@ describe('contracts', () => {
   });
 
   it('know only their own methods', () => {
-    expect(schemasOf(api, 'toString')).toBeUndefined();
-    expect(schemasOf(undefined, 'math::add')).toBeUndefined();
+    expect(schemasIn(api.methods, 'toString')).toBeUndefined();
+    expect(schemasIn(undefined, 'math::add')).toBeUndefined();
   });
 
   it('refuse definitions without zod schemas', () => {

@@ -1,0 +1,41 @@
+import type { NsSocket } from '@proto/ns';
+import type { ContractDefinition } from './contract.js';
+import type { RpcSide } from './diagnostics.js';
+import type { Handler } from './inbound-call.js';
+import type { RpcPeer } from './peer.js';
+
+/** What every link of a client or server shares: handlers, contract, limits, error reporting. */
+export interface LinkOwner {
+  /** Which kind of object owns the links (for diagnostics). */
+  readonly side: RpcSide;
+  readonly handlers: ReadonlyMap<string, Handler>;
+  /** Schemas of the methods this side handles: params of incoming requests are validated. */
+  readonly handled: ContractDefinition | undefined;
+  /** Schemas of the methods this side calls: results are validated with `validateResults`. */
+  readonly called: ContractDefinition | undefined;
+  readonly validateResults: boolean;
+  readonly maxConcurrentRequests: number;
+  readonly requestTimeoutMs: number;
+  /** A handler threw something that is not an RpcError, or an answer could not be sent. */
+  reportError(error: Error, peer: RpcPeer): void;
+  /** Keepalive declared `peer` dead; its link is about to be dropped. */
+  linkTimedOut(peer: RpcPeer): void;
+  /** The id of a link that just authenticated, when not `peer-<n>` (a cluster's ids, unique across nodes). */
+  newPeerId?(): string;
+}
+
+/**
+ * The side of a link its caller and responder see: where to write, whom they serve, and the
+ * link's state. Implemented by `Link`; kept here so neither half imports the link back.
+ */
+export interface LinkContext {
+  readonly socket: NsSocket;
+  readonly peer: RpcPeer;
+  readonly owner: LinkOwner;
+  /** Authenticated and not closed. */
+  readonly open: boolean;
+  /** Graceful close under way: new requests are refused both ways. */
+  readonly closing: boolean;
+  /** A request in either direction settled: the close waiter may be due. */
+  settled(): void;
+}
