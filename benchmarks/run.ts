@@ -7,6 +7,7 @@ import { nsBinarySuite } from './ns/suite-binary.js';
 import { nsIdleSuite } from './ns/suite-idle.js';
 import { nsOneWaySuite } from './ns/suite-oneway.js';
 import { rpcSuite } from './rpc/suite.js';
+import { streamsSuite } from './streams/suite.js';
 import { tcpSuite } from './tcp/suite.js';
 import { environment } from './lib/environment.js';
 import { peerVersions } from './lib/peers.js';
@@ -18,7 +19,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite, clusterSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite, streamsSuite, clusterSuite];
 
 interface Args {
   quick: boolean;

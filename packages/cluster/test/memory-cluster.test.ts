@@ -128,6 +128,41 @@ describe('memory cluster', () => {
     expect(await rejection(a.request(peerId, 'hold2', undefined, { signal: controller.signal }))).toMatchObject({ code: RpcErrorCode.ABORTED });
   });
 
+  it('routes server.stream(peerId) to the holding node: items, break reaching the generator, errors', async () => {
+    const [a, b] = await threeNodes();
+    const { client, peerId } = await connectClient(cleanup, b);
+    let finished!: () => void;
+    const generatorClosed = new Promise<void>((resolve) => (finished = resolve));
+    client.handleStream('count::up', async function* ({ n }: { n: number }) {
+      for (let i = 1; i <= n; i++) yield i;
+    });
+    client.handleStream('count::forever', async function* () {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        finished();
+      }
+    });
+    client.handleStream('count::fail', async function* () {
+      yield 'first';
+      throw new RpcError('E_STREAM', 'stream broke');
+    });
+    const items: unknown[] = [];
+    for await (const item of a.stream(peerId, 'count::up', { n: 50 }, { highWaterMark: 4 })) items.push(item);
+    expect(items).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for await (const item of a.stream(peerId, 'count::forever')) if (item === 10) break;
+    await generatorClosed;
+    const seen: unknown[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const item of a.stream(peerId, 'count::fail')) seen.push(item);
+      })(),
+    );
+    expect(seen).toEqual(['first']);
+    expect(error).toMatchObject({ code: RpcErrorCode.REMOTE, remoteCode: 'E_STREAM' });
+    expect((await rejection(a.stream('node-2:nope:1', 'count::up').next())).code).toBe(RpcErrorCode.PEER_NOT_FOUND);
+  });
+
   it('lists every node\'s peers with clusterPeers()', async () => {
     const [a, b, c] = await threeNodes();
     const one = await connectClient(cleanup, a, 'alice');

@@ -1,6 +1,8 @@
 import type { ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adapter.js';
 import { PeerNotFoundError } from './errors.js';
 import type { Link } from './link.js';
+import { FailedStream } from './outgoing-stream.js';
+import type { StreamOptions } from './stream-types.js';
 import type { RequestOptions } from './request-options.js';
 import type { RpcPeer } from './peer.js';
 
@@ -38,6 +40,7 @@ export class PeerRouting {
       broadcastLocal: (event, data) => server.broadcastLocal(event, data),
       sendLocal: (peerId, event, data) => this.#sendLocal(peerId, event, data),
       requestLocal: (peerId, method, params, options) => this.#requestLocal(peerId, method, params, options),
+      streamLocal: (peerId, method, params, options) => this.#streamLocal(peerId, method, params, options),
       requestTimeoutMs: server.requestTimeoutMs,
       reportError: (error) => server.reportError(error),
     });
@@ -48,6 +51,13 @@ export class PeerRouting {
     if (link !== undefined) return link.request(method, params, options);
     if (this.member === undefined) return Promise.reject(notFound(peerId));
     return this.member.request(peerId, method, params, options ?? {});
+  }
+
+  stream(peerId: string, method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<unknown> {
+    const link = this.#server.links.get(peerId);
+    if (link !== undefined) return link.streams.open(method, params, options);
+    if (this.member?.stream === undefined) return new FailedStream(notFound(peerId));
+    return this.member.stream(peerId, method, params, options ?? {});
   }
 
   send(peerId: string, event: string | readonly string[], data: unknown): boolean {
@@ -73,6 +83,12 @@ export class PeerRouting {
     const link = this.#server.links.get(peerId);
     if (link === undefined) throw notFound(peerId);
     return link.peer.send(event, data);
+  }
+
+  #streamLocal(peerId: string, method: string, params: unknown, options: StreamOptions): AsyncIterableIterator<unknown> {
+    const link = this.#server.links.get(peerId);
+    if (link === undefined) return new FailedStream(notFound(peerId));
+    return link.streams.open(method, params, options);
   }
 
   #requestLocal(peerId: string, method: string, params: unknown, options: RequestOptions): Promise<unknown> {
