@@ -43,7 +43,7 @@ export class LinkSetup {
    */
   authenticated(username: string, kept?: Link): Link {
     this.socket.maxFrameBytes = this.#frameLimit;
-    const link = kept ?? new Link(this.socket, this.#owner, this.#keepAlive, nextPeerId(), username);
+    const link = kept ?? new Link(this.socket, this.#owner, this.#keepAlive, this.#owner.newPeerId?.() ?? nextPeerId(), username);
     this.link = link;
     return link;
   }
