@@ -2,6 +2,7 @@
  * The @proto/rpc wire format and handshake (PROTOCOL.md, "RPC"), written independently of
  * @proto/rpc, for fuzz and security tests that talk to a real RpcServer byte by byte.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHmac, randomBytes, scrypt } from 'node:crypto';
 import { helloPayload, NS_HELLO, NS_READY } from './ns-wire.js';
 import { frame32, type RawClient, rawConnect, type RawOutcome } from './raw-socket.js';
@@ -236,7 +237,10 @@ export function rpcVerdict(payload: Buffer): RpcVerdict {
     }
   };
   const decodePayload = (encoding: number, bytes: Buffer): { ok: boolean; value?: unknown } => {
-    if (encoding === ENCODING.JSON) return bytes.length === 0 ? { ok: true, value: undefined } : jsonOk(bytes.toString('utf8'));
+    if (encoding === ENCODING.JSON) {
+      if (bytes.length === 0) return { ok: true, value: undefined };
+      return isUtf8(bytes) ? jsonOk(bytes.toString('utf8')) : { ok: false };
+    }
     if (encoding === ENCODING.NONE) return { ok: true, value: undefined };
     if (encoding === ENCODING.RAW) return { ok: true, value: Buffer.from(bytes) };
     return { ok: false };
@@ -254,7 +258,7 @@ export function rpcVerdict(payload: Buffer): RpcVerdict {
       if (body.length < 5) return { kind: 'close' };
       return decodePayload(body[4]!, body.subarray(5)).ok ? { kind: 'ignore' } : { kind: 'close' };
     case RPC.ERROR: {
-      if (body.length < 5) return { kind: 'close' };
+      if (body.length < 5 || !isUtf8(body.subarray(5))) return { kind: 'close' };
       const parsed = jsonOk(body.toString('utf8', 5));
       const wire = parsed.value as { message?: unknown; code?: unknown } | null;
       if (!parsed.ok || typeof wire !== 'object' || wire === null || typeof wire.message !== 'string') return { kind: 'close' };

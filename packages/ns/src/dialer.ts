@@ -3,7 +3,7 @@ import { resolveReconnectOptions } from './backoff.js';
 import type { LinkExtension } from './link.js';
 import type { NsClientOptions } from './options.js';
 import { Reconnector, type ScheduledAttempt } from './reconnect.js';
-import { toError } from './helpers.js';
+import { toError } from '@proto/framing/internal';
 
 /** The settings a dialer keeps (the extension as links call it). */
 type Options = NsClientOptions<LinkExtension>;

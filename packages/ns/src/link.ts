@@ -4,12 +4,13 @@
 // through one property of the framed socket (the ws pattern: no closure per connection or
 // message), and a link only ever hears of its own transport, so nothing checks for a stale link.
 import { ConnectionClosedError, ConnectTimeoutError, type FramedSocket, type FramePayload, ProtocolError } from '@proto/framing';
+import { setFrameHandler, toError } from '@proto/framing/internal';
 import type { EventEmitter2 } from 'eventemitter2';
 import { emitReceived } from './emitter.js';
 import { type ReceivedName, receivedName, sameName } from './event-cache.js';
 import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
-import { toError } from './helpers.js';
+
 import { sendTyped } from './typed-send.js';
 
 /** The socket a link belongs to: an emitter the extension may drive. */
@@ -51,9 +52,6 @@ interface LinkedFramed extends FramedSocket {
   [kLink]: Link;
 }
 
-function framedOnFrame(this: LinkedFramed, frame: Buffer): void {
-  this[kLink].received(frame);
-}
 function framedOnError(this: LinkedFramed, error: Error): void {
   this[kLink].failed(error);
 }
@@ -126,7 +124,8 @@ export class Link {
     this.#flags = settings.accepted ? ACCEPTED : 0;
     const linked = framed as LinkedFramed;
     linked[kLink] = this;
-    linked.on('frame', framedOnFrame);
+    // Frames come straight from framing's decoder to this link (no `frame` event).
+    setFrameHandler(framed, Link.prototype.received, this);
     // An accepted link hears of its errors from the server (framing forwards every one as
     // clientError), so it skips the error listener: a second listener for one event costs an array
     // per idle connection.
@@ -149,11 +148,10 @@ export class Link {
   /**
    * Whether framing still takes sends on this link. It refuses them as soon as the link starts ending
    * (our `end()`, the peer's end, `destroy()`, the framing server closing), which can be long before
-   * `close` (a flush to a slow reader); the stream's own flags say when, with nothing kept per link.
+   * `close` (a flush to a slow reader).
    */
   get writable(): boolean {
-    const stream = this.framed.stream;
-    return !(stream.readableEnded || stream.writableEnded || stream.destroyed);
+    return this.framed.writable;
   }
 
   /**
@@ -293,7 +291,7 @@ export class Link {
 
   // ---- receiving --------------------------------------------------------------------------------
 
-  /** @internal A frame arrived. */
+  /** @internal A frame arrived (framing's frame handler, called with the link as `this`). */
   received(frame: Buffer): void {
     try {
       const type = frame[0];
@@ -402,7 +400,7 @@ export class Link {
     this.#flags |= CLOSED;
     const framed = this.framed;
     // The error listener stays: a stray late error must not throw.
-    framed.removeListener('frame', framedOnFrame);
+    setFrameHandler(framed, undefined, undefined);
     framed.removeListener('close', framedOnClose);
     framed.removeListener('pause', framedOnPause);
     framed.removeListener('resume', framedOnResume);

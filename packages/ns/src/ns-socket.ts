@@ -20,7 +20,7 @@ import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import type { NsReconnectingInfo, NsSocketState, NsSocketStats } from './socket-events.js';
 import { SocketTotals } from './socket-stats.js';
-import { type Deferred, deferred, toError } from './helpers.js';
+import { type Deferred, deferred, toError } from '@proto/framing/internal';
 
 const State = { IDLE: 0, CONNECTING: 1, OPENING: 2, OPEN: 3, BACKOFF: 4, CLOSING: 5, CLOSED: 6 } as const;
 type State = (typeof State)[keyof typeof State];
@@ -66,7 +66,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #stats: SocketTotals | undefined;
   /** The error given to destroy(). */
   #finalError: Error | undefined;
-  #closeWaiter: Deferred | undefined;
+  #closeWaiter: Deferred<void> | undefined;
 
   /**
    * Creates a client socket (not connected yet: call {@link NsSocket.connect}).

@@ -1,4 +1,5 @@
 import { BufferOverflowError, type FramePart, InvalidArgError } from '@proto/framing';
+import { partBytes } from '@proto/framing/internal';
 
 /** Bounds of the queue that holds sends made while there is no open link. */
 export interface OfflineQueueOptions {
@@ -55,7 +56,7 @@ export class OfflineQueue {
    * @throws BufferOverflowError when it would pass either bound (nothing is queued then).
    */
   push(prefix: Buffer, body: FramePart): void {
-    const size = prefix.length + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    const size = prefix.length + partBytes(body);
     if (this.length + 1 > this.maxMessages || this.#bytes + size > this.maxBytes) {
       throw new BufferOverflowError(
         `offline queue full (${this.length} messages, ${this.#bytes} bytes; limits ${this.maxMessages} messages, ${this.maxBytes} bytes)`,
@@ -71,7 +72,7 @@ export class OfflineQueue {
     const item = this.#items[this.#head]!;
     this.#items[this.#head] = EMPTY;
     this.#head++;
-    this.#bytes -= item[0].length + (typeof item[1] === 'string' ? Buffer.byteLength(item[1]) : item[1].byteLength);
+    this.#bytes -= item[0].length + partBytes(item[1]);
     if (this.#head === this.#items.length) {
       this.#items = [];
       this.#head = 0;
@@ -81,7 +82,7 @@ export class OfflineQueue {
 
   /** Puts a message back at the front (after a flush was interrupted). */
   unshift(item: QueuedMessage): void {
-    const size = item[0].length + (typeof item[1] === 'string' ? Buffer.byteLength(item[1]) : item[1].byteLength);
+    const size = item[0].length + partBytes(item[1]);
     if (this.#head > 0) this.#items[--this.#head] = item;
     else this.#items.unshift(item);
     this.#bytes += size;

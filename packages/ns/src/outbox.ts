@@ -1,12 +1,9 @@
 import { type FramedSocket, type FramePart, FrameTooLargeError, NotConnectedError } from '@proto/framing';
+import { partBytes } from '@proto/framing/internal';
 import { OfflineQueue, type OfflineQueueOptions, type QueuedMessage } from './offline-queue.js';
 
 /** An encoded user event: the cached `[type][nameLen][name]` prefix and the body. */
 export type OutgoingMessage = readonly [prefix: Buffer, body: FramePart];
-
-function partBytes(part: FramePart): number {
-  return typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
-}
 
 /**
  * The user events a socket sends, numbered in the order they were sent: message `n` is the n-th

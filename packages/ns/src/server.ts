@@ -17,7 +17,7 @@ import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.
 import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
-import { toError } from './helpers.js';
+import { toError } from '@proto/framing/internal';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {

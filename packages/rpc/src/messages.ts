@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 
 /**
@@ -150,6 +150,8 @@ export function requestPayloadOffset(body: Buffer): number {
 export function readPayload(body: Buffer, encoding: number, offset: number): unknown {
   if (encoding === Encoding.JSON) {
     if (offset >= body.length) return undefined;
+    // A lossy decode would turn bytes no sender produced into U+FFFD: refuse them instead.
+    if (!isUtf8(body.subarray(offset))) throw new ProtocolError('rpc payload is not valid UTF-8');
     try {
       return JSON.parse(body.toString('utf8', offset));
     } catch (err) {
@@ -171,6 +173,7 @@ export interface WireError {
 /** Decode the JSON of an ERROR body. */
 export function readWireError(body: Buffer): WireError {
   let value: unknown;
+  if (!isUtf8(body.subarray(RESPONSE_FIXED_BYTES))) throw new ProtocolError('rpc error is not valid UTF-8');
   try {
     value = JSON.parse(body.toString('utf8', RESPONSE_FIXED_BYTES));
   } catch (err) {
