@@ -75,6 +75,7 @@ run framing-echo $TSX examples/framing-echo/echo.ts
 run ns-chat-self-test $TSX examples/ns-chat/self-test.ts
 run ns-chat-two-processes bash -c chat_two_processes
 run rpc-calculator $TSX examples/rpc-calculator/calculator.ts
+run rpc-stream $TSX examples/rpc-stream/log-tail.ts
 if command -v openssl >/dev/null; then
   run mtls bash -c 'bash examples/mtls/make-certs.sh && $TSX examples/mtls/mtls.ts'
 else

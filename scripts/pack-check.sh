@@ -15,7 +15,7 @@ mkdir -p "$work/tarballs"
 for pkg in framing ns rpc cli; do
   (cd "$root/packages/$pkg" && "${pnpm_cmd[@]}" pack --pack-destination "$work/tarballs" >/dev/null)
   (cd "$root/packages/$pkg" && node "$root/node_modules/publint/src/cli.js" --strict .) || { echo "publint failed for $pkg"; exit 1; }
-  tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -qx 'package/LICENSE' || { echo "the $pkg tarball has no LICENSE"; exit 1; }
+  tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -x 'package/LICENSE' >/dev/null || { echo "the $pkg tarball has no LICENSE"; exit 1; }
 done
 tgz() { ls "$work/tarballs"/proto-"$1"-*.tgz; }
 

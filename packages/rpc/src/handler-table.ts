@@ -23,17 +23,25 @@ export function invalidMethodName(method: unknown): string | undefined {
   return undefined;
 }
 
-/** The handlers of a client or server, by method name; checked when they are registered. */
-export class HandlerTable {
-  readonly map = new Map<string, Handler>();
+/**
+ * The handlers (of requests, or of streams) of a client or server, by method name; checked when
+ * they are registered. `verb` names the registering method in error messages.
+ */
+export class HandlerTable<H = Handler> {
+  readonly map = new Map<string, H>();
+  readonly #verb: string;
+
+  constructor(verb = 'handle') {
+    this.#verb = verb;
+  }
 
   /** Register (or replace) the handler of `method`. @throws InvalidArgError for a bad name or a non-function. */
   set(method: unknown, handler: unknown): void {
     const name = Array.isArray(method) ? methodName(method as readonly string[]) : method;
     const problem = invalidMethodName(name);
-    if (problem !== undefined) throw new InvalidArgError(`handle(): ${problem}`);
-    if (typeof handler !== 'function') throw new InvalidArgError(`handle(${String(name)}): the handler must be a function, got ${typeof handler}`);
-    this.map.set(name as string, handler as Handler);
+    if (problem !== undefined) throw new InvalidArgError(`${this.#verb}(): ${problem}`);
+    if (typeof handler !== 'function') throw new InvalidArgError(`${this.#verb}(${String(name)}): the handler must be a function, got ${typeof handler}`);
+    this.map.set(name as string, handler as H);
   }
 
   delete(method: string | readonly string[]): void {
