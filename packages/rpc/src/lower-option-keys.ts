@@ -18,6 +18,7 @@ export const NS_CLIENT_KEYS = allKeysOf<Omit<NsSocketOptions, 'extension'>>()([
   'connectTimeoutMs',
   'reconnect',
   'offlineQueue',
+  'resume',
   'tls',
   'noDelay',
   'highWaterMark',
@@ -30,6 +31,7 @@ export const NS_CLIENT_KEYS = allKeysOf<Omit<NsSocketOptions, 'extension'>>()([
 
 /** The top-level keys of the ns (and framing) options an `RpcServer` passes down. */
 export const NS_SERVER_KEYS = allKeysOf<Omit<NsServerOptions, 'extension'>>()([
+  'resume',
   'tls',
   'noDelay',
   'highWaterMark',
