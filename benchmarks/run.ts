@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const command = `npx -y pnpm@10.34.9 bench${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
   console.log(`@proto benchmarks — ${env.date}`);
   console.log(`${env.cpu} x ${env.cpus}, ${env.memory}, ${env.platform}, Node ${env.node}, load ${env.load}, commit ${env.commit}`);
+  console.log(`machine state: ${env.machineState}`);
   console.log(`peers: ${peers.map((p) => `${p.name}@${p.version}`).join(', ')}`);
   console.log(`mode: ${quick ? 'quick' : 'full'}, ${rounds} round(s) per contender; ${where.description}`);
 
