@@ -32,6 +32,8 @@ export interface ServerSide {
   readonly authTimeoutMs: number;
   readonly pendingAuth: PendingAuthPool<Connection>;
   readonly throttle: AuthThrottle | undefined;
+  /** An id for a client that just authenticated (see PeerRegistry.newPeerId). */
+  newPeerId(): string;
   /** `close()` was called: new connections are refused. */
   readonly closing: boolean;
   /** A connection was refused during authentication. */
@@ -96,7 +98,7 @@ export class Connection implements NsExtension, PendingAuthHolder {
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(socket, server.auth, (username, key) => {
-        setup.authenticated(username);
+        setup.authenticated(server.newPeerId(), username);
         this.#sessionOwner = sessionOwner(key, username);
         this.#state = 'open';
       });

@@ -3,7 +3,6 @@ import { ProtocolError } from './errors.js';
 import type { KeepAliveOptions } from './keepalive.js';
 import { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
-import { nextPeerId } from './peer.js';
 
 /** The part of a client or server handshake the setup routes messages to. */
 export interface OpeningHandshake {
@@ -38,12 +37,12 @@ export class LinkSetup {
   }
 
   /**
-   * The handshake succeeded: restore the frame limit and open the link (it starts keepalive), or,
-   * with a resumable session, go on with the link kept from before the drop (`kept`).
+   * The handshake succeeded: restore the frame limit and open the link as `peerId` (it starts
+   * keepalive), or, with a resumable session, go on with the link kept from before the drop (`kept`).
    */
-  authenticated(username: string, kept?: Link): Link {
+  authenticated(peerId: string, username: string, kept?: Link): Link {
     this.socket.maxFrameBytes = this.#frameLimit;
-    const link = kept ?? new Link(this.socket, this.#owner, this.#keepAlive, this.#owner.newPeerId?.() ?? nextPeerId(), username);
+    const link = kept ?? new Link(this.socket, this.#owner, this.#keepAlive, peerId, username);
     this.link = link;
     return link;
   }
