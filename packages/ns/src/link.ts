@@ -10,7 +10,8 @@ import { emitReceived } from './emitter.js';
 import { type ReceivedName, receivedName, sameName } from './event-cache.js';
 import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
-
+import type { LinkResume } from './link-resume.js';
+import { SessionMessageType } from './session-messages.js';
 import { sendTyped } from './typed-send.js';
 
 /** The socket a link belongs to: an emitter the extension may drive. */
@@ -27,6 +28,10 @@ export interface LinkHost {
   failed(link: Link, error: Error): void;
   /** The link closed; its listeners are already removed. */
   closed(link: Link): void;
+  /** With resume on both sides: this side is ready to open; the session exchange decides when it does. */
+  sessionReady(link: Link, inFrame: boolean): void;
+  /** A session message (`0x05`–`0x08`) arrived on a link where resume is on. */
+  sessionMessage(link: Link, frame: Buffer): void;
 }
 
 // Bits of Link#flags. A client's link opens once it has both HELLO_RECEIVED and EXTENSION_OPENED,
@@ -88,6 +93,10 @@ export interface LinkSettings {
   readonly flowEvents: boolean;
   /** A client's deadline for the peer's hello. */
   readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
+  /** The socket has `resume` enabled: this link's session state. */
+  readonly resume?: LinkResume | undefined;
+  /** The link continues another link's transport, past its hello and handshake (a resumed session on the server). */
+  readonly adopted?: boolean | undefined;
 }
 
 /** User events held while this side finishes opening. */
@@ -109,6 +118,8 @@ export class Link {
   messagesIn = 0;
   readonly #host: LinkHost;
   readonly #extension: LinkExtension | undefined;
+  /** With `resume` enabled on this side. */
+  readonly resume: LinkResume | undefined;
   #flags: number;
   #held: Held | undefined;
   #opening: AbortController | undefined;
@@ -121,7 +132,8 @@ export class Link {
     this.socket = socket;
     this.#host = host;
     this.#extension = extension;
-    this.#flags = settings.accepted ? ACCEPTED : 0;
+    this.#flags = (settings.accepted ? ACCEPTED : 0) | (settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0);
+    this.resume = settings.resume;
     const linked = framed as LinkedFramed;
     linked[kLink] = this;
     // Frames come straight from framing's decoder to this link (no `frame` event).
@@ -169,7 +181,7 @@ export class Link {
       return;
     }
     try {
-      framed.send(HELLO_MESSAGE);
+      framed.send(this.resume?.hello() ?? HELLO_MESSAGE);
     } catch (error) {
       framed.destroy(toError(error));
       return;
@@ -178,7 +190,7 @@ export class Link {
     const onLinkOpening = extension?.onLinkOpening;
     if (onLinkOpening === undefined) {
       this.#flags |= EXTENSION_OPENED;
-      if ((this.#flags & ACCEPTED) !== 0) this.#open(false);
+      if ((this.#flags & ACCEPTED) !== 0) this.#ready(false);
       return;
     }
     const controller = new AbortController();
@@ -209,7 +221,38 @@ export class Link {
     if (this.#opening !== controller || (this.#flags & ENDING) !== 0) return;
     this.#opening = undefined;
     this.#flags |= EXTENSION_OPENED;
-    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#open(false);
+    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#ready(false);
+  }
+
+  /** Ready to open: with resume, a server first needs the client's hello, and both sides the session exchange. */
+  #ready(inFrame: boolean): void {
+    const resume = this.resume;
+    if (resume !== undefined) {
+      if ((this.#flags & HELLO_RECEIVED) === 0) return;
+      if (resume.peerResumes) {
+        this.#host.sessionReady(this, inFrame);
+        return;
+      }
+    }
+    this.#open(inFrame);
+  }
+
+  /** The session exchange is done: the link opens (no-op once open or ending). */
+  openNow(inFrame: boolean): void {
+    if ((this.#flags & (WAS_OPEN | ENDING | CLOSED)) === 0) this.#open(inFrame);
+  }
+
+  /**
+   * Gives up the transport without closing it (a resumed session takes it over): no listener of this
+   * link stays on it, and the link counts as closed without telling its socket.
+   */
+  release(): FramedSocket {
+    this.#flags |= CLOSED;
+    this.#detachListeners();
+    this.framed.removeListener('error', framedOnError);
+    this.#clearHelloTimer();
+    this.resume?.stop();
+    return this.framed;
   }
 
   #open(inFrame: boolean): void {
@@ -313,6 +356,7 @@ export class Link {
     }
     const data = type === NsMessageType.EVENT_JSON ? parseJsonBody(frame, offset) : frame.subarray(offset);
     this.messagesIn++;
+    this.resume?.live?.onDelivered(frame.length);
     emitReceived(this.socket, name, data);
   }
 
@@ -323,9 +367,10 @@ export class Link {
     if ((flags & HELLO_RECEIVED) === 0) {
       if (type !== NsMessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
       checkHello(frame);
+      this.resume?.onHello(frame);
       this.#flags |= HELLO_RECEIVED;
       this.#clearHelloTimer();
-      if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#open(true);
+      if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#ready(true);
       return;
     }
     if (type === NsMessageType.EVENT_JSON || type === NsMessageType.EVENT_BINARY) {
@@ -335,7 +380,13 @@ export class Link {
     if (type !== undefined && type >= EXTENSION_TYPE_MIN && type <= EXTENSION_TYPE_MAX) {
       const extension = this.#extension;
       if (extension === undefined) throw new ProtocolError(`peer sent extension message 0x${type.toString(16)} but no extension is installed`);
+      const live = this.resume?.live;
+      if (live !== undefined && this.resume!.sequenced(type)) live.onDelivered(frame.length);
       extension.onMessage(this.socket, type, frame.subarray(1));
+      return;
+    }
+    if (type !== undefined && type >= SessionMessageType.SESSION_OPEN && type <= SessionMessageType.SESSION_END && this.resume?.peerResumes === true) {
+      this.#host.sessionMessage(this, frame);
       return;
     }
     if (type === NsMessageType.READY) {
@@ -398,18 +449,23 @@ export class Link {
   closed(): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED;
-    const framed = this.framed;
     // The error listener stays: a stray late error must not throw.
+    this.#detachListeners();
+    this.#held = undefined;
+    this.#clearHelloTimer();
+    this.resume?.stop();
+    const opening = this.#opening;
+    this.#opening = undefined;
+    opening?.abort(this.error ?? new ConnectionClosedError('the link closed while opening'));
+    this.#host.closed(this);
+  }
+
+  #detachListeners(): void {
+    const framed = this.framed;
     setFrameHandler(framed, undefined, undefined);
     framed.removeListener('close', framedOnClose);
     framed.removeListener('pause', framedOnPause);
     framed.removeListener('resume', framedOnResume);
     framed.removeListener('timeout', framedOnTimeout);
-    this.#held = undefined;
-    this.#clearHelloTimer();
-    const opening = this.#opening;
-    this.#opening = undefined;
-    opening?.abort(this.error ?? new ConnectionClosedError('the link closed while opening'));
-    this.#host.closed(this);
   }
 }

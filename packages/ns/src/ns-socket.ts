@@ -18,6 +18,18 @@ import { LinkAccess } from './link-access.js';
 import { READY_MESSAGE } from './message.js';
 import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
+import { resolveResumeOptions } from './resume-options.js';
+import type { Session } from './session.js';
+import { type ExchangeHost, sessionMessage, sessionReady } from './session-exchange.js';
+import {
+  createExchangeHost,
+  endSession,
+  linkResumeFor,
+  type SocketInternals,
+  sessionClosed,
+  sessionDetached,
+  sessionOnOpen,
+} from './socket-session.js';
 import type { NsReconnectingInfo, NsSocketState, NsSocketStats } from './socket-events.js';
 import { SocketTotals } from './socket-stats.js';
 import { type Deferred, deferred, toError } from '@proto/framing/internal';
@@ -43,6 +55,8 @@ export let sendEncoded: (socket: object, message: OutgoingMessage) => boolean;
 
 let linkHost: LinkHost;
 let dialerHost: DialerHost;
+let exchangeHost: ExchangeHost;
+let internals: SocketInternals;
 
 /**
  * Namespaced events over one framed connection, with JSON or raw binary data. An EventEmitter2
@@ -139,7 +153,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return Promise.resolve();
     }
     const waiter = (this.#closeWaiter ??= deferred()).promise;
-    if (state !== State.CLOSING) this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
+    if (state === State.CLOSING) return waiter;
+    endSession(this.#link);
+    this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
     return waiter;
   }
 
@@ -206,13 +222,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   dropLink(error?: Error): void {
     const state = this.#state;
     const dialer = this.#dialer;
-    if (this.#server !== undefined || dialer?.reconnects !== true || state === State.CLOSING || state === State.CLOSED) {
+    const keepsSocket = this.#server === undefined ? dialer?.reconnects === true : this.inSession;
+    if (!keepsSocket || state === State.CLOSING || state === State.CLOSED) {
       this.destroy(error);
       return;
     }
     const err = error ?? new ConnectionClosedError('the link was dropped');
     if (state === State.CONNECTING) {
-      dialer.abortDial();
+      dialer!.abortDial();
       this.#totals().lastError = err;
       this.#afterLinkFailure(err, false, false);
       return;
@@ -228,6 +245,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     return this.#link;
   }
 
+  /** With `resume`: whether a session is established (it survives link drops until it ends or is lost). */
+  get inSession(): boolean {
+    return this.#outbox.session?.established === true && this.#state < State.CLOSING;
+  }
+
+  protected get session(): Session | undefined {
+    return this.#outbox.session;
+  }
+
+  protected sequenced(type: number): boolean {
+    return this.#extension?.linkMessageTypes?.has(type) !== true;
+  }
+
   protected get configuredMaxFrameBytes(): number {
     return this.#dialer?.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
@@ -240,9 +270,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   /** Merges options into the client settings (validating them) and returns the dialer. */
   #configure(options: NsSocketOptions): Dialer<this> {
     const dialer = this.#dialer ?? new Dialer<this>(this, dialerHost);
-    dialer.configure(options, (merged) => Outbox.check(merged.offlineQueue));
+    dialer.configure(options, (merged) => {
+      Outbox.check(merged.offlineQueue);
+      resolveResumeOptions(merged.resume);
+    });
     this.#dialer = dialer;
-    this.#outbox.configure(dialer.options.offlineQueue);
+    this.#outbox.configure(dialer.options.offlineQueue, resolveResumeOptions(dialer.options.resume));
     this.#extension = dialer.options.extension;
     return dialer;
   }
@@ -251,7 +284,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #attach(framed: FramedSocket, failure: Error | undefined): void {
     const accepted = this.#server !== undefined;
     const hello = accepted || failure !== undefined ? undefined : this.#dialer?.helloDeadline();
-    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello });
+    const resume = linkResumeFor(this.#outbox, accepted, this.#extension);
+    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello, resume });
     this.#link = link;
     this.#state = State.OPENING;
     link.start(failure);
@@ -261,16 +295,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #opened(link: Link, inFrame: boolean): void {
     this.#state = State.OPEN;
     const dialer = this.#dialer;
+    const resumed = link.resume?.resumed === true;
+    let resent: number;
     try {
       link.framed.send(READY_MESSAGE);
-      if (dialer !== undefined) {
-        dialer.resetAttempts();
-        this.#outbox.flush(link.framed);
-      }
+      dialer?.resetAttempts();
+      resent = sessionOnOpen(exchangeHost, internals, this, link);
+      if (resent < 0 && dialer !== undefined) this.#outbox.flush(link.framed);
     } catch (error) {
       link.framed.destroy(toError(error));
       return;
     }
+    // A resumed session on the server: the same socket goes on (no second `connection`).
+    if (resumed && this.#server !== undefined) return void this.emit('resumed', { resent });
     publishConnect(this, this.#server !== undefined);
     link.scheduleHeld(inFrame && dialer?.connectPending === true);
     try {
@@ -283,13 +320,17 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return;
     }
     if (this.#link === link) dialer?.resolvePending();
+    if (resumed && this.#link === link) this.emit('resumed', { resent });
   }
 
   #linkClosed(link: Link): void {
     this.#totals().add(link);
     this.#link = undefined;
     const { wasOpen, error } = link;
-    const closing = this.#state === State.CLOSING || this.#server !== undefined;
+    this.#outbox.session?.detach();
+    // A server keeps a socket whose session lives on, waiting ttlMs for the client to come back.
+    const detached = this.#server !== undefined && this.inSession;
+    const closing = this.#state === State.CLOSING || (this.#server !== undefined && !detached);
     // Not OPEN any more while the callbacks below run: sends queue or throw.
     this.#state = closing ? State.CLOSING : State.BACKOFF;
     if (closing && wasOpen) publishDisconnect(this, this.#server !== undefined, error, false);
@@ -298,8 +339,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     } catch (hookError) {
       this.emit('error', toError(hookError)); // reported, it must not derail the close
     }
+    if (detached) return sessionDetached(this, this.#server!, this.#outbox.session!, error);
     this.#server?.socketClosed(this);
-    // An accepted socket always closes for good here; destroy(err)'s error wins over the link's.
+    // An accepted socket closes for good here (unless its session waits); destroy(err)'s error wins over the link's.
     if (closing) this.#finalize(this.#finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
   }
@@ -332,7 +374,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#state = State.CLOSED;
     const dialer = this.#dialer;
     dialer?.cancel();
-    this.#outbox.clear();
+    sessionClosed(this, this.#server, this.#outbox, error);
     dialer?.rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#finalError) this.emit('error', error);
     this.emit('close', error);
@@ -355,7 +397,26 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.emit('error', error);
       },
       closed: (link) => (link.socket as AnySocket).#linkClosed(link),
+      sessionReady: (link, inFrame) => sessionReady(exchangeHost, link, inFrame),
+      sessionMessage: (link, frame) => sessionMessage(exchangeHost, link, frame),
     };
+    internals = {
+      outbox: (socket) => (socket as AnySocket).#outbox,
+      extension: (socket) => (socket as AnySocket).#extension,
+      server: (socket) => (socket as AnySocket).#server,
+      connectTimeoutMs: (socket) => (socket as AnySocket).#dialer?.options.connectTimeoutMs,
+      link: (socket) => (socket as AnySocket).#link,
+      setLink: (socket, link) => void (((socket as AnySocket).#link = link), ((socket as AnySocket).#state = State.OPENING)),
+      retire: (target) => {
+        const socket = target as AnySocket;
+        socket.#link = undefined;
+        socket.#extension?.onLinkClosed?.(socket, undefined);
+        socket.#finalize(undefined);
+      },
+      flowEvents: (socket) => (socket as AnySocket).wantsFlowEvents,
+      linkHost,
+    };
+    exchangeHost = createExchangeHost(internals);
     dialerHost = {
       dialed: (socket, framed) => (socket as AnySocket).#attach(framed, undefined),
       dialFailed: (target, error, fatal) => {
@@ -370,10 +431,11 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.#dialer!.dial();
       },
     };
-    acceptSocket = (target, framed, { server, extension, failure }) => {
+    acceptSocket = (target, framed, { server, extension, failure, resume }) => {
       const socket = target as AnySocket;
       socket.#server = server;
       socket.#extension = extension;
+      socket.#outbox.configure(undefined, resume);
       socket.#attach(framed, failure);
     };
     sendEncoded = (target, message) => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   BufferOverflowError,
+  ConnectionClosedError,
   type CloseOptions,
   createServer as createFramedServer,
   type FramedServer,
@@ -16,6 +17,8 @@ import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
 import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
+import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
+import { SessionStore } from './session-store.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
 import { toError } from '@proto/framing/internal';
 
@@ -26,6 +29,13 @@ export interface NsServerOptions extends ServerOptions {
    * @default none
    */
   extension?: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  /**
+   * Resumable sessions (clients must enable `resume` too): `true` for the defaults, or `ttlMs` (how
+   * long a session without a link is kept) and the window bounds. A socket whose link drops stays
+   * open and in `sockets` until its client comes back or `ttlMs` passes.
+   * @default false
+   */
+  resume?: boolean | ResumeOptions | undefined;
 }
 
 /** Events of an {@link NsServer}. */
@@ -56,11 +66,22 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #framing: FramedServer;
   readonly #sockets = new Set<NsSocket<Events>>();
   readonly #extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  readonly #resume: ResolvedResumeOptions | undefined;
+  /** @internal The sessions of this server's sockets (with `resume`). */
+  readonly sessions: SessionStore<object> | undefined;
 
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
     super();
-    const { extension, ...framingOptions } = options;
+    const { extension, resume, ...framingOptions } = options;
+    this.#resume = resolveResumeOptions(resume);
+    this.sessions =
+      this.#resume === undefined
+        ? undefined
+        : new SessionStore<object>({
+            ttlMs: this.#resume.ttlMs,
+            onExpire: (socket) => (socket as NsSocket).destroy(new ConnectionClosedError('the session expired: no link for ttlMs')),
+          });
     if (extension !== undefined && typeof extension !== 'function') throw new InvalidArgError('extension must be a function (socket) => NsExtension');
     if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
     this.#extensionFactory = extension;
@@ -106,6 +127,11 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
    * all closed. Connections still open after `timeoutMs` are destroyed.
    */
   close(options?: CloseOptions): Promise<void> {
+    if (this.sessions !== undefined) {
+      // Sessions end with the server: live links say so (SESSION_END), sockets waiting for a link close now.
+      for (const socket of this.#sockets) void socket.end();
+      this.sessions.clear();
+    }
     return this.#framing.close(options);
   }
 
@@ -173,7 +199,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
         failure = toError(error);
       }
     }
-    acceptSocket(socket, framed, { server: this, extension, failure });
+    acceptSocket(socket, framed, { server: this, extension, failure, resume: this.#resume });
   }
 }
 
