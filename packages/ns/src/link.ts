@@ -11,6 +11,8 @@ import { type ReceivedName, receivedName, sameName } from './event-cache.js';
 import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
 
+import { beforeHello, firstBytes } from './foreign-peer.js';
+import { listen, listenForFlowEvents, listeningLink, stopListening } from './link-listeners.js';
 import { sendTyped } from './typed-send.js';
 
 /** The socket a link belongs to: an emitter the extension may drive. */
@@ -45,30 +47,11 @@ const ACCEPTED = 64;
 /** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
 const HOLD_MAX_BYTES = 32 * 1024 * 1024;
 
-const kLink = Symbol('nsLink');
-
-/** A framed socket carrying a link. */
-interface LinkedFramed extends FramedSocket {
-  [kLink]: Link;
+function helloTimerFired(link: Link, within: string): void {
+  link.helloTimedOut(within);
 }
-
-function framedOnError(this: LinkedFramed, error: Error): void {
-  this[kLink].failed(error);
-}
-function framedOnClose(this: LinkedFramed): void {
-  this[kLink].closed();
-}
-function framedOnPause(this: LinkedFramed): void {
-  this[kLink].socket.emit('pause');
-}
-function framedOnResume(this: LinkedFramed): void {
-  this[kLink].socket.emit('resume');
-}
-function framedOnTimeout(this: LinkedFramed): void {
-  this[kLink].socket.emit('idle');
-}
-function helloTimerFired(link: Link, timeoutMs: number): void {
-  link.helloTimedOut(timeoutMs);
+function endTimerFired(link: Link): void {
+  link.framed.destroy();
 }
 function deliverHeldLater(link: Link): void {
   link.deliverHeld();
@@ -76,8 +59,7 @@ function deliverHeldLater(link: Link): void {
 
 /** The link a framed socket carries, if any (the server's clientError path). */
 export function linkOf(framed: FramedSocket): Link | undefined {
-  const link: Link | undefined = (framed as LinkedFramed)[kLink];
-  return link;
+  return listeningLink(framed) as Link | undefined; // only links listen there
 }
 
 /** How a link starts. */
@@ -86,8 +68,8 @@ export interface LinkSettings {
   readonly accepted: boolean;
   /** Wire pause/resume/timeout at once (someone listens for them). */
   readonly flowEvents: boolean;
-  /** A client's deadline for the peer's hello. */
-  readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
+  /** The deadline for the peer's hello; `option` names the setting in the timeout error. */
+  readonly hello: { readonly leftMs: number; readonly timeoutMs: number; readonly option: string } | undefined;
 }
 
 /** User events held while this side finishes opening. */
@@ -114,7 +96,8 @@ export class Link {
   #opening: AbortController | undefined;
   /** The last received event name, recognised by its bytes. */
   #lastName: ReceivedName | undefined;
-  #helloTimer: NodeJS.Timeout | undefined;
+  /** The deadline for the peer's hello, then (once ending) for the close. */
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(framed: FramedSocket, socket: LinkSocket, host: LinkHost, extension: LinkExtension | undefined, settings: LinkSettings) {
     this.framed = framed;
@@ -122,17 +105,11 @@ export class Link {
     this.#host = host;
     this.#extension = extension;
     this.#flags = settings.accepted ? ACCEPTED : 0;
-    const linked = framed as LinkedFramed;
-    linked[kLink] = this;
     // Frames come straight from framing's decoder to this link (no `frame` event).
     setFrameHandler(framed, Link.prototype.received, this);
-    // An accepted link hears of its errors from the server (framing forwards every one as
-    // clientError), so it skips the error listener: a second listener for one event costs an array
-    // per idle connection.
-    if (!settings.accepted) linked.on('error', framedOnError);
-    linked.on('close', framedOnClose);
-    if (settings.flowEvents) this.listenForFlowEvents();
-    if (settings.hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, settings.hello.leftMs, this, settings.hello.timeoutMs);
+    listen(framed, this, !settings.accepted, settings.flowEvents);
+    const hello = settings.hello;
+    if (hello !== undefined) this.#timer = setTimeout(helloTimerFired, hello.leftMs, this, `${hello.option} (${String(hello.timeoutMs)} ms)`);
   }
 
   /** Whether the socket ended or destroyed this link. */
@@ -228,16 +205,16 @@ export class Link {
   }
 
   /** @internal The hello timer fired: the attempt failed. */
-  helloTimedOut(timeoutMs: number): void {
-    this.#helloTimer = undefined;
+  helloTimedOut(within: string): void {
+    this.#timer = undefined;
     if ((this.#flags & (HELLO_RECEIVED | WAS_OPEN | ENDING | CLOSED)) !== 0) return;
-    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within connectTimeoutMs (${String(timeoutMs)} ms)`));
+    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within ${within}`));
   }
 
-  #clearHelloTimer(): void {
-    if (this.#helloTimer !== undefined) {
-      clearTimeout(this.#helloTimer);
-      this.#helloTimer = undefined;
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
     }
   }
 
@@ -248,19 +225,20 @@ export class Link {
     return sendTyped(this.framed, type, body);
   }
 
-  /** pause, resume and timeout are wired only once someone listens for them: each listener on a framed socket costs about 100 bytes per idle connection. */
+  /** Someone listens for pause/resume/idle now: wire them (see link-listeners.ts). */
   listenForFlowEvents(): void {
-    const framed = this.framed;
-    framed.on('pause', framedOnPause);
-    framed.on('resume', framedOnResume);
-    framed.on('timeout', framedOnTimeout);
+    listenForFlowEvents(this.framed);
   }
 
   // ---- ending -----------------------------------------------------------------------------------
 
-  /** The socket ends this link gracefully; an opening in progress aborts with `reason`. */
-  end(reason: Error): void {
+  /**
+   * The socket ends this link gracefully; an opening in progress aborts with `reason`. A link not
+   * closed `timeoutMs` later (a peer that never closes its side, or never reads) is destroyed.
+   */
+  end(reason: Error, timeoutMs: number): void {
     this.#stopOpening(reason);
+    if (timeoutMs !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(endTimerFired, timeoutMs, this).unref();
     // Events held for a link that will never open are dropped, and reading resumes so the close is seen.
     if (this.#held !== undefined && (this.#flags & WAS_OPEN) === 0) {
       this.#held = undefined;
@@ -285,7 +263,7 @@ export class Link {
 
   #stopOpening(reason: Error): void {
     this.#flags |= ENDING;
-    this.#clearHelloTimer();
+    this.#clearTimer();
     this.#opening?.abort(reason);
   }
 
@@ -321,10 +299,12 @@ export class Link {
     const type = frame[0];
     const flags = this.#flags;
     if ((flags & HELLO_RECEIVED) === 0) {
-      if (type !== NsMessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
+      if (type !== NsMessageType.HELLO) {
+        throw new ProtocolError(`peer does not speak this protocol: its first message is not an ns hello (it starts ${firstBytes(frame)})`);
+      }
       checkHello(frame);
       this.#flags |= HELLO_RECEIVED;
-      this.#clearHelloTimer();
+      this.#clearTimer();
       if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#open(true);
       return;
     }
@@ -387,11 +367,17 @@ export class Link {
     this.framed.resume();
   }
 
-  /** @internal The transport failed (also forwarded by the server for accepted links). */
-  failed(error: Error): void {
-    if ((this.#flags & CLOSED) !== 0) return;
-    this.error ??= error;
-    this.#host.failed(this, error);
+  /**
+   * @internal The transport failed (also forwarded by the server for accepted links).
+   * @returns the error as reported: before the peer's hello, an oversize frame header becomes an
+   *   ERR_FRAME_TOO_LARGE whose message says what it probably is (a peer speaking another protocol).
+   */
+  failed(error: Error): Error {
+    if ((this.#flags & CLOSED) !== 0) return error;
+    const reported = (this.#flags & HELLO_RECEIVED) === 0 ? beforeHello(error) : error;
+    this.error ??= reported;
+    this.#host.failed(this, reported);
+    return reported;
   }
 
   /** @internal The transport closed. */
@@ -399,14 +385,10 @@ export class Link {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED;
     const framed = this.framed;
-    // The error listener stays: a stray late error must not throw.
     setFrameHandler(framed, undefined, undefined);
-    framed.removeListener('close', framedOnClose);
-    framed.removeListener('pause', framedOnPause);
-    framed.removeListener('resume', framedOnResume);
-    framed.removeListener('timeout', framedOnTimeout);
+    stopListening(framed);
     this.#held = undefined;
-    this.#clearHelloTimer();
+    this.#clearTimer();
     const opening = this.#opening;
     this.#opening = undefined;
     opening?.abort(this.error ?? new ConnectionClosedError('the link closed while opening'));

@@ -53,12 +53,15 @@ export class Outbox {
 
   /**
    * A send without a writable open link: queues it for the next link, or throws.
-   * @param why `closed`: the socket is closing or closed; `ending`: its open link is ending; `down`: no link.
+   * @param why `closed`: the socket is closing or closed; `ending`: its open link is ending and a new
+   *   one will be dialed; `final`: it is ending and none will follow; `down`: no link.
    * @throws NotConnectedError when closed, or without an offline queue. FrameTooLargeError past
    *   `maxFrameBytes`; BufferOverflowError past the queue's bounds.
    */
-  hold(message: OutgoingMessage, why: 'closed' | 'ending' | 'down', maxFrameBytes: number): true {
+  hold(message: OutgoingMessage, why: 'closed' | 'ending' | 'final' | 'down', maxFrameBytes: number): true {
     if (why === 'closed') throw new NotConnectedError('cannot send: the socket is closed');
+    // Queued on a link that ends for good, it would only be dropped at close.
+    if (why === 'final') throw new NotConnectedError('cannot send: the link is closing (and the socket does not reconnect)');
     if (this.#queue === undefined) {
       throw new NotConnectedError(
         why === 'ending' ? 'cannot send: the link is closing' : 'cannot send: not connected (enable offlineQueue to queue sends while disconnected)',

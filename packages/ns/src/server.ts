@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   BufferOverflowError,
+  ClientRejectedError,
   type CloseOptions,
   createServer as createFramedServer,
   type FramedServer,
@@ -17,7 +18,7 @@ import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.
 import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
-import { toError } from '@proto/framing/internal';
+import { integerOption, toError } from '@proto/framing/internal';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
@@ -26,6 +27,23 @@ export interface NsServerOptions extends ServerOptions {
    * @default none
    */
   extension?: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  /**
+   * Connections this server holds at once (opening or open). One more is destroyed as soon as it
+   * is accepted, reported as `clientError` (`ERR_CLIENT_REJECTED`, no socket).
+   * @default Infinity
+   */
+  maxConnections?: number | undefined;
+  /**
+   * Budget for the outbound bytes buffered across all open sockets, checked after every
+   * `broadcast()`: past it, the sockets holding the most are destroyed with `ERR_BUFFER_OVERFLOW`
+   * (reported as `clientError`) until the total fits. Each socket is also bounded by `maxBufferedBytes`.
+   * @default Infinity
+   */
+  maxTotalBufferedBytes?: number | undefined;
+}
+
+function limitOption(name: string, value: unknown): number {
+  return value === Number.POSITIVE_INFINITY ? value : integerOption(name, value, Number.POSITIVE_INFINITY);
 }
 
 /** Events of an {@link NsServer}. */
@@ -56,20 +74,26 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #framing: FramedServer;
   readonly #sockets = new Set<NsSocket<Events>>();
   readonly #extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  readonly #maxConnections: number;
+  readonly #maxTotalBufferedBytes: number;
+  /** Accepted sockets not closed yet (opening or open). */
+  #held = 0;
 
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
     super();
-    const { extension, ...framingOptions } = options;
+    const { extension, maxConnections, maxTotalBufferedBytes, ...framingOptions } = options;
+    this.#maxConnections = limitOption('maxConnections', maxConnections);
+    this.#maxTotalBufferedBytes = limitOption('maxTotalBufferedBytes', maxTotalBufferedBytes);
     if (extension !== undefined && typeof extension !== 'function') throw new InvalidArgError('extension must be a function (socket) => NsExtension');
     if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
     this.#extensionFactory = extension;
     const framing = createFramedServer(framingOptions, (framed) => this.#accept(framed));
     framing.on('clientError', (error, framed) => {
       const link = framed === undefined ? undefined : linkOf(framed);
-      link?.failed(error);
+      const reported = link?.failed(error) ?? error;
       // Every link of this server belongs to a socket it accepted, typed by its event map.
-      this.emit('clientError', error, link?.socket as NsSocket<Events> | undefined);
+      this.emit('clientError', reported, link?.socket as NsSocket<Events> | undefined);
     });
     framing.on('listenRetry', (info) => this.emit('listenRetry', info));
     framing.on('listening', () => this.emit('listening'));
@@ -121,8 +145,8 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
    * Sends one event to every open socket: encoded once, the same bytes to all. Sockets whose link is
    * ending (the peer's end arrived, `close` not yet) are skipped: one peer going away never makes it
    * throw. A socket whose outbound buffer would pass `maxBufferedBytes` (a reader that stopped
-   * reading) is destroyed with `ERR_BUFFER_OVERFLOW` (reported as `clientError`) rather than
-   * silently skipped.
+   * reading) is destroyed with `ERR_BUFFER_OVERFLOW`, reported as `clientError`, rather than
+   * silently skipped; so are the fullest sockets when the total passes `maxTotalBufferedBytes`.
    * @returns how many sockets it was sent to.
    * @throws InvalidArgError for an invalid event name or data JSON cannot serialize.
    */
@@ -131,15 +155,36 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     const [prefix, body] = encodeEvent(event, data);
     const message = [prefix, typeof body === 'string' ? Buffer.from(body, 'utf8') : body] as const;
     let sent = 0;
+    let buffered = 0;
     for (const socket of this.#sockets) {
       try {
         if (sendEncoded(socket, message)) sent++;
+        buffered += socket.bufferedBytes;
       } catch (error) {
-        if (error instanceof BufferOverflowError) socket.destroy(error);
+        if (error instanceof BufferOverflowError) this.#overflowed(socket, error);
         else if (!(error instanceof NotConnectedError)) throw error; // a link going away: skip it
       }
     }
+    if (buffered > this.#maxTotalBufferedBytes) this.#overBudget(buffered);
     return sent;
+  }
+
+  /** Destroys the sockets holding the most buffered bytes until the total fits the budget. */
+  #overBudget(total: number): void {
+    const budget = this.#maxTotalBufferedBytes;
+    const fullest = [...this.#sockets].filter((socket) => socket.bufferedBytes > 0).sort((a, b) => b.bufferedBytes - a.bufferedBytes);
+    for (const socket of fullest) {
+      if (total <= budget) return;
+      total -= socket.bufferedBytes;
+      const message = `outbound bytes buffered across the server's sockets passed maxTotalBufferedBytes (${String(budget)}); this socket held ${String(socket.bufferedBytes)}`;
+      this.#overflowed(socket, new BufferOverflowError(message));
+    }
+  }
+
+  /** A socket that would buffer too much is destroyed, and the server says so. */
+  #overflowed(socket: NsSocket<Events>, error: Error): void {
+    socket.destroy(error);
+    this.emit('clientError', error, socket);
   }
 
   /** Closes the server, for `await using server = createServer(...)`. */
@@ -158,10 +203,17 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /** @internal */
   socketClosed(socket: object): void {
+    this.#held--;
     this.#sockets.delete(socket as NsSocket<Events>);
   }
 
   #accept(framed: FramedSocket): void {
+    if (this.#held >= this.#maxConnections) {
+      framed.destroy();
+      this.emit('clientError', new ClientRejectedError(`the server holds maxConnections (${String(this.#maxConnections)}) connections`), undefined);
+      return;
+    }
+    this.#held++;
     const socket = new NsSocket<Events>();
     const factory = this.#extensionFactory;
     let extension: NsExtension | undefined;
