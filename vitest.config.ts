@@ -5,7 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@proto/source'] } },
   resolve: { conditions: ['@proto/source'] },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'testing/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'testing/**/*.test.ts', 'benchmarks/test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     retry: 0,

@@ -1,28 +1,41 @@
 // Runs every benchmark suite, prints the tables and rewrites benchmarks/RESULTS.md.
 // Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { decodeSuite } from './decode/suite.js';
 import { nsBinarySuite } from './ns/suite-binary.js';
 import { nsIdleSuite } from './ns/suite-idle.js';
 import { nsOneWaySuite } from './ns/suite-oneway.js';
 import { rpcSuite } from './rpc/suite.js';
+import { streamsSuite } from './streams/suite.js';
 import { tcpSuite } from './tcp/suite.js';
 import { environment } from './lib/environment.js';
 import { peerVersions } from './lib/peers.js';
+import { placement, usePlacement } from './lib/pinning.js';
 import { resultsMarkdown } from './lib/results-md.js';
 import { now } from './lib/stats.js';
+import { renderLineChart } from './lib/svg-chart.js';
 import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite, streamsSuite];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined; rounds: number } {
+interface Args {
+  quick: boolean;
+  only: string[] | undefined;
+  rounds: number;
+  pin: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   let quick = false;
+  let pin = true;
   let only: string[] | undefined;
   let rounds = 1;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
+    else if (arg === '--no-pin') pin = false;
+    else if (arg === '--pin') pin = true;
     else if (arg.startsWith('--rounds=')) {
       rounds = Number.parseInt(arg.slice('--rounds='.length), 10);
       if (!(rounds >= 1 && rounds <= 20)) {
@@ -32,18 +45,20 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | 
     }
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: bench [--quick] [--only=<suite>[,<suite>]] [--rounds=<n>]\nsuites: ${SUITES.map((s) => s.id).join(', ')}`);
+      console.log(`usage: bench [--quick] [--only=<suite>[,<suite>]] [--rounds=<n>] [--no-pin]\nsuites: ${SUITES.map((s) => s.id).join(', ')}`);
       process.exit(0);
     } else {
       console.error(`unknown argument ${arg} (try --help)`);
       process.exit(2);
     }
   }
-  return { quick, only, rounds };
+  return { quick, only, rounds, pin };
 }
 
 async function main(): Promise<void> {
-  const { quick, only, rounds } = parseArgs(process.argv.slice(2));
+  const { quick, only, rounds, pin } = parseArgs(process.argv.slice(2));
+  const where = placement(pin);
+  usePlacement(where);
   const selected = only === undefined ? SUITES : SUITES.filter((s) => only.some((o) => s.id === o || s.id.startsWith(`${o}-`)));
   if (selected.length === 0) {
     console.error(`no suite matches --only=${only?.join(',')}; suites: ${SUITES.map((s) => s.id).join(', ')}`);
@@ -55,7 +70,7 @@ async function main(): Promise<void> {
   console.log(`@proto benchmarks — ${env.date}`);
   console.log(`${env.cpu} x ${env.cpus}, ${env.memory}, ${env.platform}, Node ${env.node}, load ${env.load}, commit ${env.commit}`);
   console.log(`peers: ${peers.map((p) => `${p.name}@${p.version}`).join(', ')}`);
-  console.log(`mode: ${quick ? 'quick' : 'full'}, ${rounds} round(s) per contender`);
+  console.log(`mode: ${quick ? 'quick' : 'full'}, ${rounds} round(s) per contender; ${where.description}`);
 
   const started = now();
   const results: SuiteResult[] = [];
@@ -69,8 +84,15 @@ async function main(): Promise<void> {
     if (targets.length > 0) console.log(`\ntargets\n${renderText(targetGrid(targets))}`);
   }
   const seconds = (now() - started) / 1000;
-  const markdown = resultsMarkdown({ env, command, quick, rounds, only, peers, suites: results, seconds });
+  const markdown = resultsMarkdown({ env, command, quick, rounds, only, peers, suites: results, seconds, placement: where.description });
   writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown);
+  const charts = results.flatMap((r) => r.charts ?? []);
+  if (charts.length > 0) {
+    const dir = new URL('./charts/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    for (const chart of charts) writeFileSync(new URL(`${chart.id}.svg`, dir), renderLineChart(chart));
+    console.log(`wrote ${String(charts.length)} chart(s) to benchmarks/charts/`);
+  }
   console.log(`\nwrote benchmarks/RESULTS.md (${seconds.toFixed(0)} s)`);
 
   const failed = results.flatMap((s) => s.cases.flatMap((c) => c.rows.filter((r) => r.status === 'failed').map((r) => `${c.id}: ${r.contender}: ${r.note ?? ''}`)));

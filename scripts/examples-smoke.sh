@@ -55,11 +55,27 @@ chat_two_processes() {
 }
 export -f chat_two_processes
 
+# proto serve + proto call/describe, two processes like the root README's two terminals.
+cli_serve_call() {
+  local log="$log_dir/proto-serve.out" pid port sum methods rc
+  PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts serve --port 0 --json >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q '"listening"' "$log" && break; sleep 0.1; done
+  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log")
+  sum=$(PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts call "127.0.0.1:$port" math::add '{"a":1,"b":2}')
+  methods=$(PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts describe "127.0.0.1:$port")
+  kill -INT "$pid" 2>/dev/null; wait "$pid"; rc=$?
+  echo "call: $sum"; echo "$methods"; echo '--- serve:'; cat "$log"
+  [ "$sum" = 3 ] && grep -q 'math::add' <<<"$methods" && [ "$rc" -eq 0 ]
+}
+export -f cli_serve_call
+
 run demo $TSX examples/demo.ts
 run framing-echo $TSX examples/framing-echo/echo.ts
 run ns-chat-self-test $TSX examples/ns-chat/self-test.ts
 run ns-chat-two-processes bash -c chat_two_processes
 run rpc-calculator $TSX examples/rpc-calculator/calculator.ts
+run rpc-stream $TSX examples/rpc-stream/log-tail.ts
 if command -v openssl >/dev/null; then
   run mtls bash -c 'bash examples/mtls/make-certs.sh && $TSX examples/mtls/mtls.ts'
 else
@@ -67,6 +83,7 @@ else
   echo "FAIL  mtls (openssl is needed to make its certificates)"
 fi
 run unix-socket $TSX examples/unix-socket/unix.ts
+run cli-serve-call bash -c cli_serve_call
 # The root README's quick starts, so the code shown there keeps working.
 for layer in framing ns rpc; do run "quickstart-$layer" $TSX "examples/quickstart/$layer.ts"; done
 

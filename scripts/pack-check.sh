@@ -12,10 +12,10 @@ pnpm_cmd=(pnpm)
 [ "$(pnpm -v 2>/dev/null)" = "10.34.9" ] || pnpm_cmd=(npx -y pnpm@10.34.9)
 
 mkdir -p "$work/tarballs"
-for pkg in framing ns rpc; do
+for pkg in framing ns rpc cli; do
   (cd "$root/packages/$pkg" && "${pnpm_cmd[@]}" pack --pack-destination "$work/tarballs" >/dev/null)
   (cd "$root/packages/$pkg" && node "$root/node_modules/publint/src/cli.js" --strict .) || { echo "publint failed for $pkg"; exit 1; }
-  tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -qx 'package/LICENSE' || { echo "the $pkg tarball has no LICENSE"; exit 1; }
+  tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -x 'package/LICENSE' >/dev/null || { echo "the $pkg tarball has no LICENSE"; exit 1; }
 done
 tgz() { ls "$work/tarballs"/proto-"$1"-*.tgz; }
 
@@ -46,4 +46,18 @@ done
 check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns @proto/ns/internal
 [ -d "$work/ns-alone/node_modules/zod" ] && { echo "ns alone pulled in zod"; exit 1; }
 check rpc "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" -- @proto/rpc
+check cli "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" "$(tgz cli)" -- @proto/cli
+# The installed `proto` bin, as a user runs it: serve in the background, call it, Ctrl+C it.
+(
+  cd "$work/cli"
+  export PROTO_PASSWORD=pack-check
+  ./node_modules/.bin/proto serve --port 0 --json >serve.out 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q '"listening"' serve.out && break; sleep 0.1; done
+  port=$(node -e 'const l = require("fs").readFileSync("serve.out", "utf8").split("\n").find((x) => x.includes("listening")); console.log(JSON.parse(l).port)')
+  sum=$(./node_modules/.bin/proto call "127.0.0.1:$port" math::add '{"a":1,"b":2}')
+  kill -INT "$pid"; wait "$pid"; rc=$?
+  [ "$sum" = 3 ] && [ "$rc" -eq 0 ] || { echo "installed proto bin failed (sum=$sum, serve exit $rc)"; cat serve.out; exit 1; }
+  echo "ok cli: the installed proto bin served and called math::add"
+)
 echo "pack check passed"

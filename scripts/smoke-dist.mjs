@@ -2,9 +2,10 @@
 // vitest's interop hides CommonJS/ESM mistakes that plain Node rejects, so this runs on dist only.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
-const packages = ['framing', 'ns', 'rpc'];
+const packages = ['framing', 'ns', 'rpc', 'cli'];
 let failures = 0;
 
 for (const name of packages) {
@@ -31,6 +32,18 @@ for (const name of packages) {
   } catch (err) {
     failures++;
     console.error(`FAIL ${manifest.name}:`, err);
+  }
+}
+// @proto/cli's bin under plain node, from dist: --help lists the commands, bad usage exits 2.
+{
+  const bin = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
+  const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  const usage = spawnSync(process.execPath, [bin, 'call'], { encoding: 'utf8' });
+  if (help.status === 0 && /^ {2}serve /m.test(help.stdout) && usage.status === 2 && usage.stderr.startsWith('ERR_USAGE: ')) {
+    console.log('ok proto bin: --help exits 0, bad usage exits 2 under plain node');
+  } else {
+    failures++;
+    console.error('FAIL proto bin:', { help, usage });
   }
 }
 process.exitCode = failures === 0 ? 0 : 1;

@@ -22,6 +22,55 @@ export const RPC = {
 
 export const ENCODING = { JSON: 0, RAW: 1, NONE: 2 } as const;
 
+/** Stream message types (PROTOCOL.md, "Streams"). */
+export const STREAM = {
+  ITEM: 0x4e,
+  CREDIT: 0x4f,
+  END: 0x50,
+  INPUT_ITEM: 0x51,
+  INPUT_CREDIT: 0x52,
+  INPUT_END: 0x53,
+} as const;
+
+/** Options of {@link streamOpenPayload}. */
+export interface StreamOpenOptions {
+  credit?: number;
+  flags?: number;
+  version?: number;
+  encoding?: number;
+}
+
+/** A stream open: REQUEST with an empty method and a raw payload `['S'][version][flags][credit u32][encoding][methodLen][method][params]`. */
+export function streamOpenPayload(id: number, method: string, params: Buffer | string = '', options: StreamOpenOptions = {}): Buffer {
+  const name = Buffer.from(method, 'utf8');
+  const open = Buffer.alloc(9);
+  open[0] = 0x53;
+  open[1] = options.version ?? 1;
+  open[2] = options.flags ?? 0;
+  open.writeUInt32BE((options.credit ?? 16) >>> 0, 3);
+  open[7] = options.encoding ?? (params === '' ? ENCODING.NONE : ENCODING.JSON);
+  open[8] = name.length & 0xff;
+  return requestPayload(id, ENCODING.RAW, '', Buffer.concat([open, name, typeof params === 'string' ? Buffer.from(params, 'utf8') : params]));
+}
+
+/** ITEM / INPUT_ITEM payload (type byte included). */
+export function streamItemPayload(type: number, id: number, encoding: number, payload: Buffer | string = ''): Buffer {
+  const head = Buffer.alloc(6);
+  head[0] = type;
+  head.writeUInt32BE(id >>> 0, 1);
+  head[5] = encoding;
+  return Buffer.concat([head, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload]);
+}
+
+/** CREDIT / INPUT_CREDIT payload (type byte included). */
+export function streamCreditPayload(type: number, id: number, grant: number): Buffer {
+  const out = Buffer.alloc(9);
+  out[0] = type;
+  out.writeUInt32BE(id >>> 0, 1);
+  out.writeUInt32BE(grant >>> 0, 5);
+  return out;
+}
+
 /** A parsed AUTH_CHALLENGE. */
 export interface Challenge {
   version: number;
@@ -225,7 +274,35 @@ export type RpcVerdict =
   | { kind: 'pong'; body: Buffer }
   | { kind: 'request'; id: number; method: string; encoding: number; params: unknown };
 
-/** The model of an open rpc link receiving `payload` (type byte in 0x40..0x7f). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether a REQUEST body (after the type byte) is a stream open that a server with no stream of
+ * that name must close the link for (a malformed version-1 open). Other opens are answered ERROR
+ * kind 1 like any request for an unknown method.
+ */
+function malformedStreamOpen(body: Buffer, decodes: (encoding: number, bytes: Buffer) => boolean): boolean {
+  if (!(body.length > 6 && body[5] === 0 && body[4] === ENCODING.RAW && body[6] === 0x53)) return false;
+  if (body.length < 8) return true;
+  if (body[7] !== 1) return false; // another version: refused as an unknown method
+  if (body.length < 6 + 9) return true;
+  if ((body[8]! & ~0x01) !== 0) return true;
+  const credit = body.readUInt32BE(9);
+  if (credit === 0 || credit > 0x7fffffff) return true;
+  const methodLength = body[14]!;
+  if (methodLength === 0 || body.length < 15 + methodLength) return true;
+  try {
+    strictUtf8.decode(body.subarray(15, 15 + methodLength));
+  } catch {
+    return true;
+  }
+  return !decodes(body[13]!, body.subarray(15 + methodLength));
+}
+
+/**
+ * The model of an open rpc link, on a server that serves no streams and opened none, receiving
+ * `payload` (type byte in 0x40..0x7f).
+ */
 export function rpcVerdict(payload: Buffer): RpcVerdict {
   const type = payload[0]!;
   const body = payload.subarray(1);
@@ -248,6 +325,7 @@ export function rpcVerdict(payload: Buffer): RpcVerdict {
   switch (type) {
     case RPC.REQUEST: {
       if (body.length < 6) return { kind: 'close' };
+      if (malformedStreamOpen(body, (encoding, bytes) => decodePayload(encoding, bytes).ok)) return { kind: 'close' };
       const methodLength = body[5]!;
       if (body.length < 6 + methodLength) return { kind: 'close' };
       const decoded = decodePayload(body[4]!, body.subarray(6 + methodLength));
@@ -270,6 +348,17 @@ export function rpcVerdict(payload: Buffer): RpcVerdict {
       return body.length < 4 ? { kind: 'close' } : { kind: 'ignore' };
     case RPC.PING:
       return body.length < 4 ? { kind: 'close' } : { kind: 'pong', body: Buffer.from(body) };
+    // Stream messages for no stream: the ones that may cross the end of a stream on the wire are
+    // ignored when well-formed; the others name a stream this side never opened.
+    case STREAM.CREDIT: {
+      if (body.length !== 8) return { kind: 'close' };
+      const grant = body.readUInt32BE(4);
+      return grant === 0 || grant > 0x7fffffff ? { kind: 'close' } : { kind: 'ignore' };
+    }
+    case STREAM.INPUT_ITEM:
+      return body.length >= 5 && decodePayload(body[4]!, body.subarray(5)).ok ? { kind: 'ignore' } : { kind: 'close' };
+    case STREAM.INPUT_END:
+      return body.length === 4 ? { kind: 'ignore' } : { kind: 'close' };
     default:
       return { kind: 'close' };
   }

@@ -1,4 +1,5 @@
 import type { Worker } from './fork.js';
+import { formatCount } from './stats.js';
 import type { Measurement } from './types.js';
 
 /** Prefix of errors meaning "this contender cannot run here", as opposed to "it ran and broke". */
@@ -69,3 +70,33 @@ export async function bestOfRounds<C>(
 }
 
 export const higherOps = (a: Measurement, b: Measurement): boolean => (a.opsPerSec ?? 0) > (b.opsPerSec ?? 0);
+
+/**
+ * Like {@link bestOfRounds}, but keeps each contender's median run by `metric` (higher-is-better
+ * rates), noting the spread: the steadier figure when runs vary by half, as unpinned or loaded
+ * ones do. A failed round wins, as there.
+ */
+export async function medianOfRounds<C>(
+  rounds: number,
+  contenders: readonly C[],
+  run: (contender: C) => Promise<Measurement[]>,
+  metric: 'opsPerSec' = 'opsPerSec',
+): Promise<Measurement[][]> {
+  const all: Measurement[][][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, contender] of contenders.entries()) all[i]!.push(await run(contender));
+  }
+  return all.map((runs) => {
+    const cases = runs[0]?.length ?? 0;
+    return Array.from({ length: cases }, (_, caseIndex) => {
+      const rows = runs.map((r) => r[caseIndex]!);
+      const failed = rows.find((r) => r.status !== 'ok');
+      if (failed !== undefined) return failed;
+      const sorted = [...rows].sort((a, b) => (a[metric] ?? 0) - (b[metric] ?? 0));
+      const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
+      if (rows.length === 1) return mid;
+      const range = `${formatCount(sorted[0]![metric])}..${formatCount(sorted.at(-1)![metric])}`;
+      return { ...mid, note: [mid.note, `median of ${String(rows.length)} (${range})`].filter(Boolean).join('; ') };
+    });
+  });
+}

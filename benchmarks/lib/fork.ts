@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker, ToWorker } from './ipc.js';
+import { cpuForRole } from './pinning.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** Workers load TypeScript sources of the @proto packages, like the root `bench` script does. */
@@ -11,6 +12,12 @@ export interface WorkerOptions {
   exposeGc?: boolean;
   /** Open-file limit the process needs; raised through `ulimit -n` in a shell when the current one is lower. */
   fdLimit?: number;
+  /**
+   * Which side this process plays: in pinned mode (lib/pinning.ts) servers and clients run on cores
+   * of their own (`taskset -c`). Unpinned runs ignore it.
+   * @default 'server'
+   */
+  role?: 'server' | 'client';
 }
 
 /** BENCH_CPU_PROF=<dir> makes every worker write a V8 CPU profile there (open it in Chrome DevTools). */
@@ -41,14 +48,19 @@ export class Worker {
   constructor(options: WorkerOptions = {}) {
     const execArgv = [...BASE_EXEC_ARGV, ...(options.exposeGc === true ? ['--expose-gc'] : []), ...profileArgv()];
     const needShell = options.fdLimit !== undefined && currentFdLimit() < options.fdLimit;
-    this.#child = needShell
-      ? spawn(
-          '/bin/sh',
-          // Raise the soft limit (falling back to the hard one), then become node so the IPC fd is kept.
-          ['-c', `ulimit -n ${options.fdLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`, 'sh', process.execPath, ...execArgv, WORKER_ENTRY],
-          { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-        )
-      : fork(WORKER_ENTRY, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // taskset and the shell exec node in the end, so the IPC fd (NODE_CHANNEL_FD) is kept.
+    const cpu = cpuForRole(options.role ?? 'server');
+    const pin = cpu === undefined ? [] : ['taskset', '-c', String(cpu)];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    if (needShell) {
+      // Raise the soft limit (falling back to the hard one), then become node.
+      const script = `ulimit -n ${options.fdLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
+      this.#child = spawn('/bin/sh', ['-c', script, 'sh', ...pin, process.execPath, ...execArgv, WORKER_ENTRY], { stdio });
+    } else if (pin.length > 0) {
+      this.#child = spawn(pin[0]!, [...pin.slice(1), process.execPath, ...execArgv, WORKER_ENTRY], { stdio });
+    } else {
+      this.#child = fork(WORKER_ENTRY, [], { execArgv, stdio });
+    }
     this.#child.on('message', (message: FromWorker) => this.#onMessage(message));
     this.#exit = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {

@@ -113,7 +113,7 @@ export interface IdleRun {
 export async function runIdle(contender: string, run: IdleRun): Promise<Measurement> {
   const fdLimit = run.params.warm + run.params.connections + 1024;
   const server = new Worker({ exposeGc: true, fdLimit });
-  const client = new Worker({ fdLimit });
+  const client = new Worker({ fdLimit, role: 'client' });
   try {
     const serverDone = server.call<IdleResult>(run.module, run.server, run.params, 300_000);
     serverDone.catch(() => {});

@@ -1,5 +1,5 @@
 // One-way throughput: a sender process pushes messages, a receiver process counts them.
-import { bestOfRounds, errorRow, higherOps, progress, UNAVAILABLE } from './contenders.js';
+import { bestOfRounds, errorRow, higherOps, medianOfRounds, progress, UNAVAILABLE } from './contenders.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
 import { cpuMicros } from './cpu.js';
@@ -29,6 +29,8 @@ export interface ReceiveResult {
 
 export interface SendResult {
   sent: number;
+  /** How many times the sender waited for a drain (backpressure). */
+  waits?: number;
   /** Sender CPU time spent on the messages after the warm-up ones, microseconds. */
   cpuUs: number;
 }
@@ -97,7 +99,7 @@ export class ReceiveMeter {
 
 /**
  * Sends up to `total` messages, honouring backpressure: when `sendOne` returns false it waits for `drained`.
- * Stops after `capMs`. Yields to the event loop now and then even without backpressure, as a real producer would.
+ * Stops after `capMs` (but not before twice the warm-up count). Yields to the event loop now and then even without backpressure, as a real producer would.
  */
 export async function sendLoop(
   params: Pick<OneWayParams, 'total' | 'warm' | 'capMs'>,
@@ -106,19 +108,24 @@ export async function sendLoop(
 ): Promise<SendResult> {
   const { total, warm } = params;
   const deadline = now() + params.capMs;
+  // A slow (loaded) machine may reach the deadline inside the warm-up: measure at least as many
+  // messages as the warm-up had anyway, so every run has a measured window.
+  const atLeast = Math.min(total, 2 * warm);
   let startCpu = Number.NaN;
   let i = 0;
+  let waits = 0;
   while (i < total) {
     if (i === warm) startCpu = cpuMicros();
     if (!sendOne(i++)) {
+      waits++;
       await drained();
-      if (now() > deadline) break;
+      if (i >= atLeast && now() > deadline) break;
     } else if ((i & 0x3fff) === 0) {
-      if (now() > deadline) break;
+      if (i >= atLeast && now() > deadline) break;
       await new Promise(setImmediate);
     }
   }
-  return { sent: i, cpuUs: cpuMicros() - startCpu };
+  return { sent: i, waits, cpuUs: cpuMicros() - startCpu };
 }
 
 export interface OneWayRun {
@@ -136,7 +143,7 @@ export interface OneWayRun {
 /** Fork a receiver and a sender, run one contender, and turn the outcome into a table row. */
 export async function runOneWay(contender: string, run: OneWayRun): Promise<Measurement> {
   const server = new Worker();
-  const client = new Worker();
+  const client = new Worker({ role: 'client' });
   const timeoutMs = run.params.capMs * 3 + 30_000;
   let serverDone: Promise<ReceiveResult> | undefined;
   try {
@@ -157,7 +164,10 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
       opsPerSec: messages / seconds,
       mbPerSec: (messages * run.bytesPerMessage) / seconds / 1e6,
       cpuUsPerOp: cpuUs / messages + sender.cpuUs / (sender.sent - run.params.warm),
+      serverCpuUsPerOp: cpuUs / messages,
+      clientCpuUsPerOp: sender.cpuUs / (sender.sent - run.params.warm),
       count: Math.round(messages),
+      ...(sender.waits === undefined ? {} : { note: `${String(sender.waits)} drain waits / ${String(sender.sent)} sent` }),
     };
   } catch (error) {
     // A receiver that crashed explains a sender's ECONNRESET better than the sender can.
@@ -173,24 +183,24 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
 /** A contender of a one-way suite: its display name and where its two roles live. */
 export type OneWayContender = { name: string } & Omit<OneWayRun, 'params' | 'bytesPerMessage'>;
 
-/** Runs every contender of a one-way suite (best of `rounds`), one table row each, in order. */
+/**
+ * Runs every contender of a one-way suite `rounds` times, round-robin, one table row each, in
+ * order: the best run of each (`'best'`), or the median one (`'median'`).
+ */
 export async function oneWayRows(
   suiteId: string,
   rounds: number,
   contenders: readonly OneWayContender[],
   params: OneWayRun['params'],
   bytesPerMessage: number,
+  keep: 'best' | 'median' = 'best',
 ): Promise<Measurement[]> {
-  const best = await bestOfRounds(
-    rounds,
-    contenders,
-    async (c) => {
-      progress(`${suiteId}: ${c.name}`);
-      return [await runOneWay(c.name, { ...c, params, bytesPerMessage })];
-    },
-    higherOps,
-  );
-  return best.map(([row]) => row as Measurement);
+  const runOne = async (c: OneWayContender): Promise<Measurement[]> => {
+    progress(`${suiteId}: ${c.name}`);
+    return [await runOneWay(c.name, { ...c, params, bytesPerMessage })];
+  };
+  const kept = keep === 'median' ? await medianOfRounds(rounds, contenders, runOne) : await bestOfRounds(rounds, contenders, runOne, higherOps);
+  return kept.map(([row]) => row as Measurement);
 }
 
 /** Parameters of the 1 MiB binary suites (framing over TCP, ns binary): the same load for both. */

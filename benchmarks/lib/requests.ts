@@ -2,7 +2,8 @@
 import { errorRow } from './contenders.js';
 import { type CpuSample, cpuMicros, cpuPerOpBetween, epochMs } from './cpu.js';
 import { Worker } from './fork.js';
-import { latencySummary, now } from './stats.js';
+import { type LatencySummary, LatencyRecorder } from './latency.js';
+import { now } from './stats.js';
 import type { Measurement } from './types.js';
 
 export interface RequestParams {
@@ -16,12 +17,10 @@ export interface RequestParams {
   capMs: number;
 }
 
-export interface RequestOutcome {
+export interface RequestOutcome extends LatencySummary {
   concurrency: number;
   count: number;
   ms: number;
-  p50Ms: number;
-  p99Ms: number;
   /** Client CPU time over the measured phase, microseconds. */
   cpuUs: number;
   /** Measured phase, wall clock (epochMs), to find the server's CPU over the same window. */
@@ -32,7 +31,7 @@ export interface RequestOutcome {
 /** One request: add(a, b) on the server; must resolve to a + b. */
 export type AddCall = (a: number, b: number) => Promise<number>;
 
-async function phase(call: AddCall, concurrency: number, total: number, capMs: number, latencies: Float64Array | null) {
+async function phase(call: AddCall, concurrency: number, total: number, capMs: number, latencies: LatencyRecorder | null) {
   let issued = 0;
   let done = 0;
   const start = now();
@@ -44,7 +43,7 @@ async function phase(call: AddCall, concurrency: number, total: number, capMs: n
       const sum = await call(a, 1);
       const t1 = now();
       if (sum !== a + 1) throw new Error(`add(${a}, 1) returned ${String(sum)}`);
-      if (latencies !== null) latencies[done] = t1 - t0;
+      if (latencies !== null) latencies.record(t1 - t0);
       done++;
     }
   }
@@ -57,13 +56,14 @@ export async function measureRequests(params: RequestParams, call: AddCall): Pro
   const outcomes: RequestOutcome[] = [];
   for (const concurrency of params.concurrencies) {
     await phase(call, concurrency, params.warm, params.capMs, null);
-    const latencies = new Float64Array(params.total);
+    const latencies = new LatencyRecorder();
     const t0 = epochMs();
     const cpu0 = cpuMicros();
     const { count, ms } = await phase(call, concurrency, params.total, params.capMs, latencies);
     const cpuUs = cpuMicros() - cpu0;
     const t1 = epochMs();
-    outcomes.push({ concurrency, count, ms, cpuUs, t0, t1, ...latencySummary(latencies.subarray(0, count)) });
+    outcomes.push({ concurrency, count, ms, cpuUs, t0, t1, ...latencies.summary() });
+    latencies.destroy();
   }
   return outcomes;
 }
@@ -79,7 +79,7 @@ export interface RequestRun {
 /** One row per concurrency for one contender. */
 export async function runRequests(contender: string, run: RequestRun): Promise<Map<number, Measurement>> {
   const server = new Worker();
-  const client = new Worker();
+  const client = new Worker({ role: 'client' });
   const rows = new Map<number, Measurement>();
   const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
   try {
@@ -99,8 +99,11 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
         status: 'ok',
         opsPerSec: o.count / (o.ms / 1000),
         p50Ms: o.p50Ms,
+        p90Ms: o.p90Ms,
         p99Ms: o.p99Ms,
-        ...(serverCpu === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + serverCpu }),
+        maxMs: o.maxMs,
+        clientCpuUsPerOp: o.cpuUs / o.count,
+        ...(serverCpu === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + serverCpu, serverCpuUsPerOp: serverCpu }),
         count: o.count,
         ...(run.note === undefined ? {} : { note: run.note }),
       });

@@ -13,6 +13,8 @@ export interface ReportInput {
   suites: readonly SuiteResult[];
   /** Wall time of the whole run, seconds. */
   seconds: number;
+  /** How the processes were placed (pinned to cores or not). */
+  placement: string;
 }
 
 export function resultsMarkdown(input: ReportInput): string {
@@ -30,6 +32,7 @@ export function resultsMarkdown(input: ReportInput): string {
     `- Load average at start (1 / 5 / 15 min): ${env.load}`,
     `- Command: \`${input.command}\``,
     `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}, ${input.rounds} round(s) per contender (best kept)${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
+    `- Processes: ${input.placement}`,
     `- Wall time: ${input.seconds.toFixed(0)} s`,
     '',
     '## Peer libraries',
@@ -48,6 +51,7 @@ export function resultsMarkdown(input: ReportInput): string {
     for (const note of suite.notes) out.push(`- ${note}`);
     if (suite.notes.length > 0) out.push('');
     for (const c of suite.cases) out.push(`### ${c.title}`, '', renderMarkdown(caseGrid(c)), '');
+    for (const chart of suite.charts ?? []) out.push(`![${chart.title}](charts/${chart.id}.svg)`, '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }

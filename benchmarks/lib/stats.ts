@@ -10,12 +10,6 @@ export function median(values: readonly number[]): number {
   return quantileSorted(Float64Array.from(values).sort(), 0.5);
 }
 
-/** p50/p99 of latency samples in milliseconds. */
-export function latencySummary(samples: Float64Array): { p50Ms: number; p99Ms: number } {
-  const sorted = samples.slice().sort();
-  return { p50Ms: quantileSorted(sorted, 0.5), p99Ms: quantileSorted(sorted, 0.99) };
-}
-
 export const MiB = 1024 * 1024;
 export const KiB = 1024;
 

@@ -10,8 +10,12 @@ function metricLabel(metric: MetricKey, unit: string): string {
       return 'MB/s';
     case 'p50Ms':
       return 'p50 ms';
+    case 'p90Ms':
+      return 'p90 ms';
     case 'p99Ms':
       return 'p99 ms';
+    case 'maxMs':
+      return 'max ms';
     case 'heapPerConn':
       return 'heap/conn';
     case 'externalPerConn':
@@ -20,6 +24,10 @@ function metricLabel(metric: MetricKey, unit: string): string {
       return 'rss/conn';
     case 'cpuUsPerOp':
       return `CPU µs/${unit.replace(/s$/, '')}`;
+    case 'serverCpuUsPerOp':
+      return 'server/recv µs';
+    case 'clientCpuUsPerOp':
+      return 'client/send µs';
   }
 }
 
@@ -30,13 +38,17 @@ function formatMetric(metric: MetricKey, value: number | undefined): string {
     case 'mbPerSec':
       return formatFixed(value, 0);
     case 'p50Ms':
+    case 'p90Ms':
     case 'p99Ms':
+    case 'maxMs':
       return formatFixed(value, 3);
     case 'heapPerConn':
     case 'externalPerConn':
     case 'rssPerConn':
       return formatBytes(value);
     case 'cpuUsPerOp':
+    case 'serverCpuUsPerOp':
+    case 'clientCpuUsPerOp':
       return formatFixed(value, value !== undefined && value >= 100 ? 0 : 2);
   }
 }

@@ -1,3 +1,5 @@
+import type { ChartSpec } from './svg-chart.js';
+
 /** One contender's outcome in one case. Fields absent when they don't apply. */
 export interface Measurement {
   contender: string;
@@ -7,18 +9,37 @@ export interface Measurement {
   /** frames/s, messages/s or requests/s, depending on the case's unit. */
   opsPerSec?: number;
   mbPerSec?: number;
+  /** Latency percentiles (lib/latency.ts), milliseconds. */
   p50Ms?: number;
+  p90Ms?: number;
   p99Ms?: number;
+  maxMs?: number;
   heapPerConn?: number;
   externalPerConn?: number;
   rssPerConn?: number;
   /** CPU time per op, both processes together (sender + receiver, or client + server), microseconds. */
   cpuUsPerOp?: number;
+  /** CPU time per op of the server (or receiver) process alone, microseconds. */
+  serverCpuUsPerOp?: number;
+  /** CPU time per op of the client (or sender) process alone, microseconds. */
+  clientCpuUsPerOp?: number;
   /** Units measured (after warm-up). */
   count?: number;
 }
 
-export type MetricKey = 'opsPerSec' | 'mbPerSec' | 'p50Ms' | 'p99Ms' | 'heapPerConn' | 'externalPerConn' | 'rssPerConn' | 'cpuUsPerOp';
+export type MetricKey =
+  | 'opsPerSec'
+  | 'mbPerSec'
+  | 'p50Ms'
+  | 'p90Ms'
+  | 'p99Ms'
+  | 'maxMs'
+  | 'heapPerConn'
+  | 'externalPerConn'
+  | 'rssPerConn'
+  | 'cpuUsPerOp'
+  | 'serverCpuUsPerOp'
+  | 'clientCpuUsPerOp';
 
 /** A table: one scenario, several contenders, one reference the ratio column divides by. */
 export interface CaseResult {
@@ -66,6 +87,8 @@ export interface SuiteResult {
   title: string;
   cases: CaseResult[];
   targets: TargetSpec[];
+  /** Curves to draw (lib/curves.ts), written to `benchmarks/charts/<id>.svg` and linked from RESULTS.md. */
+  charts?: ChartSpec[];
   /** Lines printed under the suite (settings used). */
   notes: string[];
 }

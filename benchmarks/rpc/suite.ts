@@ -56,7 +56,7 @@ export const rpcSuite: Suite = {
       unit: 'req',
       reference: RAW,
       ratioMetric: 'opsPerSec',
-      columns: ['opsPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerOp'],
+      columns: ['opsPerSec', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'cpuUsPerOp', 'serverCpuUsPerOp', 'clientCpuUsPerOp'],
       rows: byConcurrency.get(concurrency) ?? [],
     }));
     return {

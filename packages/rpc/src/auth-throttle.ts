@@ -49,7 +49,8 @@ interface Entry {
  * which halves after every `halfLifeMs` without failures. While an address has a score its proofs
  * are checked in turn, spaced `min(baseDelayMs * 2^(score-1), maxDelayMs)` apart, but no proof
  * waits more than `maxDelayMs` for its check: past that, proofs waiting together are checked
- * together. Each failure is answered only after that delay. A success clears the address.
+ * together. Each failure is answered only after that delay. A success clears the address (unless
+ * other proofs of it are waiting for their check).
  *
  * So an honest client sharing an address with a guesser (a NAT, every client of a Unix socket) is
  * checked at most `maxDelayMs` after its proof arrived, however hard the guesser tries; the price is
@@ -137,9 +138,14 @@ export class AuthThrottle {
     return this.#delayFor(entry.score);
   }
 
-  /** Forget an address after it authenticated. */
+  /**
+   * An address authenticated: forget it, unless other proofs of it are still waiting for their
+   * check. A success proves that one client knew the password, not that the address is clean: on
+   * a shared address (a NAT, a Unix socket) a guesser's waiting proofs keep its score.
+   */
   recordSuccess(address: string): void {
-    this.#entries.delete(address);
+    const entry = this.#entries.get(address);
+    if (entry !== undefined && entry.reserved.length === 0) this.#entries.delete(address);
   }
 
   #unreserve(reservation: CheckReservation): Entry | undefined {

@@ -61,7 +61,8 @@ export class Caller implements RequestTableHost {
       return Promise.reject(new InvalidArgError(`params of ${method} are not JSON-serializable`, { cause: error }));
     }
     const table = this.table;
-    const id = table.nextId();
+    let id = table.nextId();
+    while (link.streams.holdsOutgoing(id)) id = table.nextId();
     const header = requestHeader(id, encoding, prefix);
     try {
       link.socket.sendExtension(RpcMessageType.REQUEST, payload === undefined ? header : [header, payload]);
@@ -121,7 +122,11 @@ export class Caller implements RequestTableHost {
     const id = readU32(body, RESPONSE_FIXED_BYTES);
     const wire = readWireError(body);
     const entry = this.table.take(id);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      // Not a request: the end of one of our streams, or an answer to one already settled.
+      this.#link.streams.onError(id, body[4] ?? ErrorKind.REMOTE, wire);
+      return;
+    }
     const error = errorFromWire(body[4] ?? ErrorKind.REMOTE, wire, entry.method);
     entry.reject(error);
     this.table.settled(entry, error);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgError } from './errors.js';
+import { isStreamSchemas, type StreamSchemas } from './stream-contract.js';
 
 /** Schemas of one method: what the caller sends and what the handler returns. */
 export interface MethodSchemas {
@@ -9,8 +10,8 @@ export interface MethodSchemas {
   readonly result: z.ZodType;
 }
 
-/** Method name (`'a::b'`) to its schemas. */
-export type ContractDefinition = { readonly [method: string]: MethodSchemas };
+/** Method name (`'a::b'`) to its schemas: a request method, or a stream (`stream: true`). */
+export type ContractDefinition = { readonly [method: string]: MethodSchemas | StreamSchemas };
 
 /** What an untyped client or server accepts: any method, unknown params and results. */
 export type UntypedMethods = { readonly [method: string]: { readonly params: z.ZodType<unknown>; readonly result: z.ZodType<unknown> } };
@@ -70,6 +71,12 @@ export function defineContract(methods: ContractDefinition, options?: ContractOp
 function checkMethods(methods: ContractDefinition, what: string): void {
   if (typeof methods !== 'object' || methods === null) throw new InvalidArgError(`${what}s must be an object`);
   for (const [method, schemas] of Object.entries(methods)) {
+    if (isStreamSchemas(schemas)) {
+      if (!(schemas.params instanceof z.ZodType) || !(schemas.item instanceof z.ZodType) || (schemas.input !== undefined && !(schemas.input instanceof z.ZodType))) {
+        throw new InvalidArgError(`${what} ${method} is a stream: it needs zod schemas { params, item, input? }`);
+      }
+      continue;
+    }
     if (
       typeof schemas !== 'object' ||
       schemas === null ||
@@ -94,8 +101,9 @@ export type ResultOutput<D, M extends keyof D> = D[M] extends MethodSchemas ? z.
 
 /** Schemas for `method` among `methods` (one side of a contract), if it has them. */
 export function schemasIn(methods: ContractDefinition | undefined, method: string): MethodSchemas | undefined {
-  if (methods === undefined) return undefined;
-  return Object.hasOwn(methods, method) ? methods[method] : undefined;
+  if (methods === undefined || !Object.hasOwn(methods, method)) return undefined;
+  const schemas = methods[method];
+  return schemas === undefined || isStreamSchemas(schemas) ? undefined : schemas;
 }
 
 /** Outcome of a validation. */

@@ -22,6 +22,10 @@ export const RpcChannels = {
    * listener, or an answer, cancel or ping that could not be sent): {@link ErrorMessage}.
    */
   error: 'proto:rpc:error',
+  /** A stream was opened or accepted: `StreamStartMessage`. */
+  streamStart: 'proto:rpc:stream:start',
+  /** A stream is over on the wire, however it ended: `StreamEndMessage`. */
+  streamEnd: 'proto:rpc:stream:end',
 } as const;
 
 /** Which end of a request a message describes. */

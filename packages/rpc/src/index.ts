@@ -41,6 +41,20 @@ export type { RpcPeerStats } from './peer.js';
 export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
 export type { Handler, RequestContext } from './inbound-call.js';
 export type { RequestOptions } from './request-options.js';
+export type { StreamContext, StreamHandler, StreamOptions } from './stream-types.js';
+export type {
+  ItemInput,
+  ItemOutput,
+  StreamArgs,
+  StreamInputInput,
+  StreamInputOutput,
+  StreamMethodName,
+  StreamParamsInput,
+  StreamParamsOutput,
+  StreamSchemas,
+} from './stream-contract.js';
+export type { StreamEndMessage, StreamStartMessage } from './stream-diagnostics.js';
+export type { StreamDirection } from './stream-wire.js';
 export type { KeepAliveOptions, KeepAliveSetting } from './keepalive.js';
 export type { AuthThrottleOptions } from './auth-throttle.js';
 export type { RpcCommonOptions } from './options.js';

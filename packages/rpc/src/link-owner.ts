@@ -3,9 +3,10 @@ import type { ContractDefinition } from './contract.js';
 import type { RpcSide } from './diagnostics.js';
 import type { Handler } from './inbound-call.js';
 import type { RpcPeer } from './peer.js';
+import type { StreamOwner, StreamSession } from './stream-session.js';
 
 /** What every link of a client or server shares: handlers, contract, limits, error reporting. */
-export interface LinkOwner {
+export interface LinkOwner extends StreamOwner {
   /** Which kind of object owns the links (for diagnostics). */
   readonly side: RpcSide;
   readonly handlers: ReadonlyMap<string, Handler>;
@@ -34,6 +35,8 @@ export interface LinkContext {
   readonly open: boolean;
   /** Graceful close under way: new requests are refused both ways. */
   readonly closing: boolean;
+  /** The streams of the link, both ways (they share the request id space). */
+  readonly streams: StreamSession;
   /** A request in either direction settled: the close waiter may be due. */
   settled(): void;
 }

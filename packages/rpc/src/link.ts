@@ -8,7 +8,10 @@ import { RpcMessageType } from './message-types.js';
 import { readU32, u32Body } from './messages.js';
 import { type PeerLink, RpcPeer } from './peer.js';
 import type { RequestOptions } from './request-options.js';
+import type { StreamOptions } from './stream-types.js';
 import { Responder } from './responder.js';
+import { STREAM_TYPE_MAX, STREAM_TYPE_MIN } from './stream-messages.js';
+import { type StreamLinkHost, StreamSession } from './stream-session.js';
 
 /**
  * One authenticated connection: its peer, the requests it sends ({@link Caller}) and serves
@@ -16,13 +19,15 @@ import { Responder } from './responder.js';
  * A Link is made when a handshake succeeds (reconnects make new ones), so an answer can only ever
  * settle a request sent on the same connection.
  */
-export class Link implements LinkContext, PeerLink, KeepAliveHost {
+export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHost {
   readonly socket: NsSocket;
   readonly owner: LinkOwner;
   readonly peer: RpcPeer;
   readonly caller: Caller;
   readonly responder: Responder;
   readonly keepAlive: KeepAlive | undefined;
+  /** Streams of this link, both ways. */
+  readonly streams: StreamSession;
   open = true;
   closing = false;
   #idleWaiter: (() => void) | undefined;
@@ -34,6 +39,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost {
     this.responder = new Responder(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
     this.peer = new RpcPeer(this, peerId, username);
+    this.streams = new StreamSession(this, owner);
     this.keepAlive?.start();
   }
 
@@ -51,6 +57,30 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost {
   }
   get rttMs(): number | undefined {
     return this.keepAlive?.rttMs;
+  }
+  get openStreams(): number {
+    return this.streams.openStreams;
+  }
+  get itemsIn(): number {
+    return this.streams.itemsIn;
+  }
+  get itemsOut(): number {
+    return this.streams.itemsOut;
+  }
+
+  /** PeerLink: open a stream on this link. */
+  stream<T>(method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<T> {
+    return this.streams.open<T>(method, params, options);
+  }
+
+  /** StreamLinkHost: the next id of the id space requests and streams share. */
+  nextOutgoingId(): number {
+    return this.caller.table.nextId();
+  }
+
+  /** StreamLinkHost */
+  incomingRequestHeld(id: number): boolean {
+    return this.responder.calls.get(id) !== undefined;
   }
 
   /** PeerLink: send a request on this link. */
@@ -80,6 +110,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost {
         return;
       }
       default:
+        if (type >= STREAM_TYPE_MIN && type <= STREAM_TYPE_MAX) return this.streams.onMessage(type, body);
         throw new ProtocolError(`unexpected rpc message type 0x${type.toString(16)} on an open link`);
     }
   }
@@ -91,6 +122,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost {
     this.keepAlive?.stop();
     this.caller.closed(error);
     this.responder.closed(error);
+    this.streams.closed(error);
     this.settled();
   }
 
@@ -131,6 +163,6 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost {
   }
 
   #isIdle(): boolean {
-    return this.responder.calls.size === 0 && this.caller.table.size === 0;
+    return this.responder.calls.size === 0 && this.caller.table.size === 0 && this.streams.openStreams === 0;
   }
 }

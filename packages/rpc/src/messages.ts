@@ -168,6 +168,17 @@ export interface WireError {
   data?: unknown;
 }
 
+/** The parts of an ERROR body: header, then the JSON (data JSON cannot carry is dropped; code and message stay). */
+export function errorParts(id: number, kind: number, wire: WireError): [Buffer, string] {
+  let text: string;
+  try {
+    text = JSON.stringify(wire);
+  } catch {
+    text = JSON.stringify({ code: wire.code, message: wire.message });
+  }
+  return [responseHeader(id, kind), text];
+}
+
 /** Decode the JSON of an ERROR body. */
 export function readWireError(body: Buffer): WireError {
   let value: unknown;

@@ -28,6 +28,12 @@ export interface RpcCommonOptions<D extends ContractDefinition, C extends Contra
    * @default 1024
    */
   maxConcurrentRequests?: number | undefined;
+  /**
+   * Streams the other side may have open at once on one connection (streams it opened, served
+   * here); past it new ones are refused with `ERR_OVERLOADED`.
+   * @default 128
+   */
+  maxConcurrentStreams?: number | undefined;
   /** Typed methods (see `defineContract`): types `request`/`handle` and validates params. */
   contract?: Contract<D, C> | undefined;
 }
@@ -38,6 +44,7 @@ export interface ResolvedCommonOptions {
   readonly keepAlive: Required<KeepAliveOptions> | false;
   readonly authTimeoutMs: number;
   readonly maxConcurrentRequests: number;
+  readonly maxConcurrentStreams: number;
 }
 
 const positive = z.number().positive();
@@ -53,6 +60,7 @@ const commonSchema = z.looseObject({
   keepAlive: keepAliveSchema.optional(),
   authTimeoutMs: positive.optional(),
   maxConcurrentRequests: z.number().int().positive().optional(),
+  maxConcurrentStreams: z.number().int().positive().optional(),
   contract: z.custom<Contract>((value) => typeof value === 'object' && value !== null && 'methods' in value).optional(),
 });
 
@@ -107,7 +115,7 @@ export function checkOptions(schema: z.ZodType, options: unknown, what: string):
 }
 
 /** Fill in defaults of the common options. */
-export function resolveCommon(options: RpcCommonOptions<ContractDefinition>): ResolvedCommonOptions {
+export function resolveCommon(options: RpcCommonOptions<ContractDefinition, ContractDefinition>): ResolvedCommonOptions {
   const keepAlive = options.keepAlive;
   return {
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
@@ -120,6 +128,7 @@ export function resolveCommon(options: RpcCommonOptions<ContractDefinition>): Re
           },
     authTimeoutMs: options.authTimeoutMs ?? 5_000,
     maxConcurrentRequests: options.maxConcurrentRequests ?? 1024,
+    maxConcurrentStreams: options.maxConcurrentStreams ?? 128,
   };
 }
 

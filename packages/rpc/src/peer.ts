@@ -1,6 +1,7 @@
 import type { NsSocket } from '@proto/ns';
 import { methodName } from './contract.js';
 import type { RequestOptions } from './request-options.js';
+import type { StreamOptions } from './stream-types.js';
 
 /**
  * Counters of one connection. `peer.stats` is a live view: each property reads the current value
@@ -27,6 +28,12 @@ export interface RpcPeerStats {
   readonly inFlight: number;
   /** Requests from the other side whose handlers are still running. */
   readonly handling: number;
+  /** Streams open on this connection, both directions (opened here and served here). */
+  readonly openStreams: number;
+  /** Stream items received on this connection (items of streams opened here, input of streams served here). */
+  readonly itemsIn: number;
+  /** Stream items sent on this connection. */
+  readonly itemsOut: number;
   /** Latest keepalive round-trip time in milliseconds; undefined before the first pong or without keepalive. */
   readonly rttMs: number | undefined;
   /** `Date.now()` when authentication completed. */
@@ -43,7 +50,11 @@ export interface PeerLink {
   readonly inFlight: number;
   readonly handling: number;
   readonly rttMs: number | undefined;
+  readonly openStreams: number;
+  readonly itemsIn: number;
+  readonly itemsOut: number;
   request(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown>;
+  stream<T>(method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<T>;
 }
 
 /** The live `peer.stats` object: getters over the link's own counters, nothing copied per read. */
@@ -83,10 +94,19 @@ class LiveStats implements RpcPeerStats {
   get rttMs(): number | undefined {
     return this.#link.rttMs;
   }
+  get openStreams(): number {
+    return this.#link.openStreams;
+  }
+  get itemsIn(): number {
+    return this.#link.itemsIn;
+  }
+  get itemsOut(): number {
+    return this.#link.itemsOut;
+  }
 
   toJSON(): RpcPeerStats {
-    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, rttMs, connectedAt } = this;
-    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, rttMs, connectedAt };
+    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt } = this;
+    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt };
   }
 }
 
@@ -144,6 +164,14 @@ export class RpcPeer {
    */
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
     return this.#link.request(methodName(method), params, options);
+  }
+
+  /**
+   * Open a stream the other side serves on this connection (see `RpcClient.stream`): an async
+   * iterator of its items, returned at once.
+   */
+  stream<T = unknown>(method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<T> {
+    return this.#link.stream<T>(methodName(method), params, options);
   }
 
   /** Send an ns event (JSON value or raw bytes) on this connection. Returns false when the writer should back off. */

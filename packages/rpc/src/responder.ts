@@ -6,6 +6,7 @@ import { InboundCall } from './inbound-call.js';
 import type { LinkContext } from './link-owner.js';
 import { RpcMessageType } from './message-types.js';
 import { MethodNames } from './method-names.js';
+import { isStreamOpen } from './stream-messages.js';
 import {
   Encoding,
   encodingOf,
@@ -62,9 +63,13 @@ export class Responder {
     const link = this.#link;
     const owner = link.owner;
     const id = readU32(body, REQUEST_FIXED_BYTES);
+    if (isStreamOpen(body)) {
+      link.streams.onOpen(body);
+      return;
+    }
     const method = this.#methodNames.read(body);
     const params = readPayload(body, body[4] ?? Encoding.JSON, requestPayloadOffset(body));
-    if (this.calls.get(id) !== undefined) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
+    if (this.calls.get(id) !== undefined || link.streams.holdsIncoming(id)) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
     this.received++;
     if (link.closing) {
       this.#sendError(id, ErrorKind.SHUTTING_DOWN, { message: 'the remote side is shutting down' });
@@ -117,7 +122,10 @@ export class Responder {
   onCancel(body: Buffer): void {
     const id = readU32(body, 4);
     const call = this.calls.get(id);
-    if (call === undefined) return;
+    if (call === undefined) {
+      this.#link.streams.onCancel(id);
+      return;
+    }
     // The slot is freed now: a handler that ignores its signal must not hold it forever. Its
     // eventual answer is dropped.
     this.calls.delete(call);

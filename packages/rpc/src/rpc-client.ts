@@ -21,7 +21,7 @@ import {
   type UntypedMethods,
 } from './contract.js';
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
-import { AbortedError, ConnectionClosedError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import { AbortedError, ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
 import type { Handler } from './inbound-call.js';
 import { KeyCache, SerialDeriver } from './key-derivation.js';
 import type { LinkOwner } from './link-owner.js';
@@ -37,6 +37,18 @@ import {
 } from './options.js';
 import type { RpcPeer } from './peer.js';
 import type { RequestArgs } from './request-args.js';
+import type {
+  ItemInput,
+  ItemOutput,
+  StreamArgs,
+  StreamInputInput,
+  StreamInputOutput,
+  StreamMethodName,
+  StreamParamsInput,
+  StreamParamsOutput,
+} from './stream-contract.js';
+import type { StreamHandler, StreamOptions } from './stream-types.js';
+import { FailedStream } from './outgoing-stream.js';
 import type { RequestOptions } from './request-options.js';
 import type { RpcClientEvents, RpcClientOptions } from './client-options.js';
 import { waitWithTimeout } from './wait.js';
@@ -62,6 +74,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
   readonly #handlers = new Map<string, Handler>();
+  readonly #streamHandlers = new Map<string, StreamHandler>();
   readonly #password: string | Uint8Array;
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
@@ -92,6 +105,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       called: contract?.methods,
       validateResults,
       maxConcurrentRequests: common.maxConcurrentRequests,
+      streamHandlers: this.#streamHandlers,
+      maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error) => this.#emitError(error),
       linkTimedOut: (peer) => this.#linkTimedOut(peer),
@@ -164,6 +179,38 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   /**
+   * Open a stream the server serves (`server.handleStream`). Returns at once an async iterator of
+   * the handler's items; `for await` consumes it, and the handler sends ahead at most
+   * `highWaterMark` items (default 16) more than the loop consumed. The loop ends when the handler
+   * finishes; it rejects with the handler's error (`ERR_REMOTE` with `remoteCode`,
+   * `ERR_INVALID_PARAMS`, `ERR_METHOD_NOT_FOUND`, `ERR_OVERLOADED`) after the items sent before it,
+   * `ERR_ABORTED` (signal), `ERR_REQUEST_TIMEOUT` (`timeoutMs`, none by default),
+   * `ERR_CONNECTION_CLOSED` (link lost), or `ERR_NOT_CONNECTED` (no link). `break` cancels it on the
+   * wire: the handler's `ctx.signal` aborts and its generator's `finally` runs.
+   *
+   * @param method `'a::b'` or `['a', 'b']`.
+   */
+  stream<M extends StreamMethodName<D>>(
+    method: string extends StreamMethodName<D> ? never : M,
+    ...args: StreamArgs<StreamParamsInput<D, M>, StreamInputInput<D, M>>
+  ): AsyncIterableIterator<ItemOutput<D, M>>;
+  stream<T = unknown>(
+    method: string extends StreamMethodName<D> ? string | readonly string[] : readonly string[],
+    params?: unknown,
+    options?: StreamOptions,
+  ): AsyncIterableIterator<T>;
+  stream(method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
+    const link = this.#setup?.link;
+    const name = typeof method === 'string' ? method : methodName(method);
+    if (link === undefined) {
+      const signal = options?.signal;
+      if (signal?.aborted === true) return new FailedStream(new AbortedError(`stream ${name} aborted before it was opened`, { cause: signal.reason }));
+      return new FailedStream(new NotConnectedError(`cannot open stream ${name}: not connected`));
+    }
+    return link.streams.open(name, params, options);
+  }
+
+  /**
    * Answer requests the server sends with `server.request(peerId, method, ...)`. Replaces any
    * handler already registered for the method. Typed (and its params validated) by the contract's
    * `client` methods when it declares them; otherwise annotate the params.
@@ -178,9 +225,31 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     return this;
   }
 
-  /** Remove the handler of `method`; later requests get `ERR_METHOD_NOT_FOUND`. */
+  /**
+   * Serve streams the server opens with `server.stream(peerId, method, ...)`: `(params, ctx) =>
+   * AsyncIterable`, usually an `async function*`. Typed (and validated) by the contract's `client`
+   * streams when it declares them.
+   */
+  handleStream<M extends StreamMethodName<C>, P = unknown, I = unknown, In = unknown>(
+    method: M,
+    handler: StreamHandler<
+      string extends StreamMethodName<C> ? P : StreamParamsOutput<C, M>,
+      string extends StreamMethodName<C> ? I : ItemInput<C, M>,
+      string extends StreamMethodName<C> ? In : StreamInputOutput<C, M>
+    >,
+  ): this;
+  handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
+  handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
+    if (typeof handler !== 'function') throw new InvalidArgError('a stream handler must be a function');
+    this.#streamHandlers.set(methodName(method), handler as StreamHandler);
+    return this;
+  }
+
+  /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    this.#handlers.delete(methodName(method));
+    const name = methodName(method);
+    this.#handlers.delete(name);
+    this.#streamHandlers.delete(name);
     return this;
   }
 

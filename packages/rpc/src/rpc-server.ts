@@ -23,6 +23,18 @@ import {
   type UntypedMethods,
 } from './contract.js';
 import type { RequestArgs } from './request-args.js';
+import type {
+  ItemInput,
+  ItemOutput,
+  StreamArgs,
+  StreamInputInput,
+  StreamInputOutput,
+  StreamMethodName,
+  StreamParamsInput,
+  StreamParamsOutput,
+} from './stream-contract.js';
+import type { StreamHandler, StreamOptions } from './stream-types.js';
+import { FailedStream } from './outgoing-stream.js';
 import { Connection, type ServerSide } from './connection.js';
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
 import { DESCRIBE_METHOD, describeHandler } from './describe.js';
@@ -60,6 +72,7 @@ import { waitWithTimeout } from './wait.js';
 export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
   readonly #ns: NsServer;
   readonly #handlers = new Map<string, Handler>();
+  readonly #streamHandlers = new Map<string, StreamHandler>();
   readonly #registry = new PeerRegistry();
   /** The admission state of each accepted ns socket (ns hands the socket, not the extension, to its listeners). */
   readonly #connections = new WeakMap<NsSocket, Connection>();
@@ -87,6 +100,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       called: (contract as Contract | undefined)?.clientMethods,
       validateResults: false,
       maxConcurrentRequests: common.maxConcurrentRequests,
+      streamHandlers: this.#streamHandlers,
+      maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
       linkTimedOut: (peer) => this.#linkTimedOut(peer),
@@ -165,9 +180,31 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     return this;
   }
 
-  /** Remove the handler of `method`; later requests get `ERR_METHOD_NOT_FOUND`. */
+  /**
+   * Register the stream handler of `method` (replacing any previous one): `(params, ctx) =>
+   * AsyncIterable`, usually an `async function*`; `ctx.input` holds the items the caller sends.
+   * Params (and input items) are validated against the contract's stream entry first.
+   */
+  handleStream<M extends StreamMethodName<D>, P = unknown, I = unknown, In = unknown>(
+    method: M,
+    handler: StreamHandler<
+      string extends StreamMethodName<D> ? P : StreamParamsOutput<D, M>,
+      string extends StreamMethodName<D> ? I : ItemInput<D, M>,
+      string extends StreamMethodName<D> ? In : StreamInputOutput<D, M>
+    >,
+  ): this;
+  handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
+  handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
+    if (typeof handler !== 'function') throw new InvalidArgError('a stream handler must be a function');
+    this.#streamHandlers.set(methodName(method), handler as StreamHandler);
+    return this;
+  }
+
+  /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    this.#handlers.delete(methodName(method));
+    const name = methodName(method);
+    this.#handlers.delete(name);
+    this.#streamHandlers.delete(name);
     return this;
   }
 
@@ -182,6 +219,28 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const link = this.#registry.get(peerId);
     if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));
     return link.request(methodName(method), params, options);
+  }
+
+  /**
+   * Open a stream a client serves (`client.handleStream`): returns at once an async iterator of its
+   * items (see `RpcClient.stream`). Its first `next()` rejects with `ERR_NOT_CONNECTED` when no
+   * such peer is connected. Typed by the contract's `client` streams when it declares them.
+   */
+  stream<M extends StreamMethodName<C>>(
+    peerId: string,
+    method: string extends StreamMethodName<C> ? never : M,
+    ...args: StreamArgs<StreamParamsInput<C, M>, StreamInputInput<C, M>>
+  ): AsyncIterableIterator<ItemOutput<C, M>>;
+  stream<T = unknown>(
+    peerId: string,
+    method: string extends StreamMethodName<C> ? string | readonly string[] : readonly string[],
+    params?: unknown,
+    options?: StreamOptions,
+  ): AsyncIterableIterator<T>;
+  stream(peerId: string, method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
+    const link = this.#registry.get(peerId);
+    if (link === undefined) return new FailedStream(new NotConnectedError(`no connected peer ${peerId}`));
+    return link.streams.open(methodName(method), params, options);
   }
 
   /**

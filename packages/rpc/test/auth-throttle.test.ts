@@ -78,6 +78,19 @@ describe('AuthThrottle', () => {
     throttle.checked(first, 100);
   });
 
+  it('a success does not clear an address while other proofs of it wait (a guesser sharing the address)', () => {
+    const throttle = new AuthThrottle({ baseDelayMs: 100, maxDelayMs: 1000 });
+    for (let i = 0; i < 4; i++) throttle.recordFailure('a', 0);
+    const guess = throttle.reserveCheck('a', 0);
+    const honest = throttle.reserveCheck('a', 0);
+    throttle.checked(honest, honest.at);
+    throttle.recordSuccess('a');
+    expect(throttle.score('a', honest.at)).toBeGreaterThan(3);
+    throttle.checked(guess, guess.at);
+    throttle.recordSuccess('a'); // nothing waits any more: forgotten
+    expect(throttle.size).toBe(0);
+  });
+
   it('decays the score and forgets on success', () => {
     const throttle = new AuthThrottle({ halfLifeMs: 1000 });
     throttle.recordFailure('a', 0);

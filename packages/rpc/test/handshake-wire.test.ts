@@ -7,9 +7,9 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RpcClient, RpcServer } from '@proto/rpc';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { helloPayload } from '../../../testing/ns-wire.js';
+import { eventPayload, helloPayload, NS_EVENT_JSON } from '../../../testing/ns-wire.js';
 import { frame32 } from '../../../testing/raw-socket.js';
-import { ENCODING, RawRpcLink, requestPayload, RPC, u32Payload } from '../../../testing/rpc-wire.js';
+import { deriveKey, ENCODING, proofFor, RawRpcLink, requestPayload, RPC, u32Payload } from '../../../testing/rpc-wire.js';
 import { failOnUncaught } from '../../../testing/uncaught.js';
 
 const PASSWORD = 'wire-secret';
@@ -131,6 +131,40 @@ describe('a server applies the fixed-size and malformed-answer rules', () => {
   ] as const)('%s (for an id nobody waits for) is a protocol error all the same', async (_name, payload) => {
     const link = await openLink();
     link.send(payload);
+    await link.outcome;
+    expect(link.closed).toBe(true);
+  });
+});
+
+describe('between AUTH_OK and READY: rpc messages yes, user events no', () => {
+  async function proven(keepAlive: false | { intervalMs: number; timeoutMs: number }): Promise<{ link: RawRpcLink; server: RpcServer }> {
+    const server = new RpcServer({ password: PASSWORD, keepAlive });
+    server.on('error', () => {});
+    server.handle('echo', (params) => params);
+    cleanup.add(server, (s) => s.close({ timeoutMs: 100 }));
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    const link = await RawRpcLink.open(port);
+    cleanup.add(link, (l) => l.destroy());
+    const key = await deriveKey(PASSWORD, link.challenge!);
+    link.send(proofFor(key, link.challenge!).payload);
+    expect((await link.next((f) => f[0] === RPC.AUTH_OK || f[0] === RPC.AUTH_FAIL))?.[0]).toBe(RPC.AUTH_OK);
+    return { link, server };
+  }
+
+  it('the server PINGs right after AUTH_OK, and answers a REQUEST sent before the client READY', async () => {
+    const { link } = await proven({ intervalMs: 60_000, timeoutMs: 30_000 });
+    const okAt = link.frames.findIndex((f) => f[0] === RPC.AUTH_OK);
+    const ping = await link.next((f) => f[0] === RPC.PING);
+    expect(link.frames.indexOf(ping!)).toBeGreaterThan(okAt);
+    link.send(requestPayload(3, ENCODING.JSON, 'echo', '"early"')); // no ns READY sent yet
+    const result = await link.next((f) => f[0] === RPC.RESULT);
+    expect(result!.readUInt32BE(1)).toBe(3);
+    expect(result!.subarray(6).toString()).toBe('"early"');
+  });
+
+  it('a user event before the client READY closes the link', async () => {
+    const { link } = await proven(false);
+    link.send(eventPayload(NS_EVENT_JSON, 'too::early', '1'));
     await link.outcome;
     expect(link.closed).toBe(true);
   });

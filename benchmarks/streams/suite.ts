@@ -1,0 +1,90 @@
+import { bestOfRounds, higherOps, progress } from '../lib/contenders.js';
+import { binaryParams, runOneWay } from '../lib/oneway.js';
+import { MiB } from '../lib/stats.js';
+import type { Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+import { APPROX_DATA_BYTES } from '../ns/message.js';
+import { runStream } from './run-stream.js';
+
+const here = (file: string) => new URL(file, import.meta.url).href;
+
+const STREAM = '@proto/rpc stream';
+const STREAM_WIDE = '@proto/rpc stream, highWaterMark 256';
+const NS = '@proto/ns one-way';
+const GRPC = 'grpc-js server streaming';
+const RAW = 'raw net.Socket (bytes only)';
+
+type Contender =
+  | { name: string; kind: 'stream'; server: string; client: string; module: string }
+  | { name: string; kind: 'oneway'; server: string; client: string; module: string; countsBytes?: boolean };
+
+async function measure(c: Contender, params: { host: string; total: number; warm: number; capMs: number }, itemBytes: number, bytesPerItem: number): Promise<Measurement> {
+  if (c.kind === 'stream') return runStream(c.name, { module: c.module, server: c.server, client: c.client, params: { ...params, itemBytes }, bytesPerItem });
+  return runOneWay(c.name, {
+    module: c.module,
+    server: c.server,
+    client: c.client,
+    params: { ...params, payloadBytes: itemBytes === 0 ? APPROX_DATA_BYTES : itemBytes },
+    bytesPerMessage: bytesPerItem,
+    ...(c.countsBytes === true ? { countsBytes: true } : {}),
+  });
+}
+
+export const streamsSuite: Suite = {
+  id: 'rpc-streams',
+  title: 'rpc streams: items from a stream handler (server) to a for-await loop (client)',
+  async run(settings: RunSettings): Promise<SuiteResult> {
+    const small = { host: '127.0.0.1', total: settings.quick ? 2_000_000 : 50_000_000, warm: settings.quick ? 20_000 : 100_000, capMs: settings.quick ? 1000 : 5000 };
+    const large = binaryParams(settings.quick);
+    const smallContenders: Contender[] = [
+      { name: STREAM, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClient' },
+      { name: STREAM_WIDE, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClientWide' },
+      { name: NS, kind: 'oneway', module: here('../ns/proto.ts'), server: 'nsServer', client: 'nsClient' },
+      { name: GRPC, kind: 'stream', module: here('./grpc.ts'), server: 'grpcStreamServer', client: 'grpcStreamClient' },
+    ];
+    const largeContenders: Contender[] = [
+      { name: STREAM, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClient' },
+      { name: RAW, kind: 'oneway', module: here('../tcp/raw.ts'), server: 'bytesServer', client: 'bytesClient', countsBytes: true },
+      { name: GRPC, kind: 'stream', module: here('./grpc.ts'), server: 'grpcStreamServer', client: 'grpcStreamClient' },
+    ];
+    const smallRows = (
+      await bestOfRounds(settings.rounds, smallContenders, async (c) => (progress(`rpc-streams small: ${c.name}`), [await measure(c, small, 0, APPROX_DATA_BYTES)]), higherOps)
+    ).map(([row]) => row as Measurement);
+    const largeRows = (
+      await bestOfRounds(settings.rounds, largeContenders, async (c) => (progress(`rpc-streams 1 MiB: ${c.name}`), [await measure(c, large, MiB, MiB)]), higherOps)
+    ).map(([row]) => row as Measurement);
+    return {
+      id: this.id,
+      title: this.title,
+      cases: [
+        {
+          id: 'stream-small',
+          title: `small JSON items { i, s: 'hello world' }, producer and consumer processes, ${small.capMs / 1000} s each`,
+          unit: 'items',
+          reference: NS,
+          ratioMetric: 'opsPerSec',
+          columns: ['opsPerSec', 'cpuUsPerOp'],
+          rows: smallRows,
+        },
+        {
+          id: 'stream-large',
+          title: `1 MiB items, up to ${large.total} or ${large.capMs / 1000} s each`,
+          unit: 'items',
+          reference: RAW,
+          ratioMetric: 'opsPerSec',
+          columns: ['opsPerSec', 'mbPerSec', 'cpuUsPerOp'],
+          rows: largeRows,
+        },
+      ],
+      targets: [
+        { caseId: 'stream-small', label: 'stream vs ns one-way', contender: STREAM, metric: 'opsPerSec', against: NS, op: '>=', value: 0.7 },
+        { caseId: 'stream-small', label: 'stream vs grpc-js', contender: STREAM, metric: 'opsPerSec', against: GRPC, op: '>=', value: 5 },
+        { caseId: 'stream-large', label: 'stream 1 MiB vs raw', contender: STREAM, metric: 'opsPerSec', against: RAW, op: '>=', value: 0.85 },
+      ],
+      notes: [
+        'Streams: the server handler is an async generator yielding items as the client grants credit (default highWaterMark 16, granted back in batches of 8); the client consumes with for-await and checks every item. The clock starts after a warm-up; the consumer stops (break: a cancel) at the count or time cap.',
+        'The ns one-way reference sends the same { i, s } messages with send()/drained() (no flow control beyond the socket); the raw reference streams the payload bytes with no framing.',
+        'grpc-js: server streaming with default options; the server honours write() returning false (waits for drain), the client counts data events.',
+      ],
+    };
+  },
+};

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { medianOfRounds } from '../lib/contenders.js';
+import { curveChart } from '../lib/curves.js';
+import { LatencyRecorder } from '../lib/latency.js';
+import { parseCpuList, placement } from '../lib/pinning.js';
+import { renderLineChart, tickLabel } from '../lib/svg-chart.js';
+import type { CaseResult, Measurement } from '../lib/types.js';
+
+describe('benchmark infrastructure', () => {
+  it('parses taskset affinity lists', () => {
+    expect(parseCpuList("pid 12's current affinity list: 0,1")).toEqual([0, 1]);
+    expect(parseCpuList("pid 12's current affinity list: 0-3,6")).toEqual([0, 1, 2, 3, 6]);
+    expect(parseCpuList("pid 12's current affinity list: 1")).toEqual([1]);
+  });
+
+  it('places server and client on different cores when pinned, nowhere when not', () => {
+    const unpinned = placement(false);
+    expect([unpinned.pinned, unpinned.cpuFor(0), unpinned.cpuFor(1)]).toEqual([false, undefined, undefined]);
+    const pinned = placement(true);
+    if (pinned.pinned) expect(pinned.cpuFor(0)).not.toBe(pinned.cpuFor(1));
+    else expect(pinned.description).toContain('unpinned');
+  });
+
+  it('reports p50/p90/p99/max from the histogram within its 3 significant digits', () => {
+    const recorder = new LatencyRecorder();
+    for (let i = 1; i <= 1000; i++) recorder.record(i / 100); // 0.01 .. 10 ms
+    const summary = recorder.summary();
+    expect(recorder.count).toBe(1000);
+    expect(summary.p50Ms).toBeCloseTo(5, 1);
+    expect(summary.p90Ms).toBeCloseTo(9, 1);
+    expect(summary.p99Ms).toBeCloseTo(9.9, 1);
+    expect(summary.maxMs).toBeCloseTo(10, 1);
+    recorder.destroy();
+  });
+
+  it('keeps the median run of each contender and notes the spread; a failed run wins', async () => {
+    const rates: Record<string, number[]> = { a: [3, 1, 2], b: [5, 5, 5] };
+    const calls: Record<string, number> = { a: 0, b: 0 };
+    const kept = await medianOfRounds(3, ['a', 'b', 'c'], async (name): Promise<Measurement[]> => {
+      if (name === 'c') return [{ contender: 'c', status: calls.c === undefined ? ((calls.c = 1), 'ok') : 'failed', opsPerSec: 1 }];
+      const rate = rates[name]![calls[name]!++]!;
+      return [{ contender: name, status: 'ok', opsPerSec: rate }];
+    });
+    expect(kept[0]![0]!.opsPerSec).toBe(2);
+    expect(kept[0]![0]!.note).toBe('median of 3 (1.0..3.0)');
+    expect(kept[1]![0]!.opsPerSec).toBe(5);
+    expect(kept[2]![0]!.status).toBe('failed');
+  });
+
+  it('draws a curve per contender as standalone SVG, skipping missing points', () => {
+    const at = (x: number, rows: Measurement[]): { x: number; case: CaseResult } => ({
+      x,
+      case: { id: `c${x}`, title: '', unit: 'req', reference: 'raw', ratioMetric: 'opsPerSec', columns: ['opsPerSec'], rows },
+    });
+    const chart = curveChart(
+      { id: 'rpc-connections', title: 'rpc <req/s>', xLabel: 'clients', yLabel: 'req/s', logX: true },
+      [
+        at(1, [{ contender: 'raw', status: 'ok', opsPerSec: 1000 }, { contender: 'proto', status: 'ok', opsPerSec: 900 }]),
+        at(100, [{ contender: 'raw', status: 'ok', opsPerSec: 5000 }, { contender: 'proto', status: 'failed' }]),
+      ],
+      'opsPerSec',
+    );
+    expect(chart.series.map((s) => [s.name, s.points.length])).toEqual([['raw', 2], ['proto', 1]]);
+    const svg = renderLineChart(chart);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('rpc &lt;req/s&gt;');
+    expect(svg.match(/<polyline/g)?.length).toBe(1); // proto has one point: a dot, no line
+    expect(svg.match(/<circle/g)?.length).toBe(3);
+    expect(renderLineChart({ ...chart, series: [] })).toContain('no data');
+    expect([tickLabel(1500), tickLabel(2_000_000), tickLabel(0.5)]).toEqual(['1.5k', '2M', '0.5']);
+  });
+});

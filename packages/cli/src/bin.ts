@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { run } from './run.js';
+
+// Ctrl+C or SIGTERM once: long-running commands (sub, serve, bench) stop cleanly. A second one
+// exits at once, as users expect.
+const controller = new AbortController();
+const stop = (signal: NodeJS.Signals): void => {
+  if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+  controller.abort();
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+run(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+  (code) => {
+    process.exitCode = code;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    // Everything is closed and flushed by now; do not let a stray handle keep the shell waiting.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+);

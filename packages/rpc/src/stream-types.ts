@@ -1,0 +1,47 @@
+import type { RequestContext } from './inbound-call.js';
+
+/** What a stream handler gets besides its params: the request context plus the caller's items. */
+export interface StreamContext<Input = unknown> extends RequestContext {
+  /**
+   * The items the caller sends (`input` of `stream()`), in order; empty when it sends none. Iterate
+   * it once. Credit for it is granted 16 items at a time, so a handler that reads slowly holds the
+   * caller's input at its source. Rejects with `ERR_ABORTED` / `ERR_CONNECTION_CLOSED` when the
+   * stream is cancelled or the link drops, `ERR_INVALID_PARAMS` for an item the contract refuses.
+   */
+  readonly input: AsyncIterable<Input>;
+}
+
+/**
+ * A stream handler: params in, items out, usually an `async function*`. Its items go to the caller
+ * as the caller's credit allows (the generator waits at its `yield` meanwhile). A throw ends the
+ * caller's loop with the same errors as a request, after the items yielded before it. When the
+ * caller cancels (break, signal, timeout) or the link drops, `ctx.signal` aborts and the generator
+ * is closed with `return()`, so its `finally` blocks run.
+ */
+export type StreamHandler<Params = unknown, Item = unknown, Input = unknown> = (
+  params: Params,
+  ctx: StreamContext<Input>,
+) => AsyncIterable<Item> | Iterable<Item>;
+
+/** Options of `stream()`. */
+export interface StreamOptions<Input = unknown> {
+  /** Cancel the stream: the loop rejects with `ERR_ABORTED` and the handler's `ctx.signal` aborts. */
+  signal?: AbortSignal | undefined;
+  /**
+   * A deadline for the whole stream, in milliseconds: past it the stream is cancelled and the loop
+   * rejects with `ERR_REQUEST_TIMEOUT`. 0 or undefined: none (`requestTimeoutMs` does not apply).
+   * @default undefined
+   */
+  timeoutMs?: number | undefined;
+  /**
+   * Items the handler may send ahead of the loop (a count of items, not bytes); more credit is
+   * granted in batches as the loop consumes them.
+   * @default 16
+   */
+  highWaterMark?: number | undefined;
+  /**
+   * Items for the handler's `ctx.input` (client streaming, bidirectional streams): pulled only when
+   * the handler's credit allows, closed with `return()` when the stream ends first.
+   */
+  input?: AsyncIterable<Input> | Iterable<Input> | undefined;
+}
