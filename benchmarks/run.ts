@@ -5,6 +5,7 @@ import { decodeSuite } from './decode/suite.js';
 import { nsBinarySuite } from './ns/suite-binary.js';
 import { nsIdleSuite } from './ns/suite-idle.js';
 import { nsOneWaySuite } from './ns/suite-oneway.js';
+import { nsResumeSuite } from './ns/suite-resume.js';
 import { rpcSuite } from './rpc/suite.js';
 import { streamsSuite } from './streams/suite.js';
 import { tcpSuite } from './tcp/suite.js';
@@ -18,7 +19,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, rpcSuite, streamsSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, nsResumeSuite, rpcSuite, streamsSuite];
 
 interface Args {
   quick: boolean;

@@ -11,6 +11,14 @@ const stop = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
+// The reader of the output went away (`proto sub ... | head -1`): stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 run(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
   (code) => {
     process.exitCode = code;

@@ -38,6 +38,21 @@ export class Output {
     this.#io.stdout.write(`${text}\n`);
   }
 
+  /** Resolves once stdout has taken what was written (at once unless its buffer is full). */
+  drained(): Promise<void> {
+    const stdout = this.#io.stdout;
+    if (!stdout.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        stdout.off('drain', done);
+        stdout.off('close', done);
+        resolve();
+      };
+      stdout.once('drain', done);
+      stdout.once('close', done);
+    });
+  }
+
   /** One line on stderr (errors, notes). */
   note(text: string): void {
     this.clearProgress();

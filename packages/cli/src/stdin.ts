@@ -25,6 +25,16 @@ export class StdinReader {
     return line;
   }
 
+  /** The lines not read yet, one at a time as they arrive, until the end of stdin. */
+  async *lines(): AsyncGenerator<string> {
+    for (;;) {
+      let newline = this.#buffer.indexOf('\n');
+      while (newline < 0 && (await this.#more())) newline = this.#buffer.indexOf('\n');
+      if (newline < 0 && this.#buffer === '') return;
+      yield await this.line();
+    }
+  }
+
   /** Everything not read yet, up to the end of stdin. */
   async rest(): Promise<string> {
     while (await this.#more());

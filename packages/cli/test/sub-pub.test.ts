@@ -65,6 +65,20 @@ describe('proto sub', () => {
     interrupted.child.kill('SIGINT');
     expect(await interrupted.done).toMatchObject({ code: 0, stdout: '' });
   });
+
+  it('exits quietly (0) when the reader of its output goes away, as in | head -1', async () => {
+    const { server, address } = await rpcServer();
+    const sub = startProto(['sub', address, 'tick'], { env: withPassword() });
+    await sub.line(subscribed, 'stderr');
+    server.broadcast('tick', 1);
+    await sub.line((line) => line.includes('"tick"'));
+    sub.child.stdout!.destroy();
+    // Each broadcast is a write into the closed pipe; the first one fails with EPIPE.
+    const ticking = setInterval(() => server.broadcast('tick', 2), 20);
+    const result = await sub.done.finally(() => clearInterval(ticking));
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/Error|EPIPE/);
+  });
 });
 
 describe('proto pub', () => {

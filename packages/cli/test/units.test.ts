@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatAddress, parseAddress } from '../src/address.js';
 import { ConnectFailure, CliTimeoutError, UsageError } from '../src/errors.js';
@@ -6,6 +7,7 @@ import { toJson } from '../src/json.js';
 import { wantsColor } from '../src/output.js';
 import { errorLine } from '../src/report.js';
 import { schemaText } from '../src/schema-text.js';
+import { StdinReader } from '../src/stdin.js';
 import { RemoteError, RequestTimeoutError } from '@proto/rpc';
 
 describe('addresses', () => {
@@ -87,5 +89,21 @@ describe('schemaText', () => {
     let schema: Record<string, unknown> = { type: 'number' };
     for (let i = 0; i < 6; i++) schema = { type: 'array', items: schema };
     expect(schemaText(schema)).toBe('...[][][][]');
+  });
+});
+
+describe('StdinReader', () => {
+  it('hands out the first line, then the rest', async () => {
+    const reader = new StdinReader(Readable.from(['pass', 'word\r\n{"a"', ':1}']));
+    expect(await reader.line()).toBe('password');
+    expect(await reader.rest()).toBe('{"a":1}');
+    expect(await reader.line()).toBe('');
+  });
+
+  it('yields lines as they come, the last one without a newline too', async () => {
+    const reader = new StdinReader(Readable.from(['1\n2', '\n\n3']));
+    const lines: string[] = [];
+    for await (const line of reader.lines()) lines.push(line);
+    expect(lines).toEqual(['1', '2', '', '3']);
   });
 });

@@ -14,6 +14,13 @@ interface DrainWaiter {
   onAbort: (() => void) | undefined;
 }
 
+const PAUSED = 1;
+/** Destroyed: write completions no longer matter. */
+const STOPPED = 2;
+const CLOSED = 4;
+/** Write completions are reported. */
+const WATCHING = 8;
+
 function aborted(signal: AbortSignal): AbortedError {
   return new AbortedError('drained() was aborted', { cause: signal.reason });
 }
@@ -29,32 +36,29 @@ function aborted(signal: AbortSignal): AbortedError {
 export class Backpressure {
   readonly #limits: ResolvedSocketLimits;
   readonly #writer: FrameWriter;
-  readonly #target: PauseTarget;
-  #paused = false;
-  /** Destroyed: write completions no longer matter. */
-  #stopped = false;
-  #closed = false;
+  /** {@link PAUSED} | {@link STOPPED} | {@link CLOSED} | {@link WATCHING} (one field: idle sockets are many). */
+  #flags = 0;
   #waiters: Set<DrainWaiter> | undefined;
-  #watching = false;
 
-  constructor(limits: ResolvedSocketLimits, writer: FrameWriter, target: PauseTarget) {
+  /** `limits` may be shared by many sockets (a server's); it is never written. */
+  constructor(limits: ResolvedSocketLimits, writer: FrameWriter) {
     this.#limits = limits;
     this.#writer = writer;
-    this.#target = target;
   }
 
   /** Whether `pause` fired and `resume` has not yet. */
   get paused(): boolean {
-    return this.#paused;
+    return (this.#flags & PAUSED) !== 0;
   }
 
   /**
    * Refuses a frame of `frameBytes` (header included) that would take the buffer past
    * `maxBufferedBytes`; call before writing anything of it.
    *
+   * @returns the bytes buffered once it is written, at most (pass it to {@link afterSend}).
    * @throws BufferOverflowError then.
    */
-  admit(frameBytes: number): void {
+  admit(frameBytes: number): number {
     const buffered = this.#writer.bufferedBytes;
     const max = this.#limits.maxBufferedBytes;
     if (buffered + frameBytes > max) {
@@ -62,30 +66,32 @@ export class Backpressure {
         `sending ${String(frameBytes)} bytes with ${String(buffered)} buffered would exceed maxBufferedBytes (${String(max)})`,
       );
     }
+    return buffered + frameBytes;
   }
 
   /**
    * After a frame was written: whether the sender may go on. Bytes batched past `highWaterMark`
-   * leave at once, and only what the stream could not take then counts.
+   * leave at once, and only what the stream could not take then counts. `atMost` is what
+   * {@link admit} returned: a write only ever lowers it, so below the mark nothing is measured.
    */
-  afterSend(): boolean {
+  afterSend(target: PauseTarget, atMost: number): boolean {
     const writer = this.#writer;
-    if (this.#paused) return writer.bufferedBytes === 0;
+    if ((this.#flags & PAUSED) !== 0) return writer.bufferedBytes === 0;
     const highWaterMark = this.#limits.highWaterMark;
-    if (writer.bufferedBytes < highWaterMark) return true;
+    if (atMost < highWaterMark || writer.bufferedBytes < highWaterMark) return true;
     writer.flush();
     if (writer.bufferedBytes < highWaterMark) return true;
-    this.#paused = true;
-    this.#watch();
-    this.#target.emit('pause');
+    this.#flags |= PAUSED;
+    this.#watch(target);
+    target.emit('pause');
     return false;
   }
 
   /** Resolves once buffered bytes are at or below `lowWaterMark` (see `FramedSocket.drained`). */
-  drained(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed) return Promise.reject(new ConnectionClosedError('the socket closed before draining'));
+  drained(signal: AbortSignal | undefined, target: PauseTarget): Promise<void> {
+    if ((this.#flags & CLOSED) !== 0) return Promise.reject(new ConnectionClosedError('the socket closed before draining'));
     if (signal?.aborted) return Promise.reject(aborted(signal));
-    if (!this.#paused && this.#writer.bufferedBytes <= this.#limits.lowWaterMark) return Promise.resolve();
+    if ((this.#flags & PAUSED) === 0 && this.#writer.bufferedBytes <= this.#limits.lowWaterMark) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter: DrainWaiter = { resolve, reject, signal, onAbort: undefined };
       if (signal !== undefined) {
@@ -96,19 +102,18 @@ export class Backpressure {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       (this.#waiters ??= new Set()).add(waiter);
-      this.#watch();
+      this.#watch(target);
     });
   }
 
   /** The socket is being destroyed: no `resume` any more; `drained()` calls wait for {@link close}. */
   stop(): void {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
   }
 
   /** The socket closed: pending `drained()` calls reject, and nothing fires any more. */
   close(): void {
-    this.#stopped = true;
-    this.#closed = true;
+    this.#flags |= STOPPED | CLOSED;
     const waiters = this.#waiters;
     this.#waiters = undefined;
     if (waiters === undefined) return;
@@ -119,12 +124,13 @@ export class Backpressure {
   }
 
   /** Runs after every watched write completes. */
-  #afterWrite(): void {
-    if (this.#stopped || (!this.#paused && this.#waiters === undefined)) return;
+  #afterWrite(target: PauseTarget): void {
+    const flags = this.#flags;
+    if ((flags & STOPPED) !== 0 || ((flags & PAUSED) === 0 && this.#waiters === undefined)) return;
     if (this.#writer.bufferedBytes > this.#limits.lowWaterMark) return;
-    if (this.#paused) {
-      this.#paused = false;
-      this.#target.emit('resume');
+    if ((flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
+      target.emit('resume');
     }
     const waiters = this.#waiters;
     this.#waiters = undefined;
@@ -135,11 +141,12 @@ export class Backpressure {
     }
   }
 
-  #watch(): void {
-    if (this.#watching) return;
-    this.#watching = true;
+  #watch(target: PauseTarget): void {
+    if ((this.#flags & WATCHING) !== 0) return;
+    this.#flags |= WATCHING;
+    // One closure per socket, made only once backpressure is needed.
     this.#writer.watchWrites((error) => {
-      if (error == null) this.#afterWrite();
+      if (error == null) this.#afterWrite(target);
     });
   }
 }

@@ -9,6 +9,12 @@ export interface FrameDecoderOptions extends FrameOptions {}
 /** Called with each complete frame's payload, in order. */
 export type FrameHandler<This = void> = (this: This, frame: Buffer) => void;
 
+/**
+ * Where codecs put the length they decode. Shared by every decoder: it is read right after each
+ * `decode()` call, before anything else runs, so no decoder ever sees another's value.
+ */
+const DECODED = { length: 0 };
+
 // Between frames, in a partial header, or collecting a payload that spans chunks.
 const IDLE = 0;
 const HEADER = 1;
@@ -40,10 +46,10 @@ export class FrameDecoder {
   private readonly _trusted: boolean;
   private _maxFrameBytes: number;
   private _state: number = IDLE;
-  /** Bytes of a header that straddles chunks; reused, never handed out. */
-  private readonly _header: Buffer;
+  /** Bytes of a header that straddles chunks; made when first needed, reused, never handed out. */
+  private _header: Buffer | undefined;
+  private readonly _maxHeaderBytes: number;
   private _headerLength = 0;
-  private readonly _out = { length: 0 };
   private readonly _payload = new PayloadAssembler();
   private _failed = false;
   private _error: unknown = undefined;
@@ -55,7 +61,7 @@ export class FrameDecoder {
     this._fastUint32be = codec === UINT32BE_CODEC;
     this._trusted = isBuiltInCodec(codec);
     this._maxFrameBytes = maxFrameBytes;
-    this._header = Buffer.alloc(codec.maxHeaderBytes);
+    this._maxHeaderBytes = codec.maxHeaderBytes;
   }
 
   /**
@@ -148,7 +154,7 @@ export class FrameDecoder {
 
   private _scan<This>(chunk: Buffer, start: number, onFrame: FrameHandler<This>, thisArg: This | undefined): void {
     const codec = this._codec;
-    const out = this._out;
+    const out = DECODED;
     const end = chunk.length;
     let offset = start;
     while (offset < end) {
@@ -182,11 +188,11 @@ export class FrameDecoder {
 
   private _beginHeader(chunk: Buffer, offset: number): void {
     const count = chunk.length - offset;
-    if (count >= this._header.length) {
+    if (count >= this._maxHeaderBytes) {
       // A well-behaved codec decodes or throws once it has maxHeaderBytes.
-      throw new ProtocolError(`length prefix codec needs more than maxHeaderBytes (${String(this._header.length)})`);
+      throw new ProtocolError(`length prefix codec needs more than maxHeaderBytes (${String(this._maxHeaderBytes)})`);
     }
-    chunk.copy(this._header, 0, offset);
+    chunk.copy((this._header ??= Buffer.alloc(this._maxHeaderBytes)), 0, offset);
     this._headerLength = count;
     this._state = HEADER;
   }
@@ -213,11 +219,11 @@ export class FrameDecoder {
     }
 
     // HEADER: complete the header in the scratch buffer; any payload bytes copied with it are skipped.
-    const header = this._header;
+    const header = this._header!;
     const had = this._headerLength;
     const copied = chunk.copy(header, had, 0, Math.min(end, header.length - had));
     const available = had + copied;
-    const headerBytes = this._codec.decode(header, 0, available, this._out);
+    const headerBytes = this._codec.decode(header, 0, available, DECODED);
     if (headerBytes === 0) {
       if (available >= header.length) {
         throw new ProtocolError(`length prefix codec needs more than maxHeaderBytes (${String(header.length)})`);
@@ -230,7 +236,7 @@ export class FrameDecoder {
     }
     this._headerLength = 0;
     this._state = IDLE;
-    const length = this._checkLength(this._out.length, header, 0, headerBytes);
+    const length = this._checkLength(DECODED.length, header, 0, headerBytes);
     const payloadStart = headerBytes - had;
     const payloadEnd = payloadStart + length;
     if (payloadEnd > end) {

@@ -14,35 +14,45 @@ export type WriteCallback = (error?: Error | null) => void;
 
 const EMPTY = Buffer.alloc(0);
 
+const FLUSH_SCHEDULED = 1;
+/** The stream takes no more writes (destroyed, or ended by the peer). */
+const CLOSED = 2;
+
 function flushWriter(writer: FrameWriter): void {
   writer.scheduledFlush();
 }
 
 /**
  * Puts frames on a stream in the order sent (the role of `ws`'s sender): small frames are copied
- * into a {@link WriteBatch} and leave in one `write()` at `process.nextTick`; payloads of
+ * into its {@link WriteBatch} and leave in one `write()` at `process.nextTick`; payloads of
  * {@link ZERO_COPY_BYTES} or more leave without a copy, the batch (with their header) first, corked
  * into one gather write. Nothing here decides whether a frame may be sent: the socket checks limits
  * and backpressure, the writer only writes.
  */
-export class FrameWriter {
+export class FrameWriter extends WriteBatch {
+  // A FrameWriter is the socket's write batch plus what it takes to put the batch on the stream:
+  // one object per socket instead of two (idle connections are many).
   readonly #stream: Duplex;
   readonly #codec: LengthPrefixCodec;
-  readonly #batch = new WriteBatch();
-  #flushScheduled = false;
-  /** `false` once the stream takes no more writes (destroyed, or ended by the peer). */
-  #open = true;
+  /** {@link FLUSH_SCHEDULED} | {@link CLOSED} (one field: idle sockets are many). */
+  #flags = 0;
   /** Completion callback of every write from now on; set once backpressure needs to watch writes. */
   #onWrite: WriteCallback | undefined;
 
   constructor(stream: Duplex, codec: LengthPrefixCodec) {
+    super();
     this.#stream = stream;
     this.#codec = codec;
   }
 
   /** Outbound bytes not yet handed to the kernel: the batch plus what the stream holds. */
   get bufferedBytes(): number {
-    return this.#batch.pendingBytes + this.#stream.writableLength;
+    return this.pendingBytes + this.#stream.writableLength;
+  }
+
+  /** The length prefix codec. */
+  get codec(): LengthPrefixCodec {
+    return this.#codec;
   }
 
   /** Bytes `length` takes as a header. */
@@ -61,13 +71,13 @@ export class FrameWriter {
 
   /** Hands the batch to the stream in one write (nothing when it is empty). */
   flush(): void {
-    const chunk = this.#batch.take();
-    if (chunk !== undefined && this.#open) this.#stream.write(chunk, this.#onWrite);
+    const chunk = this.take();
+    if (chunk !== undefined && (this.#flags & CLOSED) === 0) this.#stream.write(chunk, this.#onWrite);
   }
 
   /** Runs at `process.nextTick` after the first small frame of a tick. */
   scheduledFlush(): void {
-    this.#flushScheduled = false;
+    this.#flags &= ~FLUSH_SCHEDULED;
     this.flush();
   }
 
@@ -78,24 +88,24 @@ export class FrameWriter {
   watchWrites(callback: WriteCallback): void {
     if (this.#onWrite !== undefined) return;
     this.#onWrite = callback;
-    if (this.#open) this.#stream.write(EMPTY, callback);
+    if ((this.#flags & CLOSED) === 0) this.#stream.write(EMPTY, callback);
   }
 
   /** Flushes, then ends the stream (graceful close of our side). */
   end(): void {
     this.flush();
-    if (this.#open) this.#stream.end();
+    if ((this.#flags & CLOSED) === 0) this.#stream.end();
   }
 
   /** The stream takes no more writes: drops the batch, and every later write is dropped too. */
   close(): void {
-    this.#open = false;
-    this.#batch.discard();
+    this.#flags |= CLOSED;
+    this.discard();
   }
 
   /** Copies a small frame into the batch and makes sure a flush is scheduled. */
   #copyFrame(payload: FramePayload, length: number, headerBytes: number): void {
-    const batch = this.#batch;
+    const batch: WriteBatch = this;
     this.#reserve(headerBytes + length);
     batch.appendHeader(this.#codec, length, headerBytes);
     if (typeof payload === 'string') batch.appendString(payload);
@@ -107,8 +117,8 @@ export class FrameWriter {
         else batch.appendBytes(part);
       }
     }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
+    if ((this.#flags & FLUSH_SCHEDULED) === 0) {
+      this.#flags |= FLUSH_SCHEDULED;
       process.nextTick(flushWriter, this);
     }
   }
@@ -119,10 +129,10 @@ export class FrameWriter {
    * batch so they don't cost an iovec each.
    */
   #writeFrame(payload: FramePayload, length: number, headerBytes: number): void {
-    const batch = this.#batch;
+    const batch: WriteBatch = this;
     this.#reserve(headerBytes);
     batch.appendHeader(this.#codec, length, headerBytes);
-    if (!this.#open) {
+    if ((this.#flags & CLOSED) !== 0) {
       batch.discard();
       return;
     }
@@ -147,8 +157,8 @@ export class FrameWriter {
     if (bytes === 0) return;
     if (bytes < ZERO_COPY_BYTES || (typeof part === 'string' && bytes <= STRING_COPY_BYTES)) {
       this.#reserve(bytes);
-      if (typeof part === 'string') this.#batch.appendString(part);
-      else this.#batch.appendBytes(part);
+      if (typeof part === 'string') this.appendString(part);
+      else this.appendBytes(part);
       return;
     }
     this.flush();
@@ -157,10 +167,9 @@ export class FrameWriter {
 
   /** Makes room for `bytes` in the batch, flushing it first when it cannot grow. */
   #reserve(bytes: number): void {
-    const batch = this.#batch;
-    if (!batch.fits(bytes) && !batch.grow(bytes)) {
+    if (!this.fits(bytes) && !this.grow(bytes)) {
       this.flush();
-      batch.renew(bytes);
+      this.renew(bytes);
     }
   }
 }

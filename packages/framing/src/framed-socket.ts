@@ -6,7 +6,6 @@ import { type FrameHandler, FrameDecoder } from './decoder.js';
 import { FrameTooLargeError, NotConnectedError, type ProtoError } from './errors.js';
 import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
-import type { LengthPrefixCodec } from './length-prefix.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
 import { toError } from './to-error.js';
@@ -76,7 +75,6 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   readonly stream: Duplex;
 
   readonly #decoder: FrameDecoder;
-  readonly #codec: LengthPrefixCodec;
   readonly #writer: FrameWriter;
   readonly #backpressure: Backpressure;
   readonly #stats: FramedSocketStats = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
@@ -110,11 +108,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     const { codec, maxFrameBytes } = resolveFrameOptions(options);
     const limits = resolveSocketLimits(options);
     this.stream = stream;
-    this.#codec = codec;
     this.#maxFrameBytes = maxFrameBytes;
     this.#decoder = new FrameDecoder({ lengthPrefix: codec, maxFrameBytes });
     this.#writer = new FrameWriter(stream, codec);
-    this.#backpressure = new Backpressure(limits, this.#writer, this);
+    this.#backpressure = new Backpressure(limits, this.#writer);
     this.#captureRemote();
 
     (stream as FramedStream)[kFramed] = this;
@@ -147,7 +144,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 
   set maxFrameBytes(value: number) {
-    this.#maxFrameBytes = checkMaxFrameBytes(value, this.#codec);
+    this.#maxFrameBytes = checkMaxFrameBytes(value, this.#writer.codec);
     this.#decoder.maxFrameBytes = this.#maxFrameBytes;
   }
 
@@ -210,13 +207,13 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     }
     const writer = this.#writer;
     const headerBytes = writer.headerBytes(length);
-    this.#backpressure.admit(headerBytes + length);
+    const atMost = this.#backpressure.admit(headerBytes + length);
     writer.write(payload, length, headerBytes);
     const stats = this.#stats;
     stats.framesOut++;
     stats.bytesOut += headerBytes + length;
     this.#idleTimer?.refresh();
-    return this.#backpressure.afterSend();
+    return this.#backpressure.afterSend(this, atMost);
   }
 
   /**
@@ -227,7 +224,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * @throws AbortedError (rejects) when `signal` aborts first.
    */
   drained(options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    return this.#backpressure.drained(options?.signal);
+    return this.#backpressure.drained(options?.signal, this);
   }
 
   /** Stops reading inbound bytes (frames already received in the current chunk are still delivered). */

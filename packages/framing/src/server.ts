@@ -19,7 +19,7 @@ import {
   type ServerAddress,
   type ServerOptions,
 } from './server-options.js';
-import { resolveSocketLimits } from './socket-options.js';
+import { shareSocketLimits } from './socket-options.js';
 import { toError } from './to-error.js';
 import { resolveTlsServerOptions } from './tls-options.js';
 import { removeUnixPath, socketInode } from './unix-socket.js';
@@ -51,7 +51,7 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
   constructor(options: ServerOptions, onConnection: ((socket: FramedSocket) => void) | undefined) {
     super();
     resolveFrameOptions(options);
-    resolveSocketLimits(options);
+    shareSocketLimits(options);
     this.#socketOptions = options;
     this.#noDelay = options.noDelay ?? true;
     const isClientAllowed: unknown = options.tls?.isClientAllowed;

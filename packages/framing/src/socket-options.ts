@@ -43,12 +43,31 @@ export interface ResolvedSocketLimits {
   readonly idleTimeoutMs: number;
 }
 
+/** Limits a server resolved once for all its sockets, by the options object it passes them. */
+const shared = new WeakMap<object, ResolvedSocketLimits>();
+
 /**
- * Validates the watermark, buffer and timeout options once and fills in defaults.
+ * Resolves the limits once for every socket made with this very `options` object (a server's):
+ * they share one frozen result, so an idle connection does not carry its own copy, and a change to
+ * the object afterwards no longer applies (as for the server's other options).
+ *
+ * @throws InvalidArgError as {@link resolveSocketLimits}.
+ */
+export function shareSocketLimits(options: FramedSocketOptions): ResolvedSocketLimits {
+  const limits = Object.freeze(resolveSocketLimits(options));
+  shared.set(options, limits);
+  return limits;
+}
+
+/**
+ * Validates the watermark, buffer and timeout options once and fills in defaults (or returns the
+ * result {@link shareSocketLimits} keeps for this object).
  *
  * @throws InvalidArgError for a value out of range or inconsistent marks.
  */
 export function resolveSocketLimits(options: FramedSocketOptions | undefined): ResolvedSocketLimits {
+  const known = options === undefined ? undefined : shared.get(options);
+  if (known !== undefined) return known;
   const highWaterMark = integerOption('highWaterMark', options?.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1);
   const lowWaterMark = integerOption('lowWaterMark', options?.lowWaterMark, Math.floor(highWaterMark / 2), 0);
   const maxBufferedBytes = integerOption(

@@ -1,4 +1,6 @@
 import type { LinkExtension } from './link.js';
+import type { ResolvedResumeOptions } from './resume-options.js';
+import type { SessionStore } from './session-store.js';
 
 /**
  * What an accepted NsSocket needs from the server that accepted it (server.ts implements it, so
@@ -7,6 +9,8 @@ import type { LinkExtension } from './link.js';
 export interface AcceptingServer {
   socketOpened(socket: object): void;
   socketClosed(socket: object): void;
+  /** The sessions of a server with `resume` (its sockets). */
+  readonly sessions: SessionStore<object> | undefined;
 }
 
 /** How a server hands a new connection to its socket. */
@@ -16,4 +20,6 @@ export interface Acceptance {
   readonly extension: LinkExtension | undefined;
   /** The factory threw: the link is destroyed with this. */
   readonly failure: Error | undefined;
+  /** The server's `resume` settings. */
+  readonly resume: ResolvedResumeOptions | undefined;
 }

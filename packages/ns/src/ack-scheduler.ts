@@ -13,8 +13,8 @@ export interface AckSchedulerOptions {
 
 /**
  * The receive side of a session: counts the sequenced messages delivered and decides when to
- * acknowledge them, batched (PROTOCOL.md, "Acknowledgements"): once the unacknowledged ones reach a
- * quarter of the peer's window (messages or bytes), or `delayMs` after the first of them, whichever
+ * acknowledge them, batched (PROTOCOL.md, "Acknowledgements"): once the unacknowledged ones reach an
+ * eighth of the peer's window (messages or bytes), or `delayMs` after the first of them, whichever
  * comes first. Never one ACK per message unless the peer's window is that small.
  *
  * `sendAck(received)` is called with the cumulative count; it must not throw (a link that cannot
@@ -63,8 +63,8 @@ export class AckScheduler {
    * message this side sent already acknowledged everything received so far.
    */
   linkOpened(peerMaxMessages: number, peerMaxBytes: number): void {
-    this.#messageThreshold = Math.max(1, Math.ceil(peerMaxMessages / 4));
-    this.#byteThreshold = Math.max(1, Math.ceil(peerMaxBytes / 4));
+    this.#messageThreshold = Math.max(1, Math.ceil(peerMaxMessages / 8));
+    this.#byteThreshold = Math.max(1, Math.ceil(peerMaxBytes / 8));
     this.#acked = this.#received;
     this.#unackedBytes = 0;
     this.#live = true;

@@ -207,6 +207,6 @@ export class Dialer<S extends object> {
 
 /** What `@proto/framing`'s connect() gets: the address and transport options, plus the dial's signal. */
 function dialOptions(options: Options, signal: AbortSignal): ConnectOptions {
-  const { extension: _extension, reconnect: _reconnect, offlineQueue: _queue, ...transport } = options;
+  const { extension: _extension, reconnect: _reconnect, offlineQueue: _queue, resume: _resume, ...transport } = options;
   return { ...(transport as ConnectOptions), signal };
 }

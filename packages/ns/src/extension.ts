@@ -29,6 +29,8 @@ export interface NsExtensionSocket {
   end(): Promise<void>;
   /** Closes the socket at once. */
   destroy(error?: Error): void;
+  /** With `resume`: whether a session is established (it survives link drops until it ends or is lost). */
+  readonly inSession: boolean;
 }
 
 /**
@@ -66,6 +68,25 @@ export interface NsExtensionHooks<S extends NsExtensionSocket = NsExtensionSocke
 
   /** Called exactly once per link that reached {@link onLinkOpening}, when it closes, with the cause if any. */
   onLinkClosed?(socket: S, error: Error | undefined): void;
+
+  /**
+   * With `resume`: the extension types that belong to one link (never numbered, never resent), e.g.
+   * a handshake and keepalive. Every other extension message is part of the session (sent after READY,
+   * or kept in the window while the link is down). Without it, every extension message is.
+   */
+  readonly linkMessageTypes?: ReadonlySet<number> | undefined;
+
+  /**
+   * With `resume`, on the server: the identity this link authenticated as, once `onLinkOpening`
+   * resolved. A session resumes only for a link with the same identity (compared in constant time).
+   */
+  sessionOwner?(socket: S): Uint8Array | undefined;
+
+  /** With `resume`: a new link continues this socket's session (after it opened; before the resend). */
+  onLinkResumed?(socket: S): void;
+
+  /** With `resume`: the session ended or was lost; whatever was in flight in it is gone. */
+  onSessionLost?(socket: S): void;
 }
 
 /** Whether an error from `onLinkOpening` must stop reconnecting (`err.fatal === true`). */

@@ -1,9 +1,12 @@
 import { TLSSocket } from 'node:tls';
-import { type FramePayload, InvalidArgError, NotConnectedError } from '@proto/framing';
+import { type FramePart, type FramePayload, FrameTooLargeError, InvalidArgError, NotConnectedError } from '@proto/framing';
 import { NsEmitter } from './emitter.js';
 import type { DefaultEvents, EventMap } from './event-types.js';
 import type { Link } from './link.js';
 import { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './message.js';
+import type { Session } from './session.js';
+
+function ignore(): void {}
 
 /**
  * The part of NsSocket's public API that reads or writes its current link: the peer's address,
@@ -16,6 +19,15 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
 
   /** The frame limit new links start from. */
   protected abstract get configuredMaxFrameBytes(): number;
+
+  /** The session state with `resume` enabled. */
+  protected abstract get session(): Session | undefined;
+
+  /** Whether an extension message of `type` belongs to the session (not a link message of the extension). */
+  protected abstract sequenced(type: number): boolean;
+
+  /** Whether a session is established (see NsSocket.inSession). */
+  abstract get inSession(): boolean;
 
   /** The peer's IP address; undefined without a link or over a Unix socket. */
   get remoteAddress(): string | undefined {
@@ -50,9 +62,18 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
 
   /**
    * Resolves once outbound buffered bytes are at or below the low-water mark (at once without a link).
-   * @throws ConnectionClosedError (rejects) when the link closes first.
+   * In a session (`resume`), it first waits for room in the window (at or below half of its bounds),
+   * and a link lost meanwhile is no failure.
+   * @throws ConnectionClosedError (rejects) when the link closes first (in a session: when the socket closes).
    */
   drained(): Promise<void> {
+    const session = this.session;
+    if (session !== undefined && this.inSession) {
+      return session.window.waitForRoom().then(() => {
+        const link = this.currentLink;
+        return link === undefined || !session.attached ? undefined : link.framed.drained().catch(ignore);
+      });
+    }
     const link = this.currentLink;
     return link === undefined ? Promise.resolve() : link.framed.drained();
   }
@@ -80,8 +101,19 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
     if (!Number.isInteger(type) || type < EXTENSION_TYPE_MIN || type > EXTENSION_TYPE_MAX) {
       throw new InvalidArgError(`extension type must be an integer in 0x40..0x7f, got ${String(type)}`);
     }
+    const session = this.session;
+    if (session !== undefined && this.inSession && this.sequenced(type)) return this.#sendSequenced(session, type, body);
     const link = this.currentLink;
     if (link === undefined || link.ending) throw new NotConnectedError('cannot send an extension message without a live link');
     return link.sendExtension(type, body);
+  }
+
+  /** An extension message of the session: copied whole into the window (the caller may reuse its buffers). */
+  #sendSequenced(session: Session, type: number, body: FramePayload): boolean {
+    const parts: readonly FramePart[] = Array.isArray(body) ? (body as readonly FramePart[]) : [body as FramePart];
+    const message = Buffer.concat([Buffer.of(type), ...parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))]);
+    const max = this.maxFrameBytes;
+    if (message.length > max) throw new FrameTooLargeError(`message of ${String(message.length)} bytes exceeds maxFrameBytes (${String(max)})`);
+    return session.send(message, message.length);
   }
 }

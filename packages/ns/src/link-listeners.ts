@@ -52,8 +52,12 @@ export function listenForFlowEvents(framed: FramedSocket): void {
   framed.on('timeout', framedOnTimeout);
 }
 
-/** Stops listening to a closed link's transport (the error listener stays: a stray late error must not throw). */
-export function stopListening(framed: FramedSocket): void {
+/**
+ * Stops listening to a link's transport. The error listener stays on a closed link (a stray late
+ * error must not throw); `errorsToo` removes it when another link takes the transport over.
+ */
+export function stopListening(framed: FramedSocket, errorsToo: boolean): void {
+  if (errorsToo) framed.removeListener('error', framedOnError);
   framed.removeListener('close', framedOnClose);
   framed.removeListener('pause', framedOnPause);
   framed.removeListener('resume', framedOnResume);

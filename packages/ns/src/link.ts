@@ -10,7 +10,8 @@ import { emitReceived } from './emitter.js';
 import { type ReceivedName, receivedName, sameName } from './event-cache.js';
 import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
-
+import type { LinkResume } from './link-resume.js';
+import { SessionMessageType } from './session-messages.js';
 import { beforeHello, firstBytes } from './foreign-peer.js';
 import { listen, listenForFlowEvents, listeningLink, stopListening } from './link-listeners.js';
 import { sendTyped } from './typed-send.js';
@@ -29,6 +30,10 @@ export interface LinkHost {
   failed(link: Link, error: Error): void;
   /** The link closed; its listeners are already removed. */
   closed(link: Link): void;
+  /** With resume on both sides: this side is ready to open; the session exchange decides when it does. */
+  sessionReady(link: Link, inFrame: boolean): void;
+  /** A session message (`0x05`–`0x08`) arrived on a link where resume is on. */
+  sessionMessage(link: Link, frame: Buffer): void;
 }
 
 // Bits of Link#flags. A client's link opens once it has both HELLO_RECEIVED and EXTENSION_OPENED,
@@ -47,11 +52,11 @@ const ACCEPTED = 64;
 /** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
 const HOLD_MAX_BYTES = 32 * 1024 * 1024;
 
-function helloTimerFired(link: Link, within: string): void {
-  link.helloTimedOut(within);
-}
 function endTimerFired(link: Link): void {
   link.framed.destroy();
+}
+function helloTimerFired(link: Link, timeoutMs: number): void {
+  link.helloTimedOut(timeoutMs);
 }
 function deliverHeldLater(link: Link): void {
   link.deliverHeld();
@@ -68,8 +73,12 @@ export interface LinkSettings {
   readonly accepted: boolean;
   /** Wire pause/resume/timeout at once (someone listens for them). */
   readonly flowEvents: boolean;
-  /** The deadline for the peer's hello; `option` names the setting in the timeout error. */
-  readonly hello: { readonly leftMs: number; readonly timeoutMs: number; readonly option: string } | undefined;
+  /** A client's deadline for the peer's hello. */
+  readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
+  /** The socket has `resume` enabled: this link's session state. */
+  readonly resume?: LinkResume | undefined;
+  /** The link continues another link's transport, past its hello and handshake (a resumed session on the server). */
+  readonly adopted?: boolean | undefined;
 }
 
 /** User events held while this side finishes opening. */
@@ -91,25 +100,27 @@ export class Link {
   messagesIn = 0;
   readonly #host: LinkHost;
   readonly #extension: LinkExtension | undefined;
+  /** With `resume` enabled on this side. */
+  readonly resume: LinkResume | undefined;
   #flags: number;
   #held: Held | undefined;
   #opening: AbortController | undefined;
   /** The last received event name, recognised by its bytes. */
   #lastName: ReceivedName | undefined;
-  /** The deadline for the peer's hello, then (once ending) for the close. */
-  #timer: NodeJS.Timeout | undefined;
+  /** The deadline for the peer's hello; once the socket ends the link, the deadline for its close. */
+  #helloTimer: NodeJS.Timeout | undefined;
 
   constructor(framed: FramedSocket, socket: LinkSocket, host: LinkHost, extension: LinkExtension | undefined, settings: LinkSettings) {
     this.framed = framed;
     this.socket = socket;
     this.#host = host;
     this.#extension = extension;
-    this.#flags = settings.accepted ? ACCEPTED : 0;
+    this.#flags = (settings.accepted ? ACCEPTED : 0) | (settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0);
+    this.resume = settings.resume;
     // Frames come straight from framing's decoder to this link (no `frame` event).
     setFrameHandler(framed, Link.prototype.received, this);
     listen(framed, this, !settings.accepted, settings.flowEvents);
-    const hello = settings.hello;
-    if (hello !== undefined) this.#timer = setTimeout(helloTimerFired, hello.leftMs, this, `${hello.option} (${String(hello.timeoutMs)} ms)`);
+    if (settings.hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, settings.hello.leftMs, this, settings.hello.timeoutMs);
   }
 
   /** Whether the socket ended or destroyed this link. */
@@ -146,7 +157,7 @@ export class Link {
       return;
     }
     try {
-      framed.send(HELLO_MESSAGE);
+      framed.send(this.resume?.hello() ?? HELLO_MESSAGE);
     } catch (error) {
       framed.destroy(toError(error));
       return;
@@ -155,7 +166,7 @@ export class Link {
     const onLinkOpening = extension?.onLinkOpening;
     if (onLinkOpening === undefined) {
       this.#flags |= EXTENSION_OPENED;
-      if ((this.#flags & ACCEPTED) !== 0) this.#open(false);
+      if ((this.#flags & ACCEPTED) !== 0) this.#ready(false);
       return;
     }
     const controller = new AbortController();
@@ -186,7 +197,38 @@ export class Link {
     if (this.#opening !== controller || (this.#flags & ENDING) !== 0) return;
     this.#opening = undefined;
     this.#flags |= EXTENSION_OPENED;
-    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#open(false);
+    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#ready(false);
+  }
+
+  /** Ready to open: with resume, a server first needs the client's hello, and both sides the session exchange. */
+  #ready(inFrame: boolean): void {
+    const resume = this.resume;
+    if (resume !== undefined) {
+      if ((this.#flags & HELLO_RECEIVED) === 0) return;
+      if (resume.peerResumes) {
+        this.#host.sessionReady(this, inFrame);
+        return;
+      }
+    }
+    this.#open(inFrame);
+  }
+
+  /** The session exchange is done: the link opens (no-op once open or ending). */
+  openNow(inFrame: boolean): void {
+    if ((this.#flags & (WAS_OPEN | ENDING | CLOSED)) === 0) this.#open(inFrame);
+  }
+
+  /**
+   * Gives up the transport without closing it (a resumed session takes it over): no listener of this
+   * link stays on it, and the link counts as closed without telling its socket.
+   */
+  release(): FramedSocket {
+    this.#flags |= CLOSED;
+    this.#detachListeners();
+    stopListening(this.framed, true);
+    this.#clearHelloTimer();
+    this.resume?.stop();
+    return this.framed;
   }
 
   #open(inFrame: boolean): void {
@@ -205,16 +247,16 @@ export class Link {
   }
 
   /** @internal The hello timer fired: the attempt failed. */
-  helloTimedOut(within: string): void {
-    this.#timer = undefined;
+  helloTimedOut(timeoutMs: number): void {
+    this.#helloTimer = undefined;
     if ((this.#flags & (HELLO_RECEIVED | WAS_OPEN | ENDING | CLOSED)) !== 0) return;
-    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within ${within}`));
+    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within connectTimeoutMs (${String(timeoutMs)} ms)`));
   }
 
-  #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+  #clearHelloTimer(): void {
+    if (this.#helloTimer !== undefined) {
+      clearTimeout(this.#helloTimer);
+      this.#helloTimer = undefined;
     }
   }
 
@@ -232,13 +274,11 @@ export class Link {
 
   // ---- ending -----------------------------------------------------------------------------------
 
-  /**
-   * The socket ends this link gracefully; an opening in progress aborts with `reason`. A link not
-   * closed `timeoutMs` later (a peer that never closes its side, or never reads) is destroyed.
-   */
+  /** The socket ends this link gracefully; an opening in progress aborts with `reason`. */
   end(reason: Error, timeoutMs: number): void {
     this.#stopOpening(reason);
-    if (timeoutMs !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(endTimerFired, timeoutMs, this).unref();
+    // A peer that never closes its side (or stopped reading) does not keep the link for ever.
+    if (timeoutMs !== Number.POSITIVE_INFINITY) this.#helloTimer = setTimeout(endTimerFired, timeoutMs, this).unref();
     // Events held for a link that will never open are dropped, and reading resumes so the close is seen.
     if (this.#held !== undefined && (this.#flags & WAS_OPEN) === 0) {
       this.#held = undefined;
@@ -263,7 +303,7 @@ export class Link {
 
   #stopOpening(reason: Error): void {
     this.#flags |= ENDING;
-    this.#clearTimer();
+    this.#clearHelloTimer();
     this.#opening?.abort(reason);
   }
 
@@ -291,6 +331,7 @@ export class Link {
     }
     const data = type === NsMessageType.EVENT_JSON ? parseJsonBody(frame, offset) : frame.subarray(offset);
     this.messagesIn++;
+    this.resume?.live?.onDelivered(frame.length);
     emitReceived(this.socket, name, data);
   }
 
@@ -303,9 +344,10 @@ export class Link {
         throw new ProtocolError(`peer does not speak this protocol: its first message is not an ns hello (it starts ${firstBytes(frame)})`);
       }
       checkHello(frame);
+      this.resume?.onHello(frame);
       this.#flags |= HELLO_RECEIVED;
-      this.#clearTimer();
-      if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#open(true);
+      this.#clearHelloTimer();
+      if ((flags & (EXTENSION_OPENED | WAS_OPEN | ENDING)) === EXTENSION_OPENED) this.#ready(true);
       return;
     }
     if (type === NsMessageType.EVENT_JSON || type === NsMessageType.EVENT_BINARY) {
@@ -315,7 +357,13 @@ export class Link {
     if (type !== undefined && type >= EXTENSION_TYPE_MIN && type <= EXTENSION_TYPE_MAX) {
       const extension = this.#extension;
       if (extension === undefined) throw new ProtocolError(`peer sent extension message 0x${type.toString(16)} but no extension is installed`);
+      const live = this.resume?.live;
+      if (live !== undefined && this.resume!.sequenced(type)) live.onDelivered(frame.length);
       extension.onMessage(this.socket, type, frame.subarray(1));
+      return;
+    }
+    if (type !== undefined && type >= SessionMessageType.SESSION_OPEN && type <= SessionMessageType.SESSION_END && this.resume?.peerResumes === true) {
+      this.#host.sessionMessage(this, frame);
       return;
     }
     if (type === NsMessageType.READY) {
@@ -384,14 +432,19 @@ export class Link {
   closed(): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED;
-    const framed = this.framed;
-    setFrameHandler(framed, undefined, undefined);
-    stopListening(framed);
+    // The error listener stays: a stray late error must not throw.
+    this.#detachListeners();
     this.#held = undefined;
-    this.#clearTimer();
+    this.#clearHelloTimer();
+    this.resume?.stop();
     const opening = this.#opening;
     this.#opening = undefined;
     opening?.abort(this.error ?? new ConnectionClosedError('the link closed while opening'));
     this.#host.closed(this);
+  }
+
+  #detachListeners(): void {
+    setFrameHandler(this.framed, undefined, undefined);
+    stopListening(this.framed, false);
   }
 }

@@ -1,4 +1,5 @@
-import { BufferOverflowError, type FramePayload, InvalidArgError } from '@proto/framing';
+import { BufferOverflowError, type FramePart, type FramePayload, InvalidArgError } from '@proto/framing';
+import { partBytes } from '@proto/framing/internal';
 
 /** Bounds of a {@link MessageWindow}. */
 export interface MessageWindowBounds {
@@ -17,10 +18,9 @@ interface RoomWaiter {
 
 /** Bytes of a frame payload as it goes on the wire. */
 export function payloadBytes(payload: FramePayload): number {
-  if (typeof payload === 'string') return Buffer.byteLength(payload);
-  if (!Array.isArray(payload)) return (payload as Uint8Array).byteLength;
+  if (!Array.isArray(payload)) return partBytes(payload as FramePart);
   let size = 0;
-  for (const part of payload as readonly (Uint8Array | string)[]) size += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+  for (const part of payload as readonly FramePart[]) size += partBytes(part);
   return size;
 }
 
@@ -83,6 +83,14 @@ export class MessageWindow {
   /** Sequence number of the newest message pushed (0 before the first push). */
   get lastSeq(): number {
     return this.#firstSeq + this.length - 1;
+  }
+
+  /**
+   * Whether the window is past three quarters of a bound: where a sender is told to back off (the
+   * gap to {@link MessageWindow.hasRoom} keeps it from stopping and starting on every message).
+   */
+  get nearlyFull(): boolean {
+    return this.length * 4 > this.maxMessages * 3 || this.#bytes * 4 > this.maxBytes * 3;
   }
 
   /**
@@ -175,6 +183,11 @@ export class MessageWindow {
     this.#bytes = 0;
     this.#wakeWaiters();
     return count;
+  }
+
+  /** Keeps what is held and numbers it from 1 again (queued messages becoming a new session's first). */
+  renumber(): void {
+    this.#firstSeq = 1;
   }
 
   /** Drops everything and numbers the next push 1 again (a new session). */

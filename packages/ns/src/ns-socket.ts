@@ -19,6 +19,18 @@ import { LinkAccess } from './link-access.js';
 import { READY_MESSAGE } from './message.js';
 import { endTimeoutMs, type NsClientOptions, type NsEndOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
+import { resolveResumeOptions } from './resume-options.js';
+import type { Session } from './session.js';
+import { type ExchangeHost, sessionMessage, sessionReady } from './session-exchange.js';
+import {
+  createExchangeHost,
+  endSession,
+  linkResumeFor,
+  type SocketInternals,
+  sessionClosed,
+  sessionDetached,
+  sessionOnOpen,
+} from './socket-session.js';
 import type { NsReconnectingInfo, NsSocketState, NsSocketStats } from './socket-events.js';
 import { SocketTotals } from './socket-stats.js';
 import { type Deferred, deferred, toError } from '@proto/framing/internal';
@@ -31,7 +43,7 @@ const STATE_NAMES: readonly NsSocketState[] = ['idle', 'connecting', 'opening', 
 export type NsExtension = NsExtensionHooks<NsSocket>;
 /** Options of a client {@link NsSocket}. */
 export type NsSocketOptions = NsClientOptions<NsExtension>;
-/** Options of `connect()`: an address plus {@link NsSocketOptions}, and a `signal` that abandons the attempt. */
+/** Options of `connect()`: an address plus {@link NsSocketOptions}. */
 export type NsConnectOptions = NsSocketOptions & SocketAddress & { signal?: AbortSignal | undefined };
 
 /** An NsSocket of any event map. */
@@ -44,6 +56,8 @@ export let sendEncoded: (socket: object, message: OutgoingMessage) => boolean;
 
 let linkHost: LinkHost;
 let dialerHost: DialerHost;
+let exchangeHost: ExchangeHost;
+let internals: SocketInternals;
 
 /**
  * Namespaced events over one framed connection, with JSON or raw binary data. An EventEmitter2
@@ -78,7 +92,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     if (options !== undefined) this.#configure(options);
   }
 
-  /** Where the socket is in its life; an open link that is ending (the peer ended it) is `closing`. */
+  /** Where the socket is in its life. An open link that is ending (e.g. the peer ended it) is `closing`. */
   get state(): NsSocketState {
     const state = this.#state;
     if (state === State.OPEN && !this.#link!.writable) return 'closing';
@@ -99,7 +113,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
    * Connects (client sockets). Resolves once a link is open: the peer's hello arrived and the
    * extension's `onLinkOpening`, if any, resolved; at once when already open; while connecting,
    * opening or reconnecting, the pending attempt. With `reconnect`, failed attempts are retried first.
-   * After `close` it starts over. `options` are merged over the constructor's.
+   * After `close` it starts over. `options` are merged over the constructor's; `options.signal`
+   * (not kept) abandons the attempt: connect() rejects with AbortedError and the socket closes.
    * @throws (rejects) the connection error (after the last attempt with `reconnect`), ConnectTimeoutError
    *   (no hello within `connectTimeoutMs`), a fatal extension error, ConnectionClosedError when `end()`
    *   comes first, the error given to `destroy()`, AbortedError; InvalidArgError on an accepted socket, without an
@@ -147,7 +162,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return Promise.resolve();
     }
     const waiter = (this.#closeWaiter ??= deferred()).promise;
-    if (state !== State.CLOSING) this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'), limit);
+    if (state === State.CLOSING) return waiter;
+    endSession(this.#link);
+    this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'), limit);
     return waiter;
   }
 
@@ -197,7 +214,6 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     const message = encodeEvent(event, data);
     const link = this.#link;
     if (this.#state === State.OPEN && link!.writable) return this.#outbox.write(link!.framed, message);
-    // A link ending without reconnect is the end: queueing would only drop the message at close.
     const state = this.#state;
     const ending = state === State.OPEN ? (this.#dialer?.reconnects === true ? 'ending' : 'final') : 'down';
     return this.#outbox.hold(message, state >= State.CLOSING ? 'closed' : ending, this.configuredMaxFrameBytes);
@@ -216,13 +232,14 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   dropLink(error?: Error): void {
     const state = this.#state;
     const dialer = this.#dialer;
-    if (this.#server !== undefined || dialer?.reconnects !== true || state === State.CLOSING || state === State.CLOSED) {
+    const keepsSocket = this.#server === undefined ? dialer?.reconnects === true : this.inSession;
+    if (!keepsSocket || state === State.CLOSING || state === State.CLOSED) {
       this.destroy(error);
       return;
     }
     const err = error ?? new ConnectionClosedError('the link was dropped');
     if (state === State.CONNECTING) {
-      dialer.abortDial();
+      dialer!.abortDial();
       this.#totals().lastError = err;
       this.#afterLinkFailure(err, false, false);
       return;
@@ -238,6 +255,19 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     return this.#link;
   }
 
+  /** With `resume`: whether a session is established (it survives link drops until it ends or is lost). */
+  get inSession(): boolean {
+    return this.#outbox.session?.established === true && this.#state < State.CLOSING;
+  }
+
+  protected get session(): Session | undefined {
+    return this.#outbox.session;
+  }
+
+  protected sequenced(type: number): boolean {
+    return this.#extension?.linkMessageTypes?.has(type) !== true;
+  }
+
   protected get configuredMaxFrameBytes(): number {
     return this.#dialer?.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
@@ -250,9 +280,12 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   /** Merges options into the client settings (validating them) and returns the dialer. */
   #configure(options: NsSocketOptions): Dialer<this> {
     const dialer = this.#dialer ?? new Dialer<this>(this, dialerHost);
-    dialer.configure(options, (merged) => Outbox.check(merged.offlineQueue));
+    dialer.configure(options, (merged) => {
+      Outbox.check(merged.offlineQueue);
+      resolveResumeOptions(merged.resume);
+    });
     this.#dialer = dialer;
-    this.#outbox.configure(dialer.options.offlineQueue);
+    this.#outbox.configure(dialer.options.offlineQueue, resolveResumeOptions(dialer.options.resume));
     this.#extension = dialer.options.extension;
     return dialer;
   }
@@ -260,8 +293,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   /** Wires a new link and starts opening it (see {@link Link.start} for when it opens). */
   #attach(framed: FramedSocket, failure: Error | undefined): void {
     const accepted = this.#server !== undefined;
-    const hello = failure !== undefined || accepted ? undefined : this.#dialer?.helloDeadline();
-    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello });
+    const hello = accepted || failure !== undefined ? undefined : this.#dialer?.helloDeadline();
+    const resume = linkResumeFor(this.#outbox, accepted, this.#extension);
+    const link = new Link(framed, this, linkHost, this.#extension, { accepted, flowEvents: this.wantsFlowEvents, hello, resume });
     this.#link = link;
     this.#state = State.OPENING;
     link.start(failure);
@@ -271,17 +305,20 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   #opened(link: Link, inFrame: boolean): void {
     this.#state = State.OPEN;
     const dialer = this.#dialer;
+    const resumed = link.resume?.resumed === true;
+    let resent: number;
     try {
       link.framed.send(READY_MESSAGE);
-      if (dialer !== undefined) {
-        dialer.resetAttempts();
-        this.#outbox.flush(link.framed);
-        this.#totals().linkOpened();
-      }
+      dialer?.resetAttempts();
+      resent = sessionOnOpen(exchangeHost, internals, this, link);
+      if (resent < 0 && dialer !== undefined) this.#outbox.flush(link.framed);
+      if (dialer !== undefined) this.#totals().linkOpened();
     } catch (error) {
       link.framed.destroy(toError(error));
       return;
     }
+    // A resumed session on the server: the same socket goes on (no second `connection`).
+    if (resumed && this.#server !== undefined) return void this.emit('resumed', { resent });
     publishConnect(this, this.#server !== undefined);
     link.scheduleHeld(inFrame && dialer?.connectPending === true);
     try {
@@ -294,13 +331,17 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return;
     }
     if (this.#link === link) dialer?.resolvePending();
+    if (resumed && this.#link === link) this.emit('resumed', { resent });
   }
 
   #linkClosed(link: Link): void {
     this.#totals().add(link);
     this.#link = undefined;
     const { wasOpen, error } = link;
-    const closing = this.#state === State.CLOSING || this.#server !== undefined;
+    this.#outbox.session?.detach();
+    // A server keeps a socket whose session lives on, waiting ttlMs for the client to come back.
+    const detached = this.#server !== undefined && this.inSession;
+    const closing = this.#state === State.CLOSING || (this.#server !== undefined && !detached);
     // Not OPEN any more while the callbacks below run: sends queue or throw.
     this.#state = closing ? State.CLOSING : State.BACKOFF;
     if (closing && wasOpen) publishDisconnect(this, this.#server !== undefined, error, false);
@@ -309,8 +350,9 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     } catch (hookError) {
       this.emit('error', toError(hookError)); // reported, it must not derail the close
     }
+    if (detached) return sessionDetached(this, this.#server!, this.#outbox.session!, error);
     this.#server?.socketClosed(this);
-    // An accepted socket always closes for good here; destroy(err)'s error wins over the link's.
+    // An accepted socket closes for good here (unless its session waits); destroy(err)'s error wins over the link's.
     if (closing) this.#finalize(this.#finalError ?? error);
     else this.#afterLinkFailure(error ?? new ConnectionClosedError('the peer closed the connection'), wasOpen, false);
   }
@@ -342,7 +384,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#state = State.CLOSED;
     const dialer = this.#dialer;
     dialer?.cancel();
-    this.#outbox.clear();
+    sessionClosed(this, this.#server, this.#outbox, error);
     dialer?.rejectPending(error ?? new ConnectionClosedError('the socket closed before it connected'));
     if (error !== undefined && error === this.#finalError) this.emit('error', error);
     this.emit('close', error);
@@ -365,7 +407,26 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.emit('error', error);
       },
       closed: (link) => (link.socket as AnySocket).#linkClosed(link),
+      sessionReady: (link, inFrame) => sessionReady(exchangeHost, link, inFrame),
+      sessionMessage: (link, frame) => sessionMessage(exchangeHost, link, frame),
     };
+    internals = {
+      outbox: (socket) => (socket as AnySocket).#outbox,
+      extension: (socket) => (socket as AnySocket).#extension,
+      server: (socket) => (socket as AnySocket).#server,
+      connectTimeoutMs: (socket) => (socket as AnySocket).#dialer?.options.connectTimeoutMs,
+      link: (socket) => (socket as AnySocket).#link,
+      setLink: (socket, link) => void (((socket as AnySocket).#link = link), ((socket as AnySocket).#state = State.OPENING)),
+      retire: (target) => {
+        const socket = target as AnySocket;
+        socket.#link = undefined;
+        socket.#extension?.onLinkClosed?.(socket, undefined);
+        socket.#finalize(undefined);
+      },
+      flowEvents: (socket) => (socket as AnySocket).wantsFlowEvents,
+      linkHost,
+    };
+    exchangeHost = createExchangeHost(internals);
     dialerHost = {
       dialed: (socket, framed) => (socket as AnySocket).#attach(framed, undefined),
       dialFailed: (target, error, fatal) => {
@@ -381,10 +442,11 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.#dialer!.dial();
       },
     };
-    acceptSocket = (target, framed, { server, extension, failure }) => {
+    acceptSocket = (target, framed, { server, extension, failure, resume }) => {
       const socket = target as AnySocket;
       socket.#server = server;
       socket.#extension = extension;
+      socket.#outbox.configure(undefined, resume);
       socket.#attach(framed, failure);
     };
     sendEncoded = (target, message) => {

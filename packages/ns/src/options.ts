@@ -2,6 +2,7 @@ import type { ConnectOptions } from '@proto/framing';
 import { integerOption } from '@proto/framing/internal';
 import type { ReconnectOptions } from './backoff.js';
 import type { OfflineQueueOptions } from './offline-queue.js';
+import type { ResumeOptions } from './resume-options.js';
 
 /** Transport and framing settings a client passes through to `@proto/framing` (TLS, timeouts, limits, watermarks). */
 export type NsTransportOptions = Omit<ConnectOptions, 'host' | 'port' | 'path' | 'signal'>;
@@ -41,6 +42,14 @@ export interface NsClientOptions<Extension> extends NsTransportOptions {
    * @default false
    */
   offlineQueue?: boolean | OfflineQueueOptions | undefined;
+  /**
+   * Resumable sessions: `true` for the defaults or bounds. With the server enabling it too, every
+   * message is delivered exactly once and in order across link drops while the session lives; sends
+   * while the link is down go into the window. Only useful with `reconnect`. The server must enable
+   * it too, else the link works as without.
+   * @default false
+   */
+  resume?: boolean | ResumeOptions | undefined;
   /** Hooks of the layer above (e.g. `@proto/rpc`); see {@link NsExtension}. */
   extension?: Extension | undefined;
 }

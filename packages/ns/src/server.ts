@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   BufferOverflowError,
   ClientRejectedError,
+  ConnectionClosedError,
   type CloseOptions,
   createServer as createFramedServer,
   type FramedServer,
@@ -17,6 +18,8 @@ import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
 import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
+import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
+import { SessionStore } from './session-store.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
 import { integerOption, toError } from '@proto/framing/internal';
 
@@ -28,8 +31,15 @@ export interface NsServerOptions extends ServerOptions {
    */
   extension?: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
   /**
-   * Connections this server holds at once (opening or open). One more is destroyed as soon as it
-   * is accepted, reported as `clientError` (`ERR_CLIENT_REJECTED`, no socket).
+   * Resumable sessions (clients must enable `resume` too): `true` for the defaults, or `ttlMs` (how
+   * long a session without a link is kept) and the window bounds. A socket whose link drops stays
+   * open and in `sockets` until its client comes back or `ttlMs` passes.
+   * @default false
+   */
+  resume?: boolean | ResumeOptions | undefined;
+  /**
+   * Connections this server holds at once. One more is destroyed as soon as it is accepted,
+   * reported as `clientError` (`ERR_CLIENT_REJECTED`, no socket).
    * @default Infinity
    */
   maxConnections?: number | undefined;
@@ -76,15 +86,24 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
   readonly #maxConnections: number;
   readonly #maxTotalBufferedBytes: number;
-  /** Accepted sockets not closed yet (opening or open). */
-  #held = 0;
+  readonly #resume: ResolvedResumeOptions | undefined;
+  /** @internal The sessions of this server's sockets (with `resume`). */
+  readonly sessions: SessionStore<object> | undefined;
 
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
     super();
-    const { extension, maxConnections, maxTotalBufferedBytes, ...framingOptions } = options;
+    const { extension, resume, maxConnections, maxTotalBufferedBytes, ...framingOptions } = options;
     this.#maxConnections = limitOption('maxConnections', maxConnections);
     this.#maxTotalBufferedBytes = limitOption('maxTotalBufferedBytes', maxTotalBufferedBytes);
+    this.#resume = resolveResumeOptions(resume);
+    this.sessions =
+      this.#resume === undefined
+        ? undefined
+        : new SessionStore<object>({
+            ttlMs: this.#resume.ttlMs,
+            onExpire: (socket) => (socket as NsSocket).destroy(new ConnectionClosedError('the session expired: no link for ttlMs')),
+          });
     if (extension !== undefined && typeof extension !== 'function') throw new InvalidArgError('extension must be a function (socket) => NsExtension');
     if (onConnection !== undefined && typeof onConnection !== 'function') throw new InvalidArgError('onConnection must be a function');
     this.#extensionFactory = extension;
@@ -130,6 +149,11 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
    * all closed. Connections still open after `timeoutMs` are destroyed.
    */
   close(options?: CloseOptions): Promise<void> {
+    if (this.sessions !== undefined) {
+      // Sessions end with the server: live links say so (SESSION_END), sockets waiting for a link close now.
+      for (const socket of this.#sockets) void socket.end();
+      this.sessions.clear();
+    }
     return this.#framing.close(options);
   }
 
@@ -203,17 +227,16 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /** @internal */
   socketClosed(socket: object): void {
-    this.#held--;
     this.#sockets.delete(socket as NsSocket<Events>);
   }
 
   #accept(framed: FramedSocket): void {
-    if (this.#held >= this.#maxConnections) {
+    // framing counts this connection already.
+    if (this.#framing.connections.size > this.#maxConnections) {
       framed.destroy();
       this.emit('clientError', new ClientRejectedError(`the server holds maxConnections (${String(this.#maxConnections)}) connections`), undefined);
       return;
     }
-    this.#held++;
     const socket = new NsSocket<Events>();
     const factory = this.#extensionFactory;
     let extension: NsExtension | undefined;
@@ -225,7 +248,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
         failure = toError(error);
       }
     }
-    acceptSocket(socket, framed, { server: this, extension, failure });
+    acceptSocket(socket, framed, { server: this, extension, failure, resume: this.#resume });
   }
 }
 

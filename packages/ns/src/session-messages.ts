@@ -1,10 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { ProtocolError } from '@proto/framing';
 
 /** Type bytes of the session messages (PROTOCOL.md, "Resumable sessions"); only sent when both HELLOs carry {@link HELLO_FLAG_RESUME}. */
 export const SessionMessageType = {
-  /** client → server: `[sessionId 16][received u64][maxMessages u32][maxBytes u32]`. */
+  /** client → server: `[sessionId 16][proof 16][received u64][maxMessages u32][maxBytes u32]`. */
   SESSION_OPEN: 0x05,
-  /** server → client: `[result u8][sessionId 16][received u64][maxMessages u32][maxBytes u32]`. */
+  /** server → client: `[result u8][sessionId 16][secret 32][received u64][maxMessages u32][maxBytes u32]`. */
   SESSION_ACCEPT: 0x06,
   /** either way: `[received u64]`, cumulative. */
   ACK: 0x07,
@@ -17,6 +18,43 @@ export const HELLO_FLAG_RESUME = 0x01;
 
 /** Bytes of a session id. */
 export const SESSION_ID_BYTES = 16;
+/** Bytes of the nonce a resume-enabled server appends to its HELLO. */
+export const HELLO_NONCE_BYTES = 16;
+/** Bytes of a session secret (SESSION_ACCEPT). */
+export const SESSION_SECRET_BYTES = 32;
+/** Bytes of a resume proof (SESSION_OPEN). */
+export const RESUME_PROOF_BYTES = 16;
+
+const HELLO_FLAGS_OFFSET = 4;
+const PROOF_LABEL = Buffer.from('proto-ns/1 resume');
+
+/**
+ * The HELLO a resume-enabled side sends: flags `0x01`; a server appends a fresh nonce, which the
+ * client's resume proof must cover.
+ */
+export function resumeHello(hello: Buffer, nonce: Buffer | undefined): Buffer {
+  const message = Buffer.allocUnsafe(hello.length + (nonce === undefined ? 0 : HELLO_NONCE_BYTES));
+  hello.copy(message);
+  message[HELLO_FLAGS_OFFSET] = (hello[HELLO_FLAGS_OFFSET] ?? 0) | HELLO_FLAG_RESUME;
+  nonce?.copy(message, hello.length, 0, HELLO_NONCE_BYTES);
+  return message;
+}
+
+/** Whether a (checked) HELLO announces resume. */
+export function helloResumes(hello: Buffer): boolean {
+  return ((hello[HELLO_FLAGS_OFFSET] ?? 0) & HELLO_FLAG_RESUME) !== 0;
+}
+
+/** The nonce of a server's resume HELLO, or undefined when it has none (a version 1 HELLO is 5 bytes). */
+export function helloNonce(hello: Buffer): Buffer | undefined {
+  if (hello.length < HELLO_FLAGS_OFFSET + 1 + HELLO_NONCE_BYTES) return undefined;
+  return Buffer.from(hello.subarray(HELLO_FLAGS_OFFSET + 1, HELLO_FLAGS_OFFSET + 1 + HELLO_NONCE_BYTES));
+}
+
+/** `HMAC-SHA256(secret, "proto-ns/1 resume" ‖ nonce ‖ sessionId)`, first 16 bytes. */
+export function resumeProof(secret: Buffer, nonce: Buffer, sessionId: Buffer): Buffer {
+  return createHmac('sha256', secret).update(PROOF_LABEL).update(nonce).update(sessionId).digest().subarray(0, RESUME_PROOF_BYTES);
+}
 
 /** SESSION_ACCEPT results. */
 export const SessionResult = {
@@ -43,25 +81,35 @@ export function lostReason(result: SessionResult): SessionLostReason {
   return result === SessionResult.EXPIRED ? 'expired' : result === SessionResult.INVALID ? 'invalid' : 'unknown';
 }
 
-/** 16 zero bytes: "a new session, please". */
+/** 16 zero bytes: "a new session, please" (also the proof of such a SESSION_OPEN). */
 export const NO_SESSION: Buffer = Buffer.alloc(SESSION_ID_BYTES);
 
-/** What a SESSION_OPEN or SESSION_ACCEPT says. */
-export interface SessionOpening {
-  readonly sessionId: Buffer;
+/** The counts and bounds both opening messages carry. */
+export interface SessionCounts {
   readonly received: number;
   readonly maxMessages: number;
   readonly maxBytes: number;
 }
 
+/** What a SESSION_OPEN says. */
+export interface SessionOpen extends SessionCounts {
+  readonly sessionId: Buffer;
+  /** {@link resumeProof} over the server's nonce (zeros when asking for a new session). */
+  readonly proof: Buffer;
+}
+
 /** A decoded SESSION_ACCEPT. */
-export interface SessionAccept extends SessionOpening {
+export interface SessionAccept extends SessionCounts {
   readonly result: SessionResult;
+  readonly sessionId: Buffer;
+  /** The secret the next resume proof is keyed with (new on every SESSION_ACCEPT). */
+  readonly secret: Buffer;
 }
 
 const U32 = 0x1_0000_0000;
-const OPEN_BYTES = 1 + SESSION_ID_BYTES + 8 + 4 + 4;
-const ACCEPT_BYTES = OPEN_BYTES + 1;
+const COUNTS_BYTES = 8 + 4 + 4;
+const OPEN_BYTES = 1 + SESSION_ID_BYTES + RESUME_PROOF_BYTES + COUNTS_BYTES;
+const ACCEPT_BYTES = 2 + SESSION_ID_BYTES + SESSION_SECRET_BYTES + COUNTS_BYTES;
 
 function writeU64(target: Buffer, value: number, offset: number): void {
   target.writeUInt32BE(Math.floor(value / U32), offset);
@@ -74,37 +122,41 @@ function readU64(source: Buffer, offset: number): number {
   return high * U32 + source.readUInt32BE(offset + 4);
 }
 
-function writeOpening(message: Buffer, offset: number, opening: SessionOpening): Buffer {
-  opening.sessionId.copy(message, offset, 0, SESSION_ID_BYTES);
-  writeU64(message, opening.received, offset + SESSION_ID_BYTES);
-  message.writeUInt32BE(Math.min(opening.maxMessages, U32 - 1), offset + SESSION_ID_BYTES + 8);
-  message.writeUInt32BE(Math.min(opening.maxBytes, U32 - 1), offset + SESSION_ID_BYTES + 12);
+function writeCounts(message: Buffer, offset: number, counts: SessionCounts): Buffer {
+  writeU64(message, counts.received, offset);
+  message.writeUInt32BE(Math.min(counts.maxMessages, U32 - 1), offset + 8);
+  message.writeUInt32BE(Math.min(counts.maxBytes, U32 - 1), offset + 12);
   return message;
 }
 
-function readOpening(message: Buffer, offset: number): SessionOpening {
-  return {
-    sessionId: Buffer.from(message.subarray(offset, offset + SESSION_ID_BYTES)),
-    received: readU64(message, offset + SESSION_ID_BYTES),
-    maxMessages: message.readUInt32BE(offset + SESSION_ID_BYTES + 8),
-    maxBytes: message.readUInt32BE(offset + SESSION_ID_BYTES + 12),
-  };
+function readCounts(message: Buffer, offset: number): SessionCounts {
+  return { received: readU64(message, offset), maxMessages: message.readUInt32BE(offset + 8), maxBytes: message.readUInt32BE(offset + 12) };
+}
+
+function copyOut(message: Buffer, offset: number, length: number): Buffer {
+  return Buffer.from(message.subarray(offset, offset + length));
 }
 
 /** Encodes a SESSION_OPEN (type byte included). */
-export function encodeSessionOpen(opening: SessionOpening): Buffer {
+export function encodeSessionOpen(open: SessionOpen): Buffer {
   const message = Buffer.allocUnsafe(OPEN_BYTES);
   message[0] = SessionMessageType.SESSION_OPEN;
-  return writeOpening(message, 1, opening);
+  open.sessionId.copy(message, 1, 0, SESSION_ID_BYTES);
+  open.proof.copy(message, 1 + SESSION_ID_BYTES, 0, RESUME_PROOF_BYTES);
+  return writeCounts(message, 1 + SESSION_ID_BYTES + RESUME_PROOF_BYTES, open);
 }
 
 /**
  * Decodes a SESSION_OPEN (type byte included).
  * @throws ProtocolError on a wrong length.
  */
-export function decodeSessionOpen(message: Buffer): SessionOpening {
+export function decodeSessionOpen(message: Buffer): SessionOpen {
   if (message.length !== OPEN_BYTES) throw new ProtocolError(`SESSION_OPEN of ${String(message.length)} bytes, expected ${String(OPEN_BYTES)}`);
-  return readOpening(message, 1);
+  return {
+    sessionId: copyOut(message, 1, SESSION_ID_BYTES),
+    proof: copyOut(message, 1 + SESSION_ID_BYTES, RESUME_PROOF_BYTES),
+    ...readCounts(message, 1 + SESSION_ID_BYTES + RESUME_PROOF_BYTES),
+  };
 }
 
 /** Encodes a SESSION_ACCEPT (type byte included). */
@@ -112,12 +164,14 @@ export function encodeSessionAccept(accept: SessionAccept): Buffer {
   const message = Buffer.allocUnsafe(ACCEPT_BYTES);
   message[0] = SessionMessageType.SESSION_ACCEPT;
   message[1] = accept.result;
-  return writeOpening(message, 2, accept);
+  accept.sessionId.copy(message, 2, 0, SESSION_ID_BYTES);
+  accept.secret.copy(message, 2 + SESSION_ID_BYTES, 0, SESSION_SECRET_BYTES);
+  return writeCounts(message, 2 + SESSION_ID_BYTES + SESSION_SECRET_BYTES, accept);
 }
 
 /**
  * Decodes a SESSION_ACCEPT (type byte included).
- * @throws ProtocolError on a wrong length, an unknown result, or a NEW/RESUMED without a session id.
+ * @throws ProtocolError on a wrong length, an unknown result, a missing session id, or a new session with `received` > 0.
  */
 export function decodeSessionAccept(message: Buffer): SessionAccept {
   if (message.length !== ACCEPT_BYTES) {
@@ -125,10 +179,11 @@ export function decodeSessionAccept(message: Buffer): SessionAccept {
   }
   const result = message[1]!;
   if (result > SessionResult.INVALID) throw new ProtocolError(`SESSION_ACCEPT with unknown result ${String(result)}`);
-  const opening = readOpening(message, 2);
-  if (opening.sessionId.equals(NO_SESSION)) throw new ProtocolError('SESSION_ACCEPT without a session id');
-  if (result !== SessionResult.RESUMED && opening.received !== 0) throw new ProtocolError('SESSION_ACCEPT of a new session with received > 0');
-  return { result: result as SessionResult, ...opening };
+  const sessionId = copyOut(message, 2, SESSION_ID_BYTES);
+  if (sessionId.equals(NO_SESSION)) throw new ProtocolError('SESSION_ACCEPT without a session id');
+  const counts = readCounts(message, 2 + SESSION_ID_BYTES + SESSION_SECRET_BYTES);
+  if (result !== SessionResult.RESUMED && counts.received !== 0) throw new ProtocolError('SESSION_ACCEPT of a new session with received > 0');
+  return { result: result as SessionResult, sessionId, secret: copyOut(message, 2 + SESSION_ID_BYTES, SESSION_SECRET_BYTES), ...counts };
 }
 
 /** Encodes an ACK (type byte included). */

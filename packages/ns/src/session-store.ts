@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { SESSION_ID_BYTES } from './session-messages.js';
+import { RESUME_PROOF_BYTES, resumeProof, SESSION_ID_BYTES, SESSION_SECRET_BYTES } from './session-messages.js';
 import { SYSTEM_TIMERS, type SessionTimers } from './timers.js';
 
 /** Options of a {@link SessionStore}. */
@@ -23,7 +23,24 @@ export type SessionLookup<T> = { readonly status: 'found'; readonly value: T } |
 interface Entry<T> {
   readonly value: T;
   readonly owner: Uint8Array | undefined;
+  /** Keys the proof of the next resume; replaced by every {@link SessionStore.rotate}. */
+  secret: Buffer;
   timer: unknown;
+}
+
+/** A session as created or resumed: its id and the secret to send the client (SESSION_ACCEPT). */
+export interface SessionKeys {
+  readonly id: Buffer;
+  readonly secret: Buffer;
+}
+
+/** How a link asks to resume: the id, its proof over the nonce of this link's HELLO, and its identity. */
+export interface ResumeClaim {
+  readonly id: Buffer;
+  readonly proof: Buffer;
+  readonly nonce: Buffer;
+  /** Identity of the link (undefined: none). */
+  readonly owner: Uint8Array | undefined;
 }
 
 const FOUND_UNKNOWN: SessionLookup<never> = Object.freeze({ status: 'unknown' });
@@ -70,29 +87,45 @@ export class SessionStore<T> {
   /**
    * Creates a session (attached: no ttl running).
    * @param owner the identity of the link creating it (undefined: no identity, any link may resume it).
-   * @returns its new id.
+   * @returns its new id and secret.
    */
-  create(value: T, owner: Uint8Array | undefined): Buffer {
+  create(value: T, owner: Uint8Array | undefined): SessionKeys {
     let id: Buffer;
     let key: string;
     do {
       id = randomBytes(SESSION_ID_BYTES);
       key = id.toString('hex');
     } while (this.#entries.has(key) || /* the all-zero id means "none" */ id.every((byte) => byte === 0));
-    this.#entries.set(key, { value, owner: owner === undefined ? undefined : Uint8Array.from(owner), timer: undefined });
-    return id;
+    const secret = randomBytes(SESSION_SECRET_BYTES);
+    this.#entries.set(key, { value, owner: owner === undefined ? undefined : Uint8Array.from(owner), secret, timer: undefined });
+    return { id, secret };
   }
 
   /**
-   * Finds a session for a link whose identity is `owner`. A session of another identity is reported
-   * `unknown`, exactly like an id that was never issued.
+   * Finds the session a link claims. It is found only when the proof matches the session's current
+   * secret and this link's nonce, and the link's identity is the session's: anything else is
+   * reported `unknown`, exactly like an id that was never issued.
    */
-  lookup(id: Uint8Array, owner: Uint8Array | undefined): SessionLookup<T> {
-    const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+  lookup(claim: ResumeClaim): SessionLookup<T> {
+    const key = claim.id.toString('hex');
     const entry = this.#entries.get(key);
     if (entry === undefined) return this.#expired.has(key) ? FOUND_EXPIRED : FOUND_UNKNOWN;
-    if (!sameOwner(entry.owner, owner)) return FOUND_UNKNOWN;
+    const expected = resumeProof(entry.secret, claim.nonce, claim.id);
+    if (claim.proof.length !== RESUME_PROOF_BYTES || !timingSafeEqual(expected, claim.proof)) return FOUND_UNKNOWN;
+    if (!sameOwner(entry.owner, claim.owner)) return FOUND_UNKNOWN;
     return { status: 'found', value: entry.value };
+  }
+
+  /**
+   * A link resumed the session: a fresh secret for its SESSION_ACCEPT (a proof seen before is worth
+   * nothing now).
+   * @returns the id and the new secret; undefined for an unknown id.
+   */
+  rotate(id: Buffer): SessionKeys | undefined {
+    const entry = this.#entries.get(id.toString('hex'));
+    if (entry === undefined) return undefined;
+    entry.secret = randomBytes(SESSION_SECRET_BYTES);
+    return { id, secret: entry.secret };
   }
 
   /** The session's link dropped: start its ttl (restarted if running). Unknown ids are ignored. */

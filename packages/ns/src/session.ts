@@ -1,8 +1,8 @@
-import { FrameTooLargeError, type FramePayload, ProtocolError } from '@proto/framing';
+import { BufferOverflowError, FrameTooLargeError, type FramePayload, ProtocolError } from '@proto/framing';
 import { AckScheduler } from './ack-scheduler.js';
 import { MessageWindow, payloadBytes } from './message-window.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
-import { encodeAck, encodeSessionOpen, NO_SESSION, type SessionOpening } from './session-messages.js';
+import { encodeAck, encodeSessionOpen, NO_SESSION, resumeProof, type SessionCounts } from './session-messages.js';
 import type { SessionTimers } from './timers.js';
 
 /** What a session needs from the link it currently runs on. */
@@ -31,6 +31,8 @@ export class Session {
   readonly acks: AckScheduler;
   /** The session id the server issued (16 zero bytes before the first). */
   id: Buffer = NO_SESSION;
+  /** The secret of the last SESSION_ACCEPT: keys the proof of the next resume. */
+  secret: Buffer = NO_SESSION;
   #port: SessionPort | undefined;
   /** Sequence number of the next message to write on the current link. */
   #nextToSend = 1;
@@ -38,9 +40,13 @@ export class Session {
   #highestSent = 0;
   #pumpWaiting = false;
 
-  constructor(options: ResolvedResumeOptions, timers?: SessionTimers) {
+  /**
+   * @param window the socket's one message window (its offline queue too); a new one with the
+   *   resume bounds when omitted.
+   */
+  constructor(options: ResolvedResumeOptions, timers?: SessionTimers, window?: MessageWindow) {
     this.options = options;
-    this.window = new MessageWindow(options, 'resume window');
+    this.window = window ?? new MessageWindow(options, 'resume window');
     this.acks = new AckScheduler(
       (received) => {
         try {
@@ -63,22 +69,23 @@ export class Session {
     return this.window.length;
   }
 
-  /** Whether a new sequenced send should back off for the window (above half of a bound). */
+  /** Whether a new sequenced send should back off for the window (past three quarters of a bound). */
   get full(): boolean {
-    return !this.window.hasRoom;
+    return this.window.nearlyFull;
   }
 
   /**
    * Sends a sequenced message: kept in the window, written now if a link is attached and nothing
    * older waits.
-   * @returns false when the writer should back off: the link's backpressure, or the window past half.
+   * @returns false when the writer should back off: the link's backpressure, or the window past
+   *   three quarters of a bound (`drained()` then waits until it is back at half).
    * @throws BufferOverflowError when the window is full (nothing kept). FrameTooLargeError from the
    *   link (nothing kept).
    */
   send(payload: FramePayload, size: number = payloadBytes(payload)): boolean {
     const seq = this.window.push(payload, size);
     const port = this.#port;
-    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return this.window.hasRoom && port !== undefined;
+    if (port === undefined || seq !== this.#nextToSend || this.#pumpWaiting) return !this.window.nearlyFull;
     let ok: boolean;
     try {
       ok = port.send(payload);
@@ -89,12 +96,12 @@ export class Session {
       }
       // Framing refused for now (its buffer is full) or the link is failing: the message stays in
       // the window and goes out on drain or on the next link.
-      this.#waitForDrain(port);
+      this.#refused(port, error);
       return false;
     }
     this.#nextToSend = seq + 1;
     this.#highestSent = seq;
-    return ok && this.window.hasRoom;
+    return ok && !this.window.nearlyFull;
   }
 
   /** A sequenced message of `bytes` bytes was delivered to the user or the extension. */
@@ -122,28 +129,53 @@ export class Session {
     return peerReceived >= this.window.firstSeq - 1 && peerReceived <= this.#highestSent;
   }
 
-  /** This side's part of an opening message (SESSION_OPEN's body, SESSION_ACCEPT's after the result). */
-  opening(): SessionOpening {
-    return { sessionId: this.id, received: this.acks.received, maxMessages: this.options.maxMessages, maxBytes: this.options.maxBytes };
+  /** The counts and bounds this side announces in an opening message. */
+  counts(): SessionCounts {
+    return { received: this.acks.received, maxMessages: this.options.maxMessages, maxBytes: this.options.maxBytes };
   }
 
-  /** The client's SESSION_OPEN for the next link. */
-  openMessage(): Buffer {
-    return encodeSessionOpen(this.opening());
+  /** The client's SESSION_OPEN for a link whose server sent `nonce` in its HELLO. */
+  openMessage(nonce: Buffer): Buffer {
+    const fresh = this.id === NO_SESSION;
+    return encodeSessionOpen({ sessionId: this.id, proof: fresh ? NO_SESSION : resumeProof(this.secret, nonce, this.id), ...this.counts() });
+  }
+
+  /** Whether the server issued a session id (this side is in a session). */
+  get established(): boolean {
+    return this.id !== NO_SESSION;
   }
 
   /**
-   * A new session replaces this one (the first, or the old one was lost): the window is emptied and
-   * the counts start at 0.
+   * A new session replaces the old one, if any (the first, or the old one was lost or ended): the
+   * counts start at 0. Messages of an old session are dropped; messages queued before any session
+   * existed (the offline queue) become the new session's first ones.
    * @returns how many messages were dropped (`unsent` of `sessionLost`).
    */
-  renew(id: Buffer): number {
+  renew(id: Buffer, secret: Buffer = NO_SESSION): number {
+    const hadSession = this.established;
     this.detach();
     this.id = id;
+    this.secret = secret;
     this.#nextToSend = 1;
     this.#highestSent = 0;
     this.acks.reset();
+    if (!hadSession) {
+      this.window.renumber();
+      return 0;
+    }
     return this.window.reset();
+  }
+
+  /** The session is over (ended, or lost with no new one yet): back to no session. @returns messages dropped. */
+  forget(): number {
+    const dropped = this.established ? this.window.reset() : 0;
+    this.detach();
+    this.id = NO_SESSION;
+    this.secret = NO_SESSION;
+    this.#nextToSend = 1;
+    this.#highestSent = 0;
+    this.acks.reset();
+    return dropped;
   }
 
   /**
@@ -151,7 +183,7 @@ export class Session {
    * acknowledged by that), and everything after it is (re)sent now, in order, then new messages.
    * @throws ProtocolError when `peerReceived` does not fit (see {@link Session.fits}).
    */
-  attach(port: SessionPort, opening: Pick<SessionOpening, 'received' | 'maxMessages' | 'maxBytes'>): void {
+  attach(port: SessionPort, opening: SessionCounts): void {
     if (!this.fits(opening.received)) {
       throw new ProtocolError(`peer says it received ${String(opening.received)} messages; this side sent ${String(this.#highestSent)}`);
     }
@@ -181,8 +213,8 @@ export class Session {
       let ok: boolean;
       try {
         ok = port.send(this.window.at(seq)!);
-      } catch {
-        this.#waitForDrain(port);
+      } catch (error) {
+        this.#refused(port, error);
         return;
       }
       this.#nextToSend = seq + 1;
@@ -192,6 +224,15 @@ export class Session {
         return;
       }
     }
+  }
+
+  /**
+   * The link refused a write: past framing's `maxBufferedBytes` the rest waits for its drain; any other
+   * refusal means the link is going away, and everything waits for the next link.
+   */
+  #refused(port: SessionPort, error: unknown): void {
+    if (error instanceof BufferOverflowError) this.#waitForDrain(port);
+    else this.#pumpWaiting = true;
   }
 
   #waitForDrain(port: SessionPort): void {

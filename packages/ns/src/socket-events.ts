@@ -1,3 +1,5 @@
+import type { SessionLostReason } from './session-messages.js';
+
 /** Lifecycle events of an NsSocket and their listener arguments. User events arrive under `data::…`. */
 export interface NsSocketEvents {
   /**
@@ -10,6 +12,17 @@ export interface NsSocketEvents {
   disconnect: [error: Error | undefined];
   /** A reconnect attempt is scheduled in `delayMs`. */
   reconnecting: [info: NsReconnectingInfo];
+  /**
+   * With `resume`: the session continues on a new link (after `connect` on a client; on the server's
+   * socket, which stays the same object). What the peer had not received was resent first.
+   */
+  resumed: [info: NsResumedInfo];
+  /**
+   * With `resume`, on a client: the session could not continue (the server forgot it: `ttlMs` passed,
+   * it restarted, or it ended the session). `unsent` messages of this side may not have been
+   * delivered and are dropped; a new session starts on the same socket.
+   */
+  sessionLost: [info: NsSessionLostInfo];
   /**
    * The socket closed for good: `end()`, `destroy()`, a lost link without reconnect, reconnect
    * attempts used up, or a fatal error of the extension. Carries the error, if any.
@@ -37,6 +50,24 @@ export interface NsReconnectingInfo {
   delayMs: number;
   /** The failure that caused it. */
   error: Error | undefined;
+}
+
+/** Argument of the `resumed` event. */
+export interface NsResumedInfo {
+  /** Messages this side sent again because the peer had not received them. */
+  resent: number;
+}
+
+/** Argument of the `sessionLost` event. */
+export interface NsSessionLostInfo {
+  /**
+   * `expired`: the server's `ttlMs` passed without a link; `unknown`: the server does not know the
+   * session (it restarted, or does not resume any more); `invalid`: the two sides' counts disagreed;
+   * `ended`: the server ended the session (its `end()` or `close()`).
+   */
+  reason: SessionLostReason;
+  /** Messages this side sent (or queued) that the peer had not acknowledged: they are dropped. */
+  unsent: number;
 }
 
 /** Counters of an NsSocket over all its links (a snapshot). */

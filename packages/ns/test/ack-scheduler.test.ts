@@ -25,9 +25,9 @@ describe('AckScheduler', () => {
     expect(acks).toEqual([100]);
   });
 
-  it('acknowledges at once at a quarter of the peer window (messages)', () => {
+  it('acknowledges at once at an eighth of the peer window (messages)', () => {
     const { timers, acks, scheduler } = setup();
-    scheduler.linkOpened(100, 1_000_000);
+    scheduler.linkOpened(200, 1_000_000);
     for (let i = 0; i < 24; i++) scheduler.onReceived(1);
     expect(acks).toEqual([]);
     scheduler.onReceived(1);
@@ -37,9 +37,9 @@ describe('AckScheduler', () => {
     expect(acks).toEqual([25, 50, 75, 100]);
   });
 
-  it('acknowledges at once at a quarter of the peer window (bytes)', () => {
+  it('acknowledges at once at an eighth of the peer window (bytes)', () => {
     const { acks, scheduler } = setup();
-    scheduler.linkOpened(10_000, 4000);
+    scheduler.linkOpened(10_000, 8000);
     scheduler.onReceived(600);
     expect(acks).toEqual([]);
     scheduler.onReceived(400);

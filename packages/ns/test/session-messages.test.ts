@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESUME, resolveResumeOptions } from '../src/resume-options.js';
 import {
@@ -7,8 +8,12 @@ import {
   encodeAck,
   encodeSessionAccept,
   encodeSessionOpen,
+  helloNonce,
+  helloResumes,
   lostReason,
   NO_SESSION,
+  resumeHello,
+  resumeProof,
   SESSION_END_MESSAGE,
   SessionResult,
 } from '../src/session-messages.js';
@@ -18,25 +23,43 @@ const protocolError = expect.objectContaining({ code: 'ERR_PROTOCOL' });
 
 describe('session messages (PROTOCOL.md, "Resumable sessions")', () => {
   it('SESSION_OPEN, byte by byte', () => {
-    const message = encodeSessionOpen({ sessionId: id, received: 0x1_0000_0002, maxMessages: 10_000, maxBytes: 8 * 1024 * 1024 });
-    expect(message.toString('hex')).toBe(`05${id.toString('hex')}0000000100000002${'00002710'}${'00800000'}`);
-    expect(decodeSessionOpen(message)).toEqual({ sessionId: id, received: 0x1_0000_0002, maxMessages: 10_000, maxBytes: 8 * 1024 * 1024 });
-    expect(decodeSessionOpen(encodeSessionOpen({ sessionId: NO_SESSION, received: 0, maxMessages: 1, maxBytes: 1 })).sessionId.equals(NO_SESSION)).toBe(true);
+    const proof = Buffer.alloc(16, 0xaa);
+    const message = encodeSessionOpen({ sessionId: id, proof, received: 0x1_0000_0002, maxMessages: 10_000, maxBytes: 8 * 1024 * 1024 });
+    expect(message.toString('hex')).toBe(`05${id.toString('hex')}${'aa'.repeat(16)}0000000100000002${'00002710'}${'00800000'}`);
+    expect(decodeSessionOpen(message)).toEqual({ sessionId: id, proof, received: 0x1_0000_0002, maxMessages: 10_000, maxBytes: 8 * 1024 * 1024 });
+    const fresh = decodeSessionOpen(encodeSessionOpen({ sessionId: NO_SESSION, proof: NO_SESSION, received: 0, maxMessages: 1, maxBytes: 1 }));
+    expect(fresh.sessionId.equals(NO_SESSION)).toBe(true);
     expect(() => decodeSessionOpen(message.subarray(0, 30))).toThrow(protocolError);
   });
 
   it('SESSION_ACCEPT, byte by byte, and its checks', () => {
-    const message = encodeSessionAccept({ result: SessionResult.RESUMED, sessionId: id, received: 7, maxMessages: 4, maxBytes: 5 });
-    expect(message.toString('hex')).toBe(`0601${id.toString('hex')}0000000000000007${'00000004'}${'00000005'}`);
-    expect(decodeSessionAccept(message)).toEqual({ result: 1, sessionId: id, received: 7, maxMessages: 4, maxBytes: 5 });
+    const secret = Buffer.alloc(32, 0x5c);
+    const message = encodeSessionAccept({ result: SessionResult.RESUMED, sessionId: id, secret, received: 7, maxMessages: 4, maxBytes: 5 });
+    expect(message.toString('hex')).toBe(`0601${id.toString('hex')}${'5c'.repeat(32)}0000000000000007${'00000004'}${'00000005'}`);
+    expect(decodeSessionAccept(message)).toEqual({ result: 1, sessionId: id, secret, received: 7, maxMessages: 4, maxBytes: 5 });
     const bad = Buffer.from(message);
     bad[1] = 9;
     expect(() => decodeSessionAccept(bad)).toThrow(protocolError);
-    const noId = encodeSessionAccept({ result: SessionResult.NEW, sessionId: NO_SESSION, received: 0, maxMessages: 4, maxBytes: 5 });
+    const noId = encodeSessionAccept({ result: SessionResult.NEW, sessionId: NO_SESSION, secret, received: 0, maxMessages: 4, maxBytes: 5 });
     expect(() => decodeSessionAccept(noId)).toThrow(protocolError);
-    const newWithReceived = encodeSessionAccept({ result: SessionResult.UNKNOWN, sessionId: id, received: 3, maxMessages: 4, maxBytes: 5 });
+    const newWithReceived = encodeSessionAccept({ result: SessionResult.UNKNOWN, sessionId: id, secret, received: 3, maxMessages: 4, maxBytes: 5 });
     expect(() => decodeSessionAccept(newWithReceived)).toThrow(protocolError);
     expect(() => decodeSessionAccept(message.subarray(0, 10))).toThrow(protocolError);
+  });
+
+  it('HELLO with the resume flag, the server nonce, and the proof', () => {
+    const hello = Buffer.from('01504e0100', 'hex');
+    const nonce = Buffer.alloc(16, 3);
+    expect(resumeHello(hello, undefined).toString('hex')).toBe('01504e0101');
+    expect(resumeHello(hello, nonce).toString('hex')).toBe(`01504e0101${'03'.repeat(16)}`);
+    expect(helloResumes(hello)).toBe(false);
+    expect(helloResumes(resumeHello(hello, undefined))).toBe(true);
+    expect(helloNonce(resumeHello(hello, undefined))).toBeUndefined();
+    expect(helloNonce(resumeHello(hello, nonce))).toEqual(nonce);
+    const secret = Buffer.alloc(32, 9);
+    const expected = createHmac('sha256', secret).update('proto-ns/1 resume').update(nonce).update(id).digest().subarray(0, 16);
+    expect(resumeProof(secret, nonce, id)).toEqual(expected);
+    expect(resumeProof(secret, Buffer.alloc(16, 4), id).equals(expected)).toBe(false);
   });
 
   it('ACK and SESSION_END, byte by byte', () => {

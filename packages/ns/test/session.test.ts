@@ -73,8 +73,8 @@ describe('Session', () => {
     session.attach(first, { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
     for (const m of ['1', '2', '3']) session.send(m);
     session.detach();
-    expect(session.send('4')).toBe(false);
-    expect(session.send('5')).toBe(false);
+    expect(session.send('4')).toBe(true);
+    expect(session.send('5')).toBe(true);
     expect(session.fits(4)).toBe(false);
     expect(session.fits(2)).toBe(true);
     const second = new MemoryPort();
@@ -107,29 +107,62 @@ describe('Session', () => {
     expect(got).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
   });
 
-  it('the window bound refuses with ERR_BUFFER_OVERFLOW, and send returns false past half of it', () => {
+  it('the window bound refuses with ERR_BUFFER_OVERFLOW, and send returns false past three quarters of it', () => {
     const session = new Session(options({ maxMessages: 4 }), new ManualTimers());
     session.attach(new MemoryPort(), { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
     expect(session.send('1')).toBe(true);
     expect(session.send('2')).toBe(true);
-    expect(session.send('3')).toBe(false);
-    session.send('4');
+    expect(session.send('3')).toBe(true);
+    expect(session.send('4')).toBe(false);
     expect(() => session.send('5')).toThrow(expect.objectContaining({ code: 'ERR_BUFFER_OVERFLOW' }));
     expect(session.window.lastSeq).toBe(4);
   });
 
-  it('renew drops the window and reports how many were not acknowledged', () => {
+  it('renew of an established session drops the window and reports how many were not acknowledged', () => {
     const session = new Session(options(), new ManualTimers());
+    expect(session.established).toBe(false);
+    session.renew(Buffer.alloc(16, 1));
+    expect(session.established).toBe(true);
     session.attach(new MemoryPort(), { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
     session.send('1');
     session.send('2');
     session.onDelivered(1);
     session.detach();
     session.send('3');
-    expect(session.renew(Buffer.alloc(16, 1))).toBe(3);
+    expect(session.renew(Buffer.alloc(16, 2))).toBe(3);
     expect(session.acks.received).toBe(0);
     expect(session.window.lastSeq).toBe(0);
-    expect(session.opening().received).toBe(0);
+    expect(session.counts().received).toBe(0);
+    session.send('4');
+    expect(session.forget()).toBe(1);
+    expect(session.established).toBe(false);
+  });
+
+  it('messages queued before the first session become its first messages', () => {
+    const session = new Session(options(), new ManualTimers());
+    session.window.push('q1');
+    session.window.shift();
+    session.window.push('q2');
+    session.window.push('q3');
+    expect(session.renew(Buffer.alloc(16, 1))).toBe(0);
+    const port = new MemoryPort();
+    session.attach(port, { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
+    expect(port.take().map(text)).toEqual(['q2', 'q3']);
+    expect(session.window.firstSeq).toBe(1);
+  });
+
+  it('a link that refuses writes (going away) stops the pump until the next link, without spinning', async () => {
+    const session = new Session(options(), new ManualTimers());
+    const dying = new MemoryPort();
+    session.attach(dying, { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
+    dying.dead = true;
+    expect(session.send('1')).toBe(false);
+    session.send('2');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    session.detach();
+    const next = new MemoryPort();
+    session.attach(next, { received: 0, maxMessages: 100, maxBytes: 1 << 20 });
+    expect(next.take().map(text)).toEqual(['1', '2']);
   });
 
   it('exactly once, in order, both ways, across seeded random cuts (in memory)', () => {
@@ -151,8 +184,8 @@ describe('Session', () => {
           const toB = new MemoryPort();
           const toA = new MemoryPort();
           // The opening exchange: each side says what it received.
-          a.attach(toB, b.opening());
-          b.attach(toA, a.opening());
+          a.attach(toB, b.counts());
+          b.attach(toA, a.counts());
           const steps = Math.floor(random() * 60);
           for (let step = 0; step < steps; step++) {
             const r = random();
@@ -172,8 +205,8 @@ describe('Session', () => {
         // A last calm link delivers everything.
         const toB = new MemoryPort();
         const toA = new MemoryPort();
-        a.attach(toB, b.opening());
-        b.attach(toA, a.opening());
+        a.attach(toB, b.counts());
+        b.attach(toA, a.counts());
         deliver(toB.take(), b, a, gotB);
         deliver(toA.take(), a, b, gotA);
         expect(gotB).toEqual(Array.from({ length: sentA }, (_, i) => `a${String(i + 1)}`));

@@ -121,7 +121,12 @@ export class Connection implements NsExtension, PendingAuthHolder {
     if (link !== undefined) this.#server.linkClosed(link);
   }
 
-  /** PendingAuthHolder: another address needed this connection's authentication slot. */
+  /** PendingAuthHolder: may a newcomer of the same address take this slot (no proof sent yet)? */
+  awaitingProof(): boolean {
+    return this.#handshake?.awaitingProof ?? true;
+  }
+
+  /** PendingAuthHolder: another connection needed this connection's authentication slot. */
   evicted(): void {
     this.#handshake?.evict();
   }

@@ -2,6 +2,11 @@
 export interface PendingAuthHolder {
   /** The pool evicted it (its slot is already free): refuse it now. */
   evicted(): void;
+  /**
+   * Whether it has sent nothing worth keeping yet (no proof): only such a holder may be evicted for
+   * a newcomer from its own address. Holders without this method never are.
+   */
+  awaitingProof?(): boolean;
 }
 
 /**
@@ -12,7 +17,10 @@ export interface PendingAuthHolder {
  * `perAddress` evicts the oldest pending connection of the address holding the most, provided that
  * one holds more than `perAddress`. So one address opening silent connections cannot lock the
  * others out, and a busy address (many clients behind one NAT, a load test) still gets the whole
- * pool when it is alone.
+ * pool when it is alone. And when the full pool's largest holder is the newcomer's own address
+ * (always so over a Unix socket, where every peer is one address), the newcomer evicts that
+ * address's oldest connection that has not sent its proof yet: silent connections cannot lock
+ * out the honest clients that share their address either.
  */
 export class PendingAuthPool<T extends PendingAuthHolder> {
   readonly #max: number;
@@ -38,7 +46,7 @@ export class PendingAuthPool<T extends PendingAuthHolder> {
    */
   acquire(address: string, holder: T): boolean {
     if (this.#addressOf.size >= this.#max) {
-      const victim = this.#victimFor(address);
+      const victim = this.#victimFor(address) ?? this.#silentOf(address);
       if (victim === undefined) return false;
       this.release(victim);
       victim.evicted();
@@ -63,6 +71,14 @@ export class PendingAuthPool<T extends PendingAuthHolder> {
     const holders = this.#byAddress.get(address)!;
     holders.delete(holder);
     if (holders.size === 0) this.#byAddress.delete(address);
+  }
+
+  /** The oldest holder of `address` still awaiting its proof, if `address` holds more than its share. */
+  #silentOf(address: string): T | undefined {
+    const holders = this.#byAddress.get(address);
+    if (holders === undefined || holders.size <= this.#perAddress) return undefined;
+    for (const holder of holders) if (holder.awaitingProof?.() === true) return holder;
+    return undefined;
   }
 
   #victimFor(address: string): T | undefined {

@@ -26,7 +26,11 @@ export type AuthFailureReason =
   | 'unknown-user'
   /** The client said nothing (or not enough) within `authTimeoutMs`. */
   | 'timeout'
-  /** The client sent something other than a well-formed handshake. */
+  /**
+   * The client sent something other than a well-formed handshake, or broke the protocol of the
+   * layers below before authenticating (a user event before READY, a frame over `authMaxFrameBytes`).
+   * Counts as a failure of its address for the throttle.
+   */
   | 'protocol-error'
   /**
    * `maxPendingAuth` connections were already authenticating, or this connection's address held
@@ -127,6 +131,11 @@ export class ServerHandshake {
   /** Whether it has settled. */
   get done(): boolean {
     return this.#stage === Stage.DONE;
+  }
+
+  /** Whether it still waits for the client's proof. */
+  get awaitingProof(): boolean {
+    return this.#stage === Stage.PROOF;
   }
 
   /** An rpc message arrived while opening. Throws ProtocolError on anything but one proof. */

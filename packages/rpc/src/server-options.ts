@@ -36,8 +36,10 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * evicts the oldest authenticating connection of the address holding the most (if that one holds
    * more than this). The evicted connection is refused with `ERR_OVERLOADED` (`authFailed` reason
    * `too-many-pending`). So one address keeping silent connections open cannot lock others out.
-   * Unix-socket peers have no address and count as one (they never evict each other). A value of
-   * `maxPendingAuth` or more turns eviction off.
+   * And a new connection from the address holding the most, once it holds more than this, evicts
+   * that address's oldest connection that has not sent its proof yet, so silent connections cannot
+   * lock out the clients sharing their address either (Unix-socket peers have no address and
+   * count as one). A value of `maxPendingAuth` or more turns eviction off.
    * @default 8
    */
   maxPendingAuthPerAddress?: number | undefined;

@@ -12,6 +12,14 @@ class Holder {
   }
 }
 
+/** A holder that says whether it still awaits its proof, as a server connection does. */
+class Connecting extends Holder {
+  proofSent = false;
+  awaitingProof(): boolean {
+    return !this.proofSent;
+  }
+}
+
 describe('PendingAuthPool', () => {
   it('lets one address take the whole pool while it is alone, and refuses it past the pool', () => {
     const pool = new PendingAuthPool<Holder>(4, 2);
@@ -51,6 +59,23 @@ describe('PendingAuthPool', () => {
     expect(a.every((h) => h.evictions === 0)).toBe(true);
   });
 
+  // Issue 10.1, "think Unix sockets": every peer of a Unix socket is one address, so silent
+  // connections of a local process used to lock every other local client out of the pool.
+  it('a newcomer of the full pool\'s largest address evicts that address\'s oldest connection still awaiting its proof', () => {
+    const pool = new PendingAuthPool<Connecting>(4, 2);
+    const a = Array.from({ length: 4 }, (_, i) => new Connecting(`a${String(i)}`));
+    for (const h of a) pool.acquire('', h);
+    a[0]!.proofSent = true; // its proof waits for the throttle: kept
+    expect(pool.acquire('', new Connecting('honest'))).toBe(true);
+    expect(a.map((h) => h.evictions)).toEqual([0, 1, 0, 0]);
+    // Every holder has sent its proof: nothing to evict, the newcomer is refused.
+    for (const h of a) h.proofSent = true;
+    const pool2 = new PendingAuthPool<Connecting>(2, 1);
+    pool2.acquire('', a[2]!);
+    pool2.acquire('', a[3]!);
+    expect(pool2.acquire('', new Connecting('late'))).toBe(false);
+  });
+
   it('release is idempotent and frees the slot', () => {
     const pool = new PendingAuthPool<Holder>(1, 1);
     const h = new Holder('a0');
@@ -78,9 +103,17 @@ describe('maxPendingAuthPerAddress', () => {
       const check = (): void => (server.pendingAuth === 3 ? resolve() : void setImmediate(check));
       check();
     });
-    // All three came from 127.0.0.1, so a client from that address is refused at once...
-    await expect(resources.client(port).connect()).rejects.toMatchObject({ code: RpcErrorCode.OVERLOADED });
-    // ...while one from another address evicts the oldest of them.
+    // All three came from 127.0.0.1 and sent nothing: a client from that address evicts the oldest...
+    const evictedForSameAddress = next<[AuthFailedInfo]>(server, 'authFailed');
+    await resources.client(port).connect();
+    expect((await evictedForSameAddress)[0]).toEqual({ address: '127.0.0.1', reason: 'too-many-pending' });
+    await closed(silent.shift()!);
+    silent.push(await resources.rawSocket(port)); // full again: three silent from 127.0.0.1
+    await new Promise<void>((resolve) => {
+      const check = (): void => (server.pendingAuth === 3 ? resolve() : void setImmediate(check));
+      check();
+    });
+    // ...and one from another address evicts the oldest of them too.
     const failed = next<[AuthFailedInfo]>(server, 'authFailed');
     const newcomer = await RawRpcLink.open(port, '127.0.0.4');
     links.push(newcomer);

@@ -148,6 +148,28 @@ describe('issue 10.1: the brute-force throttle cannot lock out an address', () =
   });
 });
 
+describe('issue 10.1, the pending pool over a Unix socket', () => {
+  // Before: every Unix-socket peer is one address and never evicted another, so a local process
+  // holding maxPendingAuth silent connections made every other local client fail with ERR_OVERLOADED.
+  it('silent connections of one local process do not lock out the other local clients', async () => {
+    const path = `/tmp/proto-rpcsec-pool-${process.pid}-${String(Date.now())}.sock`;
+    const r = await rig({ maxPendingAuth: 16, authTimeoutMs: 10_000 }, { path });
+    for (let i = 0; i < 16; i++) {
+      const socket = net.connect(path);
+      socket.on('error', () => {});
+      socket.resume();
+      cleanup.add(socket, (s) => s.destroy());
+    }
+    await until(() => r.server.pendingAuth === 16);
+    const client = new RpcClient({ path, password: PASSWORD, keepAlive: false });
+    client.on('error', () => {});
+    cleanup.add(client, (c) => c.destroy());
+    await client.connect();
+    expect(await client.request('echo', 'in')).toBe('in');
+    expect(r.authFailed).toEqual([{ address: undefined, reason: 'too-many-pending' }]);
+  });
+});
+
 describe('issue 10.2: connections refused because the pending pool is full read 4 KiB frames at most', () => {
   // Before: a refused connection got AUTH_FAIL 2 before its frame limit was lowered and kept reading
   // until authTimeoutMs: 40 of them held 600 MiB.
