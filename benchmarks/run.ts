@@ -1,6 +1,7 @@
 // Runs every benchmark suite, prints the tables and rewrites benchmarks/RESULTS.md.
 // Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { clusterSuite } from './cluster/suite.js';
 import { decodeSuite } from './decode/suite.js';
 import { nsBinarySuite } from './ns/suite-binary.js';
 import { nsIdleSuite } from './ns/suite-idle.js';
@@ -19,7 +20,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, nsResumeSuite, rpcSuite, streamsSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, nsResumeSuite, rpcSuite, streamsSuite, clusterSuite];
 
 interface Args {
   quick: boolean;
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   const command = `npx -y pnpm@10.34.9 bench${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
   console.log(`@proto benchmarks — ${env.date}`);
   console.log(`${env.cpu} x ${env.cpus}, ${env.memory}, ${env.platform}, Node ${env.node}, load ${env.load}, commit ${env.commit}`);
+  console.log(`machine state: ${env.machineState}`);
   console.log(`peers: ${peers.map((p) => `${p.name}@${p.version}`).join(', ')}`);
   console.log(`mode: ${quick ? 'quick' : 'full'}, ${rounds} round(s) per contender; ${where.description}`);
 

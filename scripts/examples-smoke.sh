@@ -83,6 +83,7 @@ else
   echo "FAIL  mtls (openssl is needed to make its certificates)"
 fi
 run unix-socket $TSX examples/unix-socket/unix.ts
+run cluster $TSX examples/cluster/cluster.ts
 run ns-resume $TSX examples/ns-resume/resume.ts
 run cli-serve-call bash -c cli_serve_call
 # The root README's quick starts, so the code shown there keeps working.

@@ -12,7 +12,7 @@ pnpm_cmd=(pnpm)
 [ "$(pnpm -v 2>/dev/null)" = "10.34.9" ] || pnpm_cmd=(npx -y pnpm@10.34.9)
 
 mkdir -p "$work/tarballs"
-for pkg in framing ns rpc cli; do
+for pkg in framing ns rpc cluster cli; do
   (cd "$root/packages/$pkg" && "${pnpm_cmd[@]}" pack --pack-destination "$work/tarballs" >/dev/null)
   (cd "$root/packages/$pkg" && node "$root/node_modules/publint/src/cli.js" --strict .) || { echo "publint failed for $pkg"; exit 1; }
   tar -tzf "$(ls "$work/tarballs"/proto-"$pkg"-*.tgz)" | grep -x 'package/LICENSE' >/dev/null || { echo "the $pkg tarball has no LICENSE"; exit 1; }
@@ -46,6 +46,9 @@ done
 check ns-alone "$(tgz framing)" "$(tgz ns)" -- @proto/ns @proto/ns/internal
 [ -d "$work/ns-alone/node_modules/zod" ] && { echo "ns alone pulled in zod"; exit 1; }
 check rpc "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" -- @proto/rpc
+# cluster alone: its tarball and the layers below; @redis/client comes from the registry.
+check cluster-alone "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" "$(tgz cluster)" -- @proto/cluster
+[ -d "$work/cluster-alone/node_modules/@redis/client" ] || { echo "cluster alone did not pull in @redis/client"; exit 1; }
 check cli "$(tgz framing)" "$(tgz ns)" "$(tgz rpc)" "$(tgz cli)" -- @proto/cli
 # The installed `proto` bin, as a user runs it: serve in the background, call it, Ctrl+C it.
 (

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
-const packages = ['framing', 'ns', 'rpc', 'cli'];
+const packages = ['framing', 'ns', 'rpc', 'cluster', 'cli'];
 let failures = 0;
 
 for (const name of packages) {

@@ -20,6 +20,11 @@ export interface ChildServerOptions {
   fileLimit?: number;
   /** Extra node flags (e.g. `--expose-gc`). */
   nodeFlags?: string[];
+  /**
+   * Join a Redis cluster: `createRedisCluster(...)` options, as JSON (`url`, `nodeId`,
+   * `nodeTimeoutMs`...). The child reports `listening` once the node is up in the cluster.
+   */
+  cluster?: Record<string, unknown>;
 }
 
 /** Memory and counters the child reports on request. */
@@ -71,6 +76,7 @@ export async function startChildServer(options: ChildServerOptions, log: AckLog 
     PROTO_CHILD_PORT: String(options.port ?? 0),
     PROTO_CHILD_PASSWORD: options.password,
     PROTO_CHILD_OPTIONS: JSON.stringify(options.serverOptions ?? {}),
+    ...(options.cluster === undefined ? {} : { PROTO_CHILD_CLUSTER: JSON.stringify(options.cluster) }),
   };
   const flags = [...CHILD_EXEC_ARGV, ...(options.nodeFlags ?? [])];
   let child: ChildProcess;

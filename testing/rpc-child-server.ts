@@ -6,6 +6,7 @@
  * - PROTO_CHILD_PORT: port to listen on (default 0: any), on 127.0.0.1
  * - PROTO_CHILD_PASSWORD: the shared secret
  * - PROTO_CHILD_OPTIONS: JSON of extra RpcServer options (keepAlive, maxPendingAuth, authThrottle...)
+ * - PROTO_CHILD_CLUSTER: JSON of `createRedisCluster` options: the server joins that Redis cluster
  *
  * Handlers:
  * - `echo(params)` returns params
@@ -30,7 +31,10 @@ function send(message: unknown): Promise<void> {
 }
 
 const extra = JSON.parse(process.env.PROTO_CHILD_OPTIONS ?? '{}') as Partial<RpcServerOptions>;
-const server = new RpcServer({ password: process.env.PROTO_CHILD_PASSWORD ?? 'secret', ...extra });
+const clusterOptions = process.env.PROTO_CHILD_CLUSTER;
+const cluster =
+  clusterOptions === undefined ? undefined : (await import('../packages/cluster/src/index.js')).createRedisCluster(JSON.parse(clusterOptions));
+const server = new RpcServer({ password: process.env.PROTO_CHILD_PASSWORD ?? 'secret', ...extra, cluster });
 let handled = 0;
 server.on('error', () => {});
 server.handle('echo', (params) => {
@@ -78,4 +82,5 @@ process.on('disconnect', () => process.exit(0));
 
 const port = Number(process.env.PROTO_CHILD_PORT ?? 0);
 const address = await server.listen({ host: '127.0.0.1', port, retries: 50, retryDelayMs: 20 });
+await cluster?.ready();
 await send({ type: 'listening', port: address.port });

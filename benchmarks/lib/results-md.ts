@@ -30,6 +30,7 @@ export function resultsMarkdown(input: ReportInput): string {
     `- Node: ${env.node}`,
     `- Sources: commit ${env.commit}`,
     `- Load average at start (1 / 5 / 15 min): ${env.load}`,
+    `- Machine state: ${env.machineState}`,
     `- Command: \`${input.command}\``,
     `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}, ${input.rounds} round(s) per contender (best kept)${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
     `- Processes: ${input.placement}`,

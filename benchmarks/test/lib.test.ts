@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { medianOfRounds } from '../lib/contenders.js';
 import { curveChart } from '../lib/curves.js';
+import { machineState } from '../lib/environment.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { parseCpuList, placement } from '../lib/pinning.js';
 import { renderLineChart, tickLabel } from '../lib/svg-chart.js';
 import type { CaseResult, Measurement } from '../lib/types.js';
 
 describe('benchmark infrastructure', () => {
+  it('labels the machine state from the load average', () => {
+    expect(machineState(0.2, 2)).toBe('quiet (load 0.20 on 2 cores)');
+    expect(machineState(1.5, 2)).toMatch(/^busy \(load 1.50 on 2 cores: other work/);
+    expect(machineState(13, 2)).toMatch(/^loaded \(load 13.00 on 2 cores/);
+  });
+
   it('parses taskset affinity lists', () => {
     expect(parseCpuList("pid 12's current affinity list: 0,1")).toEqual([0, 1]);
     expect(parseCpuList("pid 12's current affinity list: 0-3,6")).toEqual([0, 1, 2, 3, 6]);

@@ -38,6 +38,8 @@ export const RpcErrorCode = {
   OVERLOADED: 'ERR_OVERLOADED',
   REMOTE: 'ERR_REMOTE',
   KEEPALIVE_TIMEOUT: 'ERR_KEEPALIVE_TIMEOUT',
+  PEER_NOT_FOUND: 'ERR_PEER_NOT_FOUND',
+  CLUSTER_UNAVAILABLE: 'ERR_CLUSTER_UNAVAILABLE',
 } as const;
 
 /** Any code in {@link RpcErrorCode}. */
@@ -108,6 +110,28 @@ export class OverloadedError extends ProtoError {
 /** The peer stopped answering: no traffic within `keepAlive.intervalMs + keepAlive.timeoutMs`. */
 export class KeepAliveTimeoutError extends ProtoError {
   static override readonly code = RpcErrorCode.KEEPALIVE_TIMEOUT;
+}
+
+/**
+ * No node holds a peer with this id (`server.send`/`request` to a peer that is not connected, or
+ * left), detected at once rather than by a timeout.
+ */
+export class PeerNotFoundError extends ProtoError {
+  static override readonly code = RpcErrorCode.PEER_NOT_FOUND;
+  /** The id that was asked for. */
+  readonly peerId: string;
+  constructor(message: string, peerId: string, options?: ErrorOptions) {
+    super(message, options);
+    this.peerId = peerId;
+  }
+}
+
+/**
+ * The cluster (its Redis, or whatever engine the adapter uses) cannot be reached: a call that
+ * needs another node fails at once with this; everything local keeps working.
+ */
+export class ClusterUnavailableError extends ProtoError {
+  static override readonly code = RpcErrorCode.CLUSTER_UNAVAILABLE;
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   AuthFailedError,
   AuthTimeoutError,
   BufferOverflowError,
+  ClusterUnavailableError,
   ConnectionClosedError,
   FrameTooLargeError,
   InvalidArgError,
@@ -22,6 +23,7 @@ export {
   MethodNotFoundError,
   NotConnectedError,
   OverloadedError,
+  PeerNotFoundError,
   ProtocolError,
   ProtoError,
   RemoteError,
@@ -38,6 +40,7 @@ export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } 
 export type { ServerDataListener } from './server-data.js';
 export type { AuthFailureReason, AuthInfo } from './server-handshake.js';
 export type { RpcPeerStats } from './peer.js';
+export type { ClusterAdapter, ClusterHost, ClusterMember, ClusterPeerInfo, ClusterStreamOptions } from './cluster-adapter.js';
 export type { DescribedMethod, DescribeResult, JsonSchema } from './describe.js';
 export type { Handler, RequestContext } from './inbound-call.js';
 export type { RequestOptions } from './request-options.js';

@@ -40,7 +40,8 @@ export class LinkSetup {
   /** The handshake succeeded: restore the frame limit and open the link (it starts keepalive). */
   authenticated(username: string): Link {
     this.socket.maxFrameBytes = this.#frameLimit;
-    const link = new Link(this.socket, this.#owner, this.#keepAlive, nextPeerId(), username);
+    const id = this.#owner.newPeerId?.() ?? nextPeerId();
+    const link = new Link(this.socket, this.#owner, this.#keepAlive, id, username);
     this.link = link;
     return link;
   }

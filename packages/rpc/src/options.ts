@@ -74,6 +74,9 @@ export const serverOptionsSchema = commonSchema.extend({
   maxPendingAuthPerAddress: z.number().int().positive().optional(),
   authMaxFrameBytes: z.number().int().min(512).optional(),
   shutdownTimeoutMs: nonNegative.optional(),
+  cluster: z
+    .custom<{ join: unknown }>((value) => typeof value === 'object' && value !== null && typeof (value as { join?: unknown }).join === 'function', 'must be a cluster adapter (createRedisCluster() or createMemoryCluster())')
+    .optional(),
   describe: z.boolean().optional(),
   authThrottle: z
     .union([

@@ -5,7 +5,7 @@ import { IdSlots } from './id-slots.js';
 import { InboundCall } from './inbound-call.js';
 import type { LinkContext } from './link-owner.js';
 import { RpcMessageType } from './message-types.js';
-import { MethodNames } from './method-names.js';
+import { INVALID_METHOD, MethodNames } from './method-names.js';
 import { isStreamOpen } from './stream-messages.js';
 import {
   Encoding,
@@ -75,9 +75,11 @@ export class Responder {
       this.#sendError(id, ErrorKind.SHUTTING_DOWN, { message: 'the remote side is shutting down' });
       return;
     }
-    const handler = owner.handlers.get(method);
+    // A name no sender could have produced never reaches a handler, whatever was registered.
+    const handler = method === INVALID_METHOD ? undefined : owner.handlers.get(method);
     if (handler === undefined) {
-      this.#sendError(id, ErrorKind.METHOD_NOT_FOUND, { message: `no handler for method ${method}` });
+      const message = method === INVALID_METHOD ? 'invalid method name (empty, not UTF-8, or a wildcard segment)' : `no handler for method ${method}`;
+      this.#sendError(id, ErrorKind.METHOD_NOT_FOUND, { message });
       return;
     }
     if (this.calls.size >= owner.maxConcurrentRequests) {

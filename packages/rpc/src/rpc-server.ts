@@ -34,11 +34,12 @@ import type {
   StreamParamsOutput,
 } from './stream-contract.js';
 import type { StreamHandler, StreamOptions } from './stream-types.js';
-import { FailedStream } from './outgoing-stream.js';
 import { Connection, type ServerSide } from './connection.js';
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
 import { DESCRIBE_METHOD, describeHandler } from './describe.js';
-import { InvalidArgError, KeepAliveTimeoutError, NotConnectedError } from './errors.js';
+import type { ClusterPeerInfo } from './cluster-adapter.js';
+import { PeerRouting, peerInfo } from './cluster-routing.js';
+import { InvalidArgError, KeepAliveTimeoutError } from './errors.js';
 import type { Handler } from './inbound-call.js';
 import type { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
@@ -50,7 +51,7 @@ import {
   type RpcCommonOptions,
   serverOptionsSchema,
 } from './options.js';
-import type { RpcPeer } from './peer.js';
+import { nextPeerId, type RpcPeer } from './peer.js';
 import { PeerRegistry } from './peer-registry.js';
 import { PendingAuthPool } from './pending-auth.js';
 import type { RequestOptions } from './request-options.js';
@@ -78,6 +79,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #connections = new WeakMap<NsSocket, Connection>();
   readonly #side: ServerSide;
   readonly #shutdownTimeoutMs: number;
+  readonly #routing: PeerRouting;
   #closing: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions<D, C>) {
@@ -105,6 +107,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
       linkTimedOut: (peer) => this.#linkTimedOut(peer),
+      newPeerId: () => this.#routing.member?.nextPeerId() ?? nextPeerId(),
     };
     const server = this;
     this.#side = {
@@ -140,6 +143,23 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     });
     this.#ns.on('listening', () => this.emit('listening'));
     this.#ns.on('error', (error) => this.#emitError(error));
+    const cluster = options.cluster;
+    this.#routing = new PeerRouting(
+      {
+        links: this.#registry,
+        broadcastLocal: (event, data) => this.#ns.broadcast(event, data),
+        requestTimeoutMs: common.requestTimeoutMs,
+        reportError: (error) => this.#emitError(error),
+      },
+      cluster === undefined ? undefined : (host) => cluster.join(host),
+    );
+    const member = this.#routing.member;
+    if (member !== undefined) {
+      this.#registry.observer = {
+        peerAdded: (peer) => member.peerJoined(peerInfo(peer, member.nodeId)),
+        peerRemoved: (peer) => member.peerLeft(peer.id),
+      };
+    }
   }
 
   /** Authenticated clients by peer id. */
@@ -210,21 +230,20 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
 
   /**
    * Call a method a client handles (`client.handle`). Settles like `RpcClient.request`;
-   * `ERR_NOT_CONNECTED` at once when no such peer is connected. Typed by the contract's `client`
-   * methods when it declares them.
+   * `ERR_PEER_NOT_FOUND` at once when no such peer is connected (to any node of the cluster).
+   * Typed by the contract's `client` methods when it declares them.
    */
   request<M extends MethodName<C>>(peerId: string, method: M, ...args: RequestArgs<ParamsInput<C, M>>): Promise<ResultOutput<C, M>>;
   request(peerId: string, method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(peerId: string, method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
-    const link = this.#registry.get(peerId);
-    if (link === undefined) return Promise.reject(new NotConnectedError(`no connected peer ${peerId}`));
-    return link.request(methodName(method), params, options);
+    return this.#routing.request(peerId, methodName(method), params, options);
   }
 
   /**
    * Open a stream a client serves (`client.handleStream`): returns at once an async iterator of its
-   * items (see `RpcClient.stream`). Its first `next()` rejects with `ERR_NOT_CONNECTED` when no
-   * such peer is connected. Typed by the contract's `client` streams when it declares them.
+   * items (see `RpcClient.stream`). Its first `next()` rejects with `ERR_PEER_NOT_FOUND` when no
+   * such peer is connected (to any node of the cluster). Typed by the contract's `client` streams
+   * when it declares them.
    */
   stream<M extends StreamMethodName<C>>(
     peerId: string,
@@ -238,28 +257,35 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     options?: StreamOptions,
   ): AsyncIterableIterator<T>;
   stream(peerId: string, method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
-    const link = this.#registry.get(peerId);
-    if (link === undefined) return new FailedStream(new NotConnectedError(`no connected peer ${peerId}`));
-    return link.streams.open(methodName(method), params, options);
+    return this.#routing.stream(peerId, methodName(method), params, options);
   }
 
   /**
-   * Send an event to one client.
-   * @returns false when the writer should back off.
-   * @throws NotConnectedError when no such peer is connected.
+   * Send an event to one client (on any node of the cluster).
+   * @returns false when the writer should back off (true once handed to the cluster for a peer
+   * on another node).
+   * @throws PeerNotFoundError when no such peer is connected; ClusterUnavailableError when the
+   * peer is on another node and the cluster cannot be reached.
    */
   send(peerId: string, event: string | readonly string[], data?: unknown): boolean {
-    const link = this.#registry.get(peerId);
-    if (link === undefined) throw new NotConnectedError(`no connected peer ${peerId}`);
-    return link.socket.send(event, data);
+    return this.#routing.send(peerId, event, data);
   }
 
   /**
-   * Send an event to every authenticated client, encoded once.
-   * @returns how many clients it was sent to.
+   * Send an event to every authenticated client, encoded once (with a cluster: once per node,
+   * reaching every node's clients).
+   * @returns how many clients of this server it was sent to.
    */
   broadcast(event: string | readonly string[], data?: unknown): number {
-    return this.#ns.broadcast(event, data);
+    return this.#routing.broadcast(event, data);
+  }
+
+  /**
+   * Every authenticated client of every node of the cluster (without a cluster: this server's,
+   * with `nodeId` `''`). Rejects with `ERR_CLUSTER_UNAVAILABLE` while the cluster cannot be reached.
+   */
+  clusterPeers(): Promise<ClusterPeerInfo[]> {
+    return this.#routing.clusterPeers();
   }
 
   /**
@@ -292,6 +318,12 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
+    this.#routing.member?.drain();
+    await this.#closeLinks(timeoutMs);
+    await this.#routing.member?.leave();
+  }
+
+  async #closeLinks(timeoutMs: number): Promise<void> {
     const idle: Promise<void>[] = [];
     for (const link of this.#registry.links()) {
       link.closing = true;

@@ -1,5 +1,6 @@
 import type { NsServerOptions } from '@proto/ns';
 import type { AuthThrottleOptions } from './auth-throttle.js';
+import type { ClusterAdapter } from './cluster-adapter.js';
 import type { ContractDefinition, UntypedMethods } from './contract.js';
 import type { RpcCommonOptions } from './options.js';
 import type { RpcPeer } from './peer.js';
@@ -59,6 +60,12 @@ export interface RpcServerOptions<D extends ContractDefinition = UntypedMethods,
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Join a cluster of servers (`createRedisCluster()` or `createMemoryCluster()` from
+   * `@proto/cluster`): peer ids become unique across it, `broadcast` reaches every node's peers,
+   * `send`/`request` reach a peer on any node, `clusterPeers()` lists them all.
+   */
+  cluster?: ClusterAdapter | undefined;
   /**
    * Answer the reserved method `$rpc::describe` with the methods the server handles and their
    * contract schemas as JSON Schema (what `proto describe` prints). It reveals every method name to

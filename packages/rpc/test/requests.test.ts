@@ -33,7 +33,11 @@ describe('requests', () => {
     expect(await peer.request('ui::confirm', 'again')).toBe('yes to again');
     expect(seen?.method).toBe('ui::confirm');
     expect(seen?.peer).toBe(client.peer);
-    await expect(server.request('peer-unknown', 'ui::confirm')).rejects.toMatchObject({ code: RpcErrorCode.NOT_CONNECTED });
+    // An unknown peer id fails at once with its own code (round 1 said ERR_NOT_CONNECTED).
+    await expect(server.request('peer-unknown', 'ui::confirm')).rejects.toMatchObject({
+      code: RpcErrorCode.PEER_NOT_FOUND,
+      peerId: 'peer-unknown',
+    });
   });
 
   it('carries undefined, null, nested JSON and raw bytes both ways', async () => {
@@ -301,7 +305,11 @@ describe('events', () => {
     const b = new Promise<unknown>((resolve) => second.data('news::*', (data) => resolve(data)));
     expect(server.broadcast('news::all', { n: 1 })).toBe(2);
     expect(await Promise.all([a, b])).toEqual([{ n: 1 }, { n: 1 }]);
-    expect(() => server.send('peer-unknown', 'x')).toThrow(expect.objectContaining({ code: RpcErrorCode.NOT_CONNECTED }));
+    expect(() => server.send('peer-unknown', 'x')).toThrow(expect.objectContaining({ code: RpcErrorCode.PEER_NOT_FOUND }));
+    // Without a cluster, clusterPeers() lists this server's peers.
+    const ids = [...server.peers.keys()];
+    expect(ids).toHaveLength(2);
+    expect(await server.clusterPeers()).toEqual(ids.map((id) => expect.objectContaining({ id, nodeId: '', username: '' })));
   });
 
   it('exposes peers with address and stats', async () => {

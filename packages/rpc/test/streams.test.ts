@@ -155,11 +155,11 @@ describe('server streaming', () => {
     expect(calls).toBe(1);
   });
 
-  it('ERR_NOT_CONNECTED without a link, and from server.stream for an unknown peer', async () => {
+  it('ERR_NOT_CONNECTED without a link, and ERR_PEER_NOT_FOUND from server.stream for an unknown peer', async () => {
     const { server, port } = await resources.server();
     const client = resources.client(port);
     expect((await failure(client.stream('x'))).error.code).toBe(RpcErrorCode.NOT_CONNECTED);
-    expect((await failure(server.stream('peer-none', 'x'))).error.code).toBe(RpcErrorCode.NOT_CONNECTED);
+    expect((await failure(server.stream('peer-none', 'x'))).error.code).toBe(RpcErrorCode.PEER_NOT_FOUND);
   });
 
   it('refuses streams past maxConcurrentStreams with ERR_OVERLOADED', async () => {

@@ -1,0 +1,228 @@
+import { Buffer } from 'node:buffer';
+import { InvalidArgError } from './errors.js';
+import { isWireError, type WireError } from './wire-errors.js';
+
+/**
+ * Messages between the nodes of a cluster, whatever carries them (Redis pub/sub, the in-process
+ * hub). One binary layout:
+ *
+ *   [0x50 0x43 'PC'][version u8 = 1][header length u32be][header: JSON][body: raw bytes]
+ *
+ * The header names the cluster `prefix` (a message of another cluster is dropped), the type, the
+ * sender (`n` node id, `k` its incarnation) and the type's fields; a value that is a Uint8Array
+ * travels as the body (`bin: 1`), any other as JSON in `v`. Nothing secret is ever in a message:
+ * no password, no key, only what the application sends and peer ids, addresses and usernames.
+ */
+
+/** An event name as rpc and ns take it. */
+export type EventName = string | readonly string[];
+
+interface Sender {
+  /** Sender node id. */
+  readonly n: string;
+  /** Sender incarnation (changes when a node with the same id restarts). */
+  readonly k: string;
+}
+
+/** Heartbeat: the sender is alive (also its first announcement). */
+export interface HeartbeatMessage extends Sender {
+  readonly t: 'hb';
+}
+/** The sender left the cluster cleanly. */
+export interface ByeMessage extends Sender {
+  readonly t: 'bye';
+}
+/** A broadcast for every other node's local peers. */
+export interface BroadcastMessage extends Sender {
+  readonly t: 'b';
+  readonly e: EventName;
+  readonly v: unknown;
+}
+/** An event for one peer of the receiving node. */
+export interface SendMessage extends Sender {
+  readonly t: 's';
+  readonly to: string;
+  readonly e: EventName;
+  readonly v: unknown;
+}
+/** A request for a peer of the receiving node. */
+export interface RequestMessage extends Sender {
+  readonly t: 'q';
+  readonly id: number;
+  readonly to: string;
+  readonly m: string;
+  /** Timeout the caller applies (0: none); the holding node applies it too. */
+  readonly ms: number;
+  readonly v: unknown;
+}
+/** The caller gave up on request `id` (timeout or abort). */
+export interface CancelMessage extends Sender {
+  readonly t: 'c';
+  readonly id: number;
+}
+/** The answer to request `id`. */
+export interface ResponseMessage extends Sender {
+  readonly t: 'r';
+  readonly id: number;
+  readonly ok: boolean;
+  readonly v: unknown;
+  readonly err: WireError | undefined;
+}
+
+/** Open a stream from a peer of the receiving node; the caller grants `hwm` items of credit. */
+export interface StreamOpenMessage extends Sender {
+  readonly t: 'so';
+  readonly id: number;
+  readonly to: string;
+  readonly m: string;
+  readonly hwm: number;
+  readonly v: unknown;
+}
+/** One item of stream `id`, from the node holding the peer. */
+export interface StreamItemMessage extends Sender {
+  readonly t: 'si';
+  readonly id: number;
+  readonly v: unknown;
+}
+/** The caller consumed `c` more items of stream `id`: that much more credit. */
+export interface StreamCreditMessage extends Sender {
+  readonly t: 'sc';
+  readonly id: number;
+  readonly c: number;
+}
+/** Stream `id` ended (`ok`) or failed (`err`), from the node holding the peer. */
+export interface StreamEndMessage extends Sender {
+  readonly t: 'se';
+  readonly id: number;
+  readonly ok: boolean;
+  readonly err: WireError | undefined;
+}
+/** The caller cancelled stream `id` (break, signal, deadline). */
+export interface StreamCancelMessage extends Sender {
+  readonly t: 'sx';
+  readonly id: number;
+}
+
+/** Any message between nodes. */
+export type ClusterMessage =
+  | StreamOpenMessage
+  | StreamItemMessage
+  | StreamCreditMessage
+  | StreamEndMessage
+  | StreamCancelMessage
+  | HeartbeatMessage
+  | ByeMessage
+  | BroadcastMessage
+  | SendMessage
+  | RequestMessage
+  | CancelMessage
+  | ResponseMessage;
+
+/** What {@link decodeMessage} found. */
+export type Decoded = { readonly ok: true; readonly message: ClusterMessage } | { readonly ok: false; readonly reason: 'malformed' | 'foreign' };
+
+const MAGIC_0 = 0x50;
+const MAGIC_1 = 0x43;
+const VERSION = 1;
+const FIXED = 7;
+
+/** Distributes a mapped type over a union, so `Omit` keeps each member's own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A message as a node builds it: prefix and sender are added by {@link encodeMessage}. */
+export type OutgoingMessage = DistributiveOmit<ClusterMessage, 'n' | 'k'>;
+
+/**
+ * Encode `message` (with the sender's `prefix`, node id and incarnation) into one Buffer.
+ * @throws InvalidArgError when the value cannot be carried as JSON (BigInt, a cycle).
+ */
+export function encodeMessage(prefix: string, nodeId: string, incarnation: string, message: OutgoingMessage): Buffer {
+  const value = 'v' in message ? message.v : undefined;
+  const binary = value instanceof Uint8Array;
+  // JSON.stringify leaves `v: undefined` out: a binary value travels as the body instead.
+  const header = binary ? { ...message, v: undefined, bin: 1, p: prefix, n: nodeId, k: incarnation } : { ...message, p: prefix, n: nodeId, k: incarnation };
+  let json: string;
+  try {
+    json = JSON.stringify(header);
+  } catch (error) {
+    throw new InvalidArgError('data or params are not JSON-serializable', { cause: error });
+  }
+  const headerBytes = Buffer.byteLength(json);
+  const bodyBytes = binary ? value.byteLength : 0;
+  const out = Buffer.allocUnsafe(FIXED + headerBytes + bodyBytes);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = VERSION;
+  out.writeUInt32BE(headerBytes, 3);
+  out.write(json, FIXED, 'utf8');
+  if (binary) out.set(value, FIXED + headerBytes);
+  return out;
+}
+
+/** Decode and validate a message; never throws. */
+export function decodeMessage(prefix: string, bytes: Buffer): Decoded {
+  if (bytes.length < FIXED || bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1 || bytes[2] !== VERSION) return MALFORMED;
+  const headerBytes = bytes.readUInt32BE(3);
+  if (headerBytes > bytes.length - FIXED) return MALFORMED;
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.toString('utf8', FIXED, FIXED + headerBytes));
+  } catch {
+    return MALFORMED;
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return MALFORMED;
+  const h = header as Record<string, unknown>;
+  if (typeof h.p !== 'string') return MALFORMED;
+  if (h.p !== prefix) return FOREIGN;
+  if (!isName(h.n) || !isName(h.k)) return MALFORMED;
+  const binary = h.bin === 1;
+  if (!binary && h.bin !== undefined) return MALFORMED;
+  if (!binary && bytes.length !== FIXED + headerBytes) return MALFORMED;
+  if (binary) h.v = bytes.subarray(FIXED + headerBytes);
+  return isMessage(h) ? { ok: true, message: h } : MALFORMED;
+}
+
+const MALFORMED: Decoded = { ok: false, reason: 'malformed' };
+const FOREIGN: Decoded = { ok: false, reason: 'foreign' };
+
+/** Checks the fields of each type: the parsed header itself becomes the message (no copy). */
+function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & ClusterMessage {
+  switch (h.t) {
+    case 'hb':
+    case 'bye':
+      return true;
+    case 'b':
+      return isEvent(h.e);
+    case 's':
+      return isEvent(h.e) && isName(h.to);
+    case 'q':
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && typeof h.ms === 'number' && h.ms >= 0 && Number.isFinite(h.ms);
+    case 'c':
+      return isId(h.id);
+    case 'r':
+      return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
+    case 'so':
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && isId(h.hwm);
+    case 'si':
+    case 'sx':
+      return isId(h.id);
+    case 'sc':
+      return isId(h.id) && isId(h.c);
+    case 'se':
+      return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
+    default:
+      return false;
+  }
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 512;
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function isEvent(value: unknown): value is EventName {
+  if (typeof value === 'string') return value.length > 0;
+  return Array.isArray(value) && value.length > 0 && value.every((segment) => typeof segment === 'string');
+}
