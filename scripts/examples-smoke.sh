@@ -55,7 +55,7 @@ chat_two_processes() {
 }
 export -f chat_two_processes
 
-# proto serve + proto call/describe, two processes like the root README's two terminals.
+# proto serve + proto call/stream/describe, two processes like the root README's two terminals.
 cli_serve_call() {
   local log="$log_dir/proto-serve.out" pid port sum methods rc
   PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts serve --port 0 --json >"$log" 2>&1 &
@@ -64,9 +64,10 @@ cli_serve_call() {
   port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log")
   sum=$(PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts call "127.0.0.1:$port" math::add '{"a":1,"b":2}')
   methods=$(PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts describe "127.0.0.1:$port")
+  items=$(PROTO_PASSWORD=smoke $TSX packages/cli/src/bin.ts stream "127.0.0.1:$port" count::up '{"n":3}' | tr '\n' ' ')
   kill -INT "$pid" 2>/dev/null; wait "$pid"; rc=$?
-  echo "call: $sum"; echo "$methods"; echo '--- serve:'; cat "$log"
-  [ "$sum" = 3 ] && grep -q 'math::add' <<<"$methods" && [ "$rc" -eq 0 ]
+  echo "call: $sum"; echo "stream: $items"; echo "$methods"; echo '--- serve:'; cat "$log"
+  [ "$sum" = 3 ] && [ "$items" = '1 2 3 ' ] && grep -q 'math::add' <<<"$methods" && [ "$rc" -eq 0 ]
 }
 export -f cli_serve_call
 

@@ -80,11 +80,11 @@ describe('bad usage exits 2 with one ERR_USAGE line', () => {
     expect(none.stderr).toContain('Usage: proto COMMAND');
     const help = await runInProcess(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['call', 'sub', 'pub', 'ping', 'describe', 'bench', 'serve']) expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['call', 'stream', 'sub', 'pub', 'ping', 'describe', 'bench', 'serve']) expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
   it('every command has --help', async () => {
-    for (const name of ['call', 'sub', 'pub', 'ping', 'describe', 'bench', 'serve']) {
+    for (const name of ['call', 'stream', 'sub', 'pub', 'ping', 'describe', 'bench', 'serve']) {
       const result = await runInProcess([name, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: proto ${name} `));

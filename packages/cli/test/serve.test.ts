@@ -29,7 +29,8 @@ describe('proto serve', () => {
     expect(echo).toMatchObject({ code: 0, stdout: '{"hi":true}\n' });
     expect(teapot).toMatchObject({ code: 1, stderr: `ERR_REMOTE E_TEAPOT: I'm a teapot data={"brew":"coffee"}\n` });
     const names = (JSON.parse(described.stdout) as { methods: { name: string }[] }).methods.map((method) => method.name);
-    expect(names).toEqual(expect.arrayContaining(['demo::teapot', 'echo', 'math::add', 'time::sleep']));
+    expect(names).toEqual(['count::up', 'demo::teapot', 'echo', 'math::add', 'time::sleep']);
+    expect(await proto(['stream', address, 'count::up', '{"n":3}'], { env })).toMatchObject({ code: 0, stdout: '1\n2\n3\n' });
     running.child.kill('SIGINT');
     const result = await running.done;
     expect(result.code).toBe(0);

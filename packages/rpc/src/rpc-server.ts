@@ -92,7 +92,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     if (options.describe === true) {
-      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, methods: (contract as Contract | undefined)?.methods }));
+      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, streams: this.#streamHandlers, methods: (contract as Contract | undefined)?.methods }));
     }
     const throttle = options.authThrottle === false ? undefined : new AuthThrottle(options.authThrottle ?? {});
     const owner: LinkOwner = {

@@ -51,6 +51,29 @@ describe('describe: true', () => {
     expect(((await client.request(DESCRIBE_METHOD)) as DescribeResult).methods).toEqual([]);
   });
 
+  it('lists stream handlers as kind stream, with their params and item schemas', async () => {
+    const streams = defineContract({
+      'count::up': { params: z.object({ n: z.number().int() }), item: z.number(), stream: true },
+    });
+    const server = new RpcServer({ password: PASSWORD, keepAlive: false, describe: true, contract: streams });
+    open.push(server);
+    server.handleStream('count::up', async function* ({ n }) {
+      for (let i = 1; i <= n; i++) yield i;
+    });
+    const { port } = (await server.listen({ host: '127.0.0.1', port: 0 })) as { port: number };
+    const client = new RpcClient({ host: '127.0.0.1', port, password: PASSWORD, keepAlive: false });
+    open.push(client);
+    await client.connect();
+    const answer = (await client.request(DESCRIBE_METHOD)) as DescribeResult;
+    expect(answer.methods).toEqual([
+      {
+        name: 'count::up',
+        kind: 'stream',
+        schemas: { params: expect.objectContaining({ type: 'object', required: ['n'] }), item: expect.objectContaining({ type: 'number' }) },
+      },
+    ]);
+  });
+
   it('is off by default: the reserved method is not found', async () => {
     const { server, client } = await start({});
     server.handle(['echo'], (params) => params);

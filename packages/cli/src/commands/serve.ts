@@ -23,9 +23,10 @@ const spec: CommandSpec = {
     json: { type: 'boolean', description: 'log as JSON lines' },
   },
   details: [
-    'Serves math::add ({ a, b } → a + b), echo (returns its params; no contract), time::sleep',
-    '({ ms }: cancellable), demo::teapot (fails with ERR_REMOTE E_TEAPOT), a chat (every chat::*',
-    'event a client publishes is broadcast to all), with describe: true. Ctrl+C stops it.',
+    'Serves math::add ({ a, b } → a + b), echo (returns its params; no contract), the stream',
+    'count::up ({ n, intervalMs? } → 1..n), time::sleep ({ ms }: cancellable), demo::teapot (fails',
+    'with ERR_REMOTE E_TEAPOT), a chat (every chat::* event a client publishes is broadcast to all),',
+    'with describe: true. Ctrl+C stops it.',
     '',
     'Example (two terminals):',
     '  PROTO_PASSWORD=secret proto serve',
@@ -61,7 +62,7 @@ export const serve: Command = {
     } else {
       out.line(`${out.paint('green', 'proto serve')} listening on ${out.paint('bold', where)} (Ctrl+C stops)`);
       out.line(`try: proto call ${where} math::add '{"a":1,"b":2}'   (same ${variable} in that terminal)`);
-      out.line(`     proto describe ${where}   proto sub ${where} 'chat::*'   proto ping ${where}`);
+      out.line(`     proto stream ${where} count::up '{"n":5}'   proto describe ${where}   proto sub ${where} 'chat::*'`);
     }
     if (!io.signal.aborted) await once(io.signal, 'abort');
     await server.close({ timeoutMs: 2000 });

@@ -4,6 +4,11 @@ import { z } from 'zod';
 /** The demo contract: typed methods show their JSON Schema in `proto describe`. */
 export const demoContract = defineContract({
   'math::add': { params: z.object({ a: z.number(), b: z.number() }), result: z.number() },
+  'count::up': {
+    params: z.object({ n: z.number().int().min(0).max(1_000_000), intervalMs: z.number().int().min(0).max(10_000).optional() }),
+    item: z.number().int(),
+    stream: true,
+  },
   'time::sleep': {
     params: z.object({ ms: z.number().int().min(0).max(60_000) }),
     result: z.object({ sleptMs: z.number() }),
@@ -25,7 +30,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The server `proto serve` runs: `math::add`, `echo` (no contract: listed without a schema),
+ * The server `proto serve` runs: `math::add`, `echo` (no contract: listed without a schema), the
+ * stream `count::up` (`{ n, intervalMs? }` → 1..n, cancellable),
  * `time::sleep` (cancellable), `demo::teapot` (always fails with `E_TEAPOT`), and a chat: every
  * `chat::*` event a client sends is broadcast to all clients. `describe: true`.
  */
@@ -35,6 +41,12 @@ export function createDemoServer(password: string): RpcServer<typeof demoContrac
   server.handle('time::sleep', async ({ ms }, ctx) => {
     await sleep(ms, ctx.signal);
     return { sleptMs: ms };
+  });
+  server.handleStream('count::up', async function* ({ n, intervalMs }, ctx) {
+    for (let i = 1; i <= n; i++) {
+      if (intervalMs !== undefined && intervalMs > 0) await sleep(intervalMs, ctx.signal);
+      yield i;
+    }
   });
   server.handle(['echo'], (params: unknown) => params);
   server.handle(['demo', 'teapot'], () => {
