@@ -66,10 +66,17 @@ export interface ListenRetryEvent {
 /** Options of {@link FramedServer.close}. */
 export interface CloseOptions {
   /**
-   * Milliseconds to wait for connections to flush and close before destroying the rest.
+   * Milliseconds to wait (from the call, `drain` included) for connections to flush and close
+   * before destroying the rest.
    * @default no limit
    */
   timeoutMs?: number | undefined;
+  /**
+   * Settles when the layer above has finished its work on the open connections (rpc: requests in
+   * flight). The server stops accepting at the call, then awaits it before ending the connections.
+   * @default none: connections are ended at once
+   */
+  drain?: Promise<unknown> | undefined;
 }
 
 /** Events of a {@link FramedServer}. */

@@ -144,7 +144,7 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
   close(options?: CloseOptions): Promise<void> {
     if (this.#closing === undefined) {
       const timeoutMs = options?.timeoutMs === undefined ? undefined : integerOption('timeoutMs', options.timeoutMs, 0);
-      this.#closing = this.#close(timeoutMs);
+      this.#closing = this.#close(timeoutMs, options?.drain);
     }
     return this.#closing;
   }
@@ -206,17 +206,19 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
     }
   }
 
-  async #close(timeoutMs: number | undefined): Promise<void> {
+  async #close(timeoutMs: number | undefined, drain: Promise<unknown> | undefined): Promise<void> {
     this.#state = 'closing';
     this.#closeSignal.abort();
+    const connections = this.#connections;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => connections.destroyAll(), timeoutMs);
     if (this.#listening !== undefined) await this.#listening.then(noop, noop);
     const server = this.#server;
     const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
-    const connections = this.#connections;
+    // Not accepting any more; the layer above finishes its work on the open connections first.
+    if (drain !== undefined) await drain.then(noop, noop);
     const ended = connections.endAll();
     // A handshake still in progress has nothing to flush: it is not a connection yet.
     connections.dropHandshakes();
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => connections.destroyAll(), timeoutMs);
     try {
       await ended;
       await stopped;

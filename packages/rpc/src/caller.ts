@@ -16,6 +16,7 @@ import {
   RESPONSE_FIXED_BYTES,
   u32Body,
 } from './messages.js';
+import { notJsonCarryable } from './json-check.js';
 import { errorFromWire } from './remote-errors.js';
 import type { RequestOptions } from './request-options.js';
 import { PendingRequest, RequestTable, type RequestTableHost } from './request-table.js';
@@ -54,6 +55,10 @@ export class Caller implements RequestTableHost {
       return Promise.reject(new InvalidArgError('method names must be 1 to 255 bytes of UTF-8'));
     }
     const encoding = encodingOf(params);
+    if (encoding === Encoding.JSON) {
+      const problem = notJsonCarryable(params, 'params');
+      if (problem !== undefined) return Promise.reject(new InvalidArgError(`params of ${method} cannot be sent as JSON: ${problem}`));
+    }
     let payload: string | Uint8Array | undefined;
     try {
       payload = payloadPart(params, encoding);

@@ -50,3 +50,18 @@ export interface RpcClientEvents {
    */
   error: [error: Error];
 }
+
+/** Options of `RpcClient.connect()`. */
+export interface RpcConnectOptions {
+  /** Abandon the attempt (see `connect()`). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `RpcClient.close()` / `end()`. */
+export interface RpcEndOptions {
+  /**
+   * How long to wait for requests in flight (both ways) before closing anyway.
+   * @default the client's `shutdownTimeoutMs` (10000)
+   */
+  timeoutMs?: number | undefined;
+}

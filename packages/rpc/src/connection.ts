@@ -31,6 +31,8 @@ export interface ServerSide {
   readonly authTimeoutMs: number;
   readonly pendingAuth: PendingAuthPool<Connection>;
   readonly throttle: AuthThrottle | undefined;
+  /** An id for a client that just authenticated (see PeerRegistry.newPeerId). */
+  newPeerId(): string;
   /** `close()` was called: new connections are refused. */
   readonly closing: boolean;
   /** A connection was refused during authentication. */
@@ -91,7 +93,7 @@ export class Connection implements NsExtension, PendingAuthHolder {
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(socket, server.auth, (username) => {
-        setup.authenticated(username);
+        setup.authenticated(server.newPeerId(), username);
         this.#state = 'open';
       });
     } catch (error) {

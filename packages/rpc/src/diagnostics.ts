@@ -60,12 +60,17 @@ export interface RequestStartMessage {
 
 /** Published on `proto:rpc:request:end`. */
 export interface RequestEndMessage extends RequestStartMessage {
-  readonly durationMs: number;
+  /**
+   * Time from sending (or receiving) the request to its end. Undefined only for a request that
+   * started while no request channel had a subscriber (the clock is read only when someone watches).
+   */
+  readonly durationMs: number | undefined;
 }
 
 /** Published on `proto:rpc:request:error`. */
 export interface RequestErrorMessage extends RequestStartMessage {
-  readonly durationMs: number;
+  /** As in {@link RequestEndMessage}. */
+  readonly durationMs: number | undefined;
   readonly error: Error;
 }
 
@@ -100,9 +105,18 @@ export const timeoutChannel = diagnosticsChannel.channel(RpcChannels.timeout);
 /** @internal */
 const errorChannel = diagnosticsChannel.channel(RpcChannels.error);
 
-/** @internal the start of a request, for its `durationMs` (taken whoever watches). */
+/**
+ * @internal The start of a request, for its `durationMs`: `performance.now()` when any request
+ * channel has a subscriber, else 0 (an unwatched request costs no clock read).
+ */
 export function requestStartedAt(): number {
-  return performance.now();
+  return requestStartChannel.hasSubscribers || requestEndChannel.hasSubscribers || requestErrorChannel.hasSubscribers
+    ? performance.now()
+    : 0;
+}
+
+function durationSince(startedAt: number): number | undefined {
+  return startedAt === 0 ? undefined : performance.now() - startedAt;
 }
 
 /** @internal */
@@ -124,10 +138,10 @@ export function publishEnd(
 ): void {
   if (error === undefined) {
     if (requestEndChannel.hasSubscribers) {
-      requestEndChannel.publish({ direction, id, method, peerId, durationMs: performance.now() - startedAt });
+      requestEndChannel.publish({ direction, id, method, peerId, durationMs: durationSince(startedAt) });
     }
   } else if (requestErrorChannel.hasSubscribers) {
-    requestErrorChannel.publish({ direction, id, method, peerId, durationMs: performance.now() - startedAt, error });
+    requestErrorChannel.publish({ direction, id, method, peerId, durationMs: durationSince(startedAt), error });
   }
 }
 

@@ -38,6 +38,7 @@ export const RpcErrorCode = {
   OVERLOADED: 'ERR_OVERLOADED',
   REMOTE: 'ERR_REMOTE',
   KEEPALIVE_TIMEOUT: 'ERR_KEEPALIVE_TIMEOUT',
+  RESULT_TOO_LARGE: 'ERR_RESULT_TOO_LARGE',
   PEER_NOT_FOUND: 'ERR_PEER_NOT_FOUND',
   CLUSTER_UNAVAILABLE: 'ERR_CLUSTER_UNAVAILABLE',
 } as const;
@@ -110,6 +111,15 @@ export class OverloadedError extends ProtoError {
 /** The peer stopped answering: no traffic within `keepAlive.intervalMs + keepAlive.timeoutMs`. */
 export class KeepAliveTimeoutError extends ProtoError {
   static override readonly code = RpcErrorCode.KEEPALIVE_TIMEOUT;
+}
+
+/**
+ * The handler succeeded but its result is larger than the handling side may send in one frame
+ * (its `maxFrameBytes`). The caller gets this instead of an answer; the handling side also reports
+ * it on its `error` event. Send large data in parts (or raise `maxFrameBytes` on both sides).
+ */
+export class ResultTooLargeError extends ProtoError {
+  static override readonly code = RpcErrorCode.RESULT_TOO_LARGE;
 }
 
 /**

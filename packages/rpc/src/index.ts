@@ -28,13 +28,14 @@ export {
   ProtoError,
   RemoteError,
   RequestTimeoutError,
+  ResultTooLargeError,
   RpcError,
   RpcErrorCode,
   UnexpectedEofError,
 } from './errors.js';
 export { ClientRejectedError, ConnectTimeoutError } from '@proto/ns';
 
-export type { RpcClientEvents, RpcClientOptions } from './client-options.js';
+export type { RpcConnectOptions, RpcEndOptions, RpcClientEvents, RpcClientOptions } from './client-options.js';
 export type { RequestArgs } from './request-args.js';
 export type { AuthFailedInfo, Authenticate, RpcServerEvents, RpcServerOptions } from './server-options.js';
 export type { ServerDataListener } from './server-data.js';

@@ -16,8 +16,8 @@ export interface KeepAliveOptions {
   timeoutMs?: number;
 }
 
-/** `false` turns keepalive off. */
-export type KeepAliveSetting = KeepAliveOptions | false;
+/** `false` turns keepalive off; `true` (like leaving it out) uses {@link DEFAULT_KEEPALIVE}. */
+export type KeepAliveSetting = KeepAliveOptions | boolean;
 
 /** Defaults of {@link KeepAliveOptions}. */
 export const DEFAULT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 } as const;

@@ -21,8 +21,6 @@ export interface LinkOwner extends StreamOwner {
   reportError(error: Error, peer: RpcPeer): void;
   /** Keepalive declared `peer` dead; its link is about to be dropped. */
   linkTimedOut(peer: RpcPeer): void;
-  /** The id of a link that just authenticated, when not `peer-<n>` (a cluster's ids, unique across nodes). */
-  newPeerId?(): string;
 }
 
 /**

@@ -3,7 +3,6 @@ import { ProtocolError } from './errors.js';
 import type { KeepAliveOptions } from './keepalive.js';
 import { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
-import { nextPeerId } from './peer.js';
 
 /** The part of a client or server handshake the setup routes messages to. */
 export interface OpeningHandshake {
@@ -37,11 +36,10 @@ export class LinkSetup {
     socket.maxFrameBytes = Math.min(this.#frameLimit, authMaxFrameBytes);
   }
 
-  /** The handshake succeeded: restore the frame limit and open the link (it starts keepalive). */
-  authenticated(username: string): Link {
+  /** The handshake succeeded: restore the frame limit and open the link as `peerId` (it starts keepalive). */
+  authenticated(peerId: string, username: string): Link {
     this.socket.maxFrameBytes = this.#frameLimit;
-    const id = this.#owner.newPeerId?.() ?? nextPeerId();
-    const link = new Link(this.socket, this.#owner, this.#keepAlive, id, username);
+    const link = new Link(this.socket, this.#owner, this.#keepAlive, peerId, username);
     this.link = link;
     return link;
   }

@@ -33,6 +33,8 @@ export const ErrorKind = {
   OVERLOADED: 3,
   /** The remote side is shutting down and takes no new requests. */
   SHUTTING_DOWN: 4,
+  /** The handler's result was larger than the handling side may send in one frame. */
+  RESULT_TOO_LARGE: 5,
 } as const;
 
 /** Any value of {@link ErrorKind}. */

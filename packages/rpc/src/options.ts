@@ -13,7 +13,7 @@ export interface RpcCommonOptions<D extends ContractDefinition, C extends Contra
   requestTimeoutMs?: number | undefined;
   /**
    * Liveness checking: pings an idle link and closes it (event `timeout`) when the peer stays
-   * silent. `false` turns it off.
+   * silent. `false` turns it off; `true` is the defaults.
    * @default { intervalMs: 10000, timeoutMs: 5000 }
    */
   keepAlive?: KeepAliveSetting | undefined;
@@ -51,7 +51,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 const keepAliveSchema = z.union([
-  z.literal(false),
+  z.boolean(),
   z.object({ intervalMs: positive.optional(), timeoutMs: positive.optional() }),
 ]);
 
@@ -64,7 +64,18 @@ const commonSchema = z.looseObject({
   contract: z.custom<Contract>((value) => typeof value === 'object' && value !== null && 'methods' in value).optional(),
 });
 
-const passwordSchema = z.union([z.string().min(1), z.instanceof(Uint8Array).refine((bytes) => bytes.length > 0, 'must not be empty')]);
+const PASSWORD_WANTED = 'the shared secret: a non-empty string, or a non-empty Uint8Array / Buffer';
+const passwordSchema = z.union(
+  [z.string().min(1, { error: 'password must not be empty' }), z.instanceof(Uint8Array).refine((bytes) => bytes.length > 0, { error: 'password must not be empty' })],
+  { error: (issue) => (issue.input === undefined ? `password is required (${PASSWORD_WANTED})` : `password must be ${PASSWORD_WANTED}, got ${describeValue(issue.input)}`) },
+);
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  if (value instanceof Uint8Array) return 'an empty Uint8Array';
+  return `a ${typeof value}`;
+}
 
 /** Schema of the rpc part of the server options. */
 export const serverOptionsSchema = commonSchema.extend({
@@ -110,11 +121,30 @@ export function lowerLayerOptions(schema: z.ZodObject, options: object): Record<
   return rest;
 }
 
-/** Validate `options` against `schema`, throwing InvalidArgError with zod's readable message. */
-export function checkOptions(schema: z.ZodType, options: unknown, what: string): void {
+/**
+ * Validate `options` against `schema`, throwing InvalidArgError with zod's readable message; a key
+ * neither the schema nor the layers below (`lowerKeys`) know is refused by name.
+ */
+export function checkOptions(schema: z.ZodObject, options: unknown, what: string, lowerKeys: ReadonlySet<string>): void {
   if (typeof options !== 'object' || options === null) throw new InvalidArgError(`${what} options must be an object`);
+  const known = schema.shape;
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(known, key) && !lowerKeys.has(key)) {
+      throw new InvalidArgError(`${what}: unknown option ${JSON.stringify(key)}${suggestion(key, [...Object.keys(known), ...lowerKeys])}`);
+    }
+  }
   const result = schema.safeParse(options);
   if (!result.success) throw new InvalidArgError(`invalid ${what} options:\n${z.prettifyError(result.error)}`);
+}
+
+/** `' (did you mean "x"?)'` for the known key closest to a misspelt one, if one is close. */
+function suggestion(key: string, known: readonly string[]): string {
+  const lower = key.toLowerCase();
+  const close = known.find((candidate) => {
+    const other = candidate.toLowerCase();
+    return other.includes(lower) || lower.includes(other);
+  });
+  return close === undefined ? '' : ` (did you mean ${JSON.stringify(close)}?)`;
 }
 
 /** Fill in defaults of the common options. */
@@ -126,8 +156,8 @@ export function resolveCommon(options: RpcCommonOptions<ContractDefinition, Cont
       keepAlive === false
         ? false
         : {
-            intervalMs: keepAlive?.intervalMs ?? DEFAULT_KEEPALIVE.intervalMs,
-            timeoutMs: keepAlive?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs,
+            intervalMs: (keepAlive === true ? undefined : keepAlive?.intervalMs) ?? DEFAULT_KEEPALIVE.intervalMs,
+            timeoutMs: (keepAlive === true ? undefined : keepAlive?.timeoutMs) ?? DEFAULT_KEEPALIVE.timeoutMs,
           },
     authTimeoutMs: options.authTimeoutMs ?? 5_000,
     maxConcurrentRequests: options.maxConcurrentRequests ?? 1024,

@@ -1,6 +1,6 @@
 import type { EventPattern } from '@proto/ns';
 import type { Link } from './link.js';
-import type { RpcPeer } from './peer.js';
+import { nextPeerId, type RpcPeer } from './peer.js';
 import { attachData, type DataRegistration, detachData, patternKey, type ServerDataListener } from './server-data.js';
 
 /**
@@ -61,6 +61,14 @@ export class PeerRegistry {
 
   get size(): number {
     return this.#links.size;
+  }
+
+  /**
+   * The id of a client that just authenticated: `peer-<n>`, unique in this process. A cluster
+   * adapter makes ids unique across nodes here (a node prefix).
+   */
+  newPeerId(): string {
+    return nextPeerId();
   }
 
   /** The link of `peerId`, if it is connected here. */

@@ -111,10 +111,20 @@ class LiveStats implements RpcPeerStats {
 }
 
 let peerCounter = 0;
+let serverLinkCounter = 0;
 
-/** @internal the next id of this process's peers (`peer-1`, `peer-2`, ...). */
+/** @internal the next id a server of this process gives a client (`peer-1`, `peer-2`, ...). */
 export function nextPeerId(): string {
   return `peer-${++peerCounter}`;
+}
+
+/**
+ * @internal the next id a client of this process gives its link to a server (`server-1`,
+ * `server-2`, ...: a new one per link, reconnects included). Named apart from the server's ids so
+ * `client.peer.id` is never mistaken for the id the server uses for the same connection.
+ */
+export function nextServerLinkId(): string {
+  return `server-${++serverLinkCounter}`;
 }
 
 /**
@@ -124,9 +134,10 @@ export function nextPeerId(): string {
  */
 export class RpcPeer {
   /**
-   * Unique in this process, for `server.peers`, `server.request(peerId, ...)` and logs. On a
-   * client it names the client's own view of the link: it is not the id the server gave the same
-   * connection.
+   * Unique in this process. On a server, the client's id (`peer-<n>`) for `server.peers`,
+   * `server.request(peerId, ...)` and logs. On a client (`client.peer`, `ctx.peer`), the client's
+   * own name for its current link to the server (`server-<n>`, new on every reconnect): not the id
+   * the server gave the same connection, which the client does not learn.
    */
   readonly id: string;
   /** Remote IP address (or socket path side), as seen at accept/connect time. */

@@ -4,6 +4,7 @@ import {
   MethodNotFoundError,
   OverloadedError,
   RemoteError,
+  ResultTooLargeError,
 } from './errors.js';
 import { ErrorKind, type WireError } from './messages.js';
 
@@ -18,6 +19,8 @@ export function errorFromWire(kind: number, wire: WireError, method: string): Er
       return new OverloadedError(wire.message);
     case ErrorKind.SHUTTING_DOWN:
       return new ConnectionClosedError(wire.message);
+    case ErrorKind.RESULT_TOO_LARGE:
+      return new ResultTooLargeError(wire.message);
     default:
       return new RemoteError(wire.code ?? 'INTERNAL', wire.message, wire.data);
   }

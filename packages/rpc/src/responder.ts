@@ -1,8 +1,17 @@
 import { schemasIn, validate } from './contract.js';
 import { publishEnd, publishError, publishStart, requestStartedAt } from './diagnostics.js';
-import { AbortedError, ConnectionClosedError, InvalidArgError, ProtocolError, RpcError } from './errors.js';
+import {
+  AbortedError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  InvalidArgError,
+  ProtocolError,
+  ResultTooLargeError,
+  RpcError,
+} from './errors.js';
 import { IdSlots } from './id-slots.js';
 import { InboundCall } from './inbound-call.js';
+import { notJsonCarryable } from './json-check.js';
 import type { LinkContext } from './link-owner.js';
 import { RpcMessageType } from './message-types.js';
 import { INVALID_METHOD, MethodNames } from './method-names.js';
@@ -148,6 +157,11 @@ export class Responder {
     const link = this.#link;
     if (call.cancelled || !link.open) return;
     const encoding = encodingOf(value);
+    const problem = encoding === Encoding.JSON ? notJsonCarryable(value, 'result') : undefined;
+    if (problem !== undefined) {
+      this.#internalError(call, new InvalidArgError(`result of ${call.method} cannot be sent as JSON: ${problem}`));
+      return;
+    }
     let payload: string | Uint8Array | undefined;
     try {
       payload = payloadPart(value, encoding);
@@ -159,9 +173,9 @@ export class Responder {
     try {
       link.socket.sendExtension(RpcMessageType.RESULT, payload === undefined ? header : [header, payload]);
     } catch (error) {
-      // Typically a result over maxFrameBytes: tell the caller something went wrong instead of
-      // leaving it to time out.
-      this.#internalError(call, error as Error);
+      if (error instanceof FrameTooLargeError) this.#resultTooLarge(call, error);
+      // Tell the caller something went wrong instead of leaving it to time out.
+      else this.#internalError(call, error as Error);
       return;
     }
     publishEnd('incoming', call.id, call.method, link.peer.id, call.startedAt, undefined);
@@ -189,6 +203,18 @@ export class Responder {
     if (!call.cancelled) link.owner.reportError(error, link.peer);
     if (call.cancelled || !link.open) return;
     this.#sendError(call.id, ErrorKind.REMOTE, { code: 'INTERNAL', message: INTERNAL_MESSAGE });
+  }
+
+  /** The result does not fit one frame: the caller gets ERR_RESULT_TOO_LARGE, the server an `error`. */
+  #resultTooLarge(call: InboundCall, error: FrameTooLargeError): void {
+    const link = this.#link;
+    const tooLarge = new ResultTooLargeError(`the result of ${call.method} is over the frame limit: ${error.message}`, { cause: error });
+    publishEnd('incoming', call.id, call.method, link.peer.id, call.startedAt, tooLarge);
+    link.owner.reportError(tooLarge, link.peer);
+    this.#sendError(call.id, ErrorKind.RESULT_TOO_LARGE, {
+      code: 'RESULT_TOO_LARGE',
+      message: `the result of ${call.method} is larger than the handling side's frame limit (maxFrameBytes)`,
+    });
   }
 
   #release(call: InboundCall): void {

@@ -23,9 +23,11 @@ import {
 import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
 import { AbortedError, ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
 import type { Handler } from './inbound-call.js';
+import { HandlerTable } from './handler-table.js';
 import { KeyCache, SerialDeriver } from './key-derivation.js';
 import type { LinkOwner } from './link-owner.js';
 import { LinkSetup } from './link-setup.js';
+import { NS_CLIENT_KEYS } from './lower-option-keys.js';
 import {
   checkOptions,
   clientOptionsSchema,
@@ -35,7 +37,7 @@ import {
   resolveCommon,
   type RpcCommonOptions,
 } from './options.js';
-import type { RpcPeer } from './peer.js';
+import { nextServerLinkId, type RpcPeer } from './peer.js';
 import type { RequestArgs } from './request-args.js';
 import type {
   ItemInput,
@@ -50,8 +52,13 @@ import type {
 import type { StreamHandler, StreamOptions } from './stream-types.js';
 import { FailedStream } from './outgoing-stream.js';
 import type { RequestOptions } from './request-options.js';
-import type { RpcClientEvents, RpcClientOptions } from './client-options.js';
+import type { RpcConnectOptions, RpcEndOptions, RpcClientEvents, RpcClientOptions } from './client-options.js';
 import { waitWithTimeout } from './wait.js';
+
+/** Whether `signal` is aborted now (a function, so an earlier check does not narrow it). */
+function wasAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
 
 /**
  * Keys derived by clients of this process, by password and salt: a reconnect, or thousands of
@@ -73,8 +80,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   readonly #socket: NsSocket;
   readonly #common: ResolvedCommonOptions;
   readonly #owner: LinkOwner;
-  readonly #handlers = new Map<string, Handler>();
-  readonly #streamHandlers = new Map<string, StreamHandler>();
+  readonly #handlers = new HandlerTable();
+  readonly #streamHandlers = new HandlerTable<StreamHandler>('handleStream');
   readonly #password: string | Uint8Array;
   readonly #username: string;
   readonly #authMaxFrameBytes: number;
@@ -88,7 +95,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
 
   constructor(options: RpcClientOptions<D, C>) {
     super();
-    checkOptions(clientOptionsSchema, options, 'RpcClient');
+    checkOptions(clientOptionsSchema, options, 'RpcClient', NS_CLIENT_KEYS);
     this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#password = options.password;
     this.#username = options.username ?? '';
@@ -96,7 +103,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     const contract = options.contract as Contract | undefined;
     const validateResults = options.validateResults ?? false;
-    const handlers = this.#handlers;
+    const handlers = this.#handlers.map;
     const common = this.#common;
     this.#owner = {
       side: 'client',
@@ -105,7 +112,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       called: contract?.methods,
       validateResults,
       maxConcurrentRequests: common.maxConcurrentRequests,
-      streamHandlers: this.#streamHandlers,
+      streamHandlers: this.#streamHandlers.map,
       maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error) => this.#emitError(error),
@@ -142,15 +149,26 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    * Connect and authenticate. Resolves once the server accepted the proof and proved it knows the
    * password too; rejects with `ERR_AUTH_FAILED` (never retried), `ERR_AUTH_TIMEOUT`, or the
    * connection error (after the last attempt with `reconnect`).
+   *
+   * `signal` abandons the attempt: an already aborted signal rejects at once with `ERR_ABORTED` and
+   * dials nothing; aborting later destroys the client (as `destroy()` does) and rejects with
+   * `ERR_ABORTED`. Once connected, the signal has no effect.
    */
-  async connect(): Promise<this> {
+  async connect(options?: RpcConnectOptions): Promise<this> {
+    const signal = options?.signal;
+    if (signal?.aborted === true) throw new AbortedError('connect() aborted before it started', { cause: signal.reason });
     this.#closing = false;
+    const onAbort = (): void => this.destroy(new AbortedError('connect() aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.#socket.connect();
     } catch (error) {
       // A failed connect() leaves no key derivation of this client running behind it.
       await this.#keys.idle();
+      if (wasAborted(signal)) throw new AbortedError('connect() aborted', { cause: signal?.reason });
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return this;
   }
@@ -214,6 +232,8 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    * Answer requests the server sends with `server.request(peerId, method, ...)`. Replaces any
    * handler already registered for the method. Typed (and its params validated) by the contract's
    * `client` methods when it declares them; otherwise annotate the params.
+   * @throws InvalidArgError when `handler` is not a function or `method` is not a valid name (empty,
+   * over 255 bytes, an empty or wildcard segment, a lone surrogate).
    */
   handle<M extends MethodName<C>, P = unknown>(
     method: M,
@@ -221,7 +241,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
   handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
-    this.#handlers.set(methodName(method), handler as Handler);
+    this.#handlers.set(method, handler);
     return this;
   }
 
@@ -240,16 +260,14 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
   handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
-    if (typeof handler !== 'function') throw new InvalidArgError('a stream handler must be a function');
-    this.#streamHandlers.set(methodName(method), handler as StreamHandler);
+    this.#streamHandlers.set(method, handler);
     return this;
   }
 
   /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    const name = methodName(method);
-    this.#handlers.delete(name);
-    this.#streamHandlers.delete(name);
+    this.#handlers.delete(method);
+    this.#streamHandlers.delete(method);
     return this;
   }
 
@@ -283,7 +301,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    * Close gracefully: stop reconnecting, refuse new requests, wait (up to `timeoutMs`) for
    * requests in flight both ways, then flush and close the link.
    */
-  async close(options?: { timeoutMs?: number | undefined }): Promise<void> {
+  async close(options?: RpcEndOptions): Promise<void> {
     this.#closing = true;
     const link = this.#setup?.link;
     if (link !== undefined) {
@@ -291,6 +309,11 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
       await waitWithTimeout(link.whenIdle(), options?.timeoutMs ?? this.#shutdownTimeoutMs);
     }
     await this.#socket.end();
+  }
+
+  /** The same as {@link RpcClient.close}, under the verb ns and framing sockets use. */
+  end(options?: RpcEndOptions): Promise<void> {
+    return this.close(options);
   }
 
   /** Close at once: pending requests reject with `ERR_CONNECTION_CLOSED`. */
@@ -311,7 +334,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     const handshake = new ClientHandshake(
       socket,
       { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
-      () => setup.authenticated(this.#username),
+      () => setup.authenticated(nextServerLinkId(), this.#username),
     );
     setup.handshake = handshake;
     this.#setup = setup;

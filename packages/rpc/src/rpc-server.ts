@@ -41,6 +41,7 @@ import type { ClusterPeerInfo } from './cluster-adapter.js';
 import { PeerRouting, peerInfo } from './cluster-routing.js';
 import { InvalidArgError, KeepAliveTimeoutError } from './errors.js';
 import type { Handler } from './inbound-call.js';
+import { HandlerTable } from './handler-table.js';
 import type { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
 import {
@@ -51,7 +52,8 @@ import {
   type RpcCommonOptions,
   serverOptionsSchema,
 } from './options.js';
-import { nextPeerId, type RpcPeer } from './peer.js';
+import type { RpcPeer } from './peer.js';
+import { NS_SERVER_KEYS } from './lower-option-keys.js';
 import { PeerRegistry } from './peer-registry.js';
 import { PendingAuthPool } from './pending-auth.js';
 import type { RequestOptions } from './request-options.js';
@@ -72,8 +74,8 @@ import { waitWithTimeout } from './wait.js';
  */
 export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
   readonly #ns: NsServer;
-  readonly #handlers = new Map<string, Handler>();
-  readonly #streamHandlers = new Map<string, StreamHandler>();
+  readonly #handlers = new HandlerTable();
+  readonly #streamHandlers = new HandlerTable<StreamHandler>('handleStream');
   readonly #registry = new PeerRegistry();
   /** The admission state of each accepted ns socket (ns hands the socket, not the extension, to its listeners). */
   readonly #connections = new WeakMap<NsSocket, Connection>();
@@ -84,7 +86,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
 
   constructor(options: RpcServerOptions<D, C>) {
     super();
-    checkOptions(serverOptionsSchema, options, 'RpcServer');
+    checkOptions(serverOptionsSchema, options, 'RpcServer', NS_SERVER_KEYS);
     const { password, authenticate, contract } = options;
     if (password === undefined && authenticate === undefined) {
       throw new InvalidArgError('RpcServer needs a password or an authenticate function');
@@ -92,22 +94,21 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     if (options.describe === true) {
-      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers, streams: this.#streamHandlers, methods: (contract as Contract | undefined)?.methods }));
+      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers.map, streams: this.#streamHandlers.map, methods: (contract as Contract | undefined)?.methods }));
     }
     const throttle = options.authThrottle === false ? undefined : new AuthThrottle(options.authThrottle ?? {});
     const owner: LinkOwner = {
       side: 'server',
-      handlers: this.#handlers,
+      handlers: this.#handlers.map,
       handled: (contract as Contract | undefined)?.methods,
       called: (contract as Contract | undefined)?.clientMethods,
       validateResults: false,
       maxConcurrentRequests: common.maxConcurrentRequests,
-      streamHandlers: this.#streamHandlers,
+      streamHandlers: this.#streamHandlers.map,
       maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
       linkTimedOut: (peer) => this.#linkTimedOut(peer),
-      newPeerId: () => this.#routing.member?.nextPeerId() ?? nextPeerId(),
     };
     const server = this;
     this.#side = {
@@ -121,6 +122,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       get closing() {
         return server.#closing !== undefined;
       },
+      // A cluster's ids are unique across its nodes.
+      newPeerId: () => this.#routing.member?.nextPeerId() ?? this.#registry.newPeerId(),
       authFailed: (address, reason) => this.#reportAuthFailure(address, reason),
       linkClosed: (link) => this.#linkClosed(link),
     };
@@ -136,7 +139,13 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       },
       (socket) => this.#opened(socket),
     );
+    const tls = options.tls !== undefined;
     this.#ns.on('clientError', (error, socket) => {
+      if (socket === undefined && tls) {
+        // Only TLS-level refusals come without a socket: ns never saw the connection.
+        this.#reportAuthFailure(undefined, 'tls-rejected', error);
+        return;
+      }
       const peer = socket === undefined ? undefined : this.#connections.get(socket)?.link?.peer;
       if (peer !== undefined) this.#emitError(error, peer);
       else publishError('server', undefined, error, false, 'accept a client');
@@ -189,6 +198,8 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
    * Register the handler of `method` (replacing any previous one). Its params are validated
    * against the contract first, when the contract has the method. Without a contract params are
    * `unknown`; annotate them (`({ a, b }: { a: number; b: number }) => a + b`) to type the handler.
+   * @throws InvalidArgError when `handler` is not a function or `method` is not a valid name (empty,
+   * over 255 bytes, an empty or wildcard segment, a lone surrogate).
    */
   handle<M extends MethodName<D>, P = unknown>(
     method: M,
@@ -196,7 +207,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
   handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
-    this.#handlers.set(methodName(method), handler as Handler);
+    this.#handlers.set(method, handler);
     return this;
   }
 
@@ -215,16 +226,14 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
   handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
-    if (typeof handler !== 'function') throw new InvalidArgError('a stream handler must be a function');
-    this.#streamHandlers.set(methodName(method), handler as StreamHandler);
+    this.#streamHandlers.set(method, handler);
     return this;
   }
 
   /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    const name = methodName(method);
-    this.#handlers.delete(name);
-    this.#streamHandlers.delete(name);
+    this.#handlers.delete(method);
+    this.#streamHandlers.delete(method);
     return this;
   }
 
@@ -304,8 +313,9 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   /**
-   * Shut down gracefully: refuse new connections and new requests, let requests in flight finish
-   * (up to `timeoutMs`), then close every connection and stop listening.
+   * Shut down gracefully: from the call on, accept no new connection (the listener closes at once)
+   * and refuse new requests; let requests in flight finish (up to `timeoutMs`), then close every
+   * connection.
    */
   close(options?: { timeoutMs?: number | undefined }): Promise<void> {
     this.#closing ??= this.#shutdown(options?.timeoutMs ?? this.#shutdownTimeoutMs);
@@ -329,11 +339,16 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       link.closing = true;
       idle.push(link.whenIdle());
     }
-    const started = Date.now();
-    if (idle.length > 0) await waitWithTimeout(Promise.all(idle), timeoutMs);
-    const closeOptions: CloseOptions = { timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) };
-    if (this.#ns.listening) await this.#ns.close(closeOptions);
-    else for (const link of [...this.#registry.links()]) link.socket.destroy();
+    const drain = idle.length === 0 ? undefined : waitWithTimeout(Promise.all(idle), timeoutMs);
+    // Stops accepting now (the listener closes at the call), ends the connections once the
+    // requests in flight are done (or timeoutMs passed), destroys what is left at timeoutMs.
+    if (this.#ns.listening) {
+      const closeOptions: CloseOptions = { timeoutMs, drain };
+      await this.#ns.close(closeOptions);
+      return;
+    }
+    if (drain !== undefined) await drain;
+    for (const link of [...this.#registry.links()]) link.socket.destroy();
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------
@@ -361,9 +376,9 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     peer.destroy(new KeepAliveTimeoutError('the client stopped answering keepalive pings'));
   }
 
-  #reportAuthFailure(address: string | undefined, reason: AuthFailureReason): void {
+  #reportAuthFailure(address: string | undefined, reason: AuthFailureReason, error?: Error): void {
     if (authChannel.hasSubscribers) authChannel.publish({ side: 'server', address, ok: false, reason });
-    this.emit('authFailed', { address, reason });
+    this.emit('authFailed', error === undefined ? { address, reason } : { address, reason, error });
   }
 
   #emitError(error: Error, peer?: RpcPeer): void {

@@ -36,7 +36,13 @@ export type AuthFailureReason =
    * `maxPendingAuth` connections were already authenticating, or this connection's address held
    * more than `maxPendingAuthPerAddress` of them and another address needed a slot.
    */
-  | 'too-many-pending';
+  | 'too-many-pending'
+  /**
+   * Refused before the rpc handshake, at the TLS layer: the TLS handshake failed (no or an
+   * untrusted client certificate, a plain-TCP peer) or `tls.isClientAllowed` refused the certificate.
+   * Its `address` is undefined (the socket is gone before rpc sees it); the error is on `authFailed`'s `error`.
+   */
+  | 'tls-rejected';
 
 /** Who is trying to authenticate: the argument of `authenticate`. */
 export interface AuthInfo {

@@ -81,6 +81,8 @@ export interface AuthFailedInfo {
   readonly address: string | undefined;
   /** Why the connection was refused. */
   readonly reason: AuthFailureReason;
+  /** For `tls-rejected`: the TLS-level error (`ERR_CLIENT_REJECTED` from `isClientAllowed`, or Node's TLS error). */
+  readonly error?: Error;
 }
 
 /** Events of {@link RpcServer}. */

@@ -31,6 +31,31 @@ describe('graceful shutdown', () => {
     expect(server.peers.size).toBe(0);
   });
 
+  it('server.close() stops accepting TCP connections at the call, while requests are still in flight', async () => {
+    const net = await import('node:net');
+    const { server, client, port } = await resources.pair();
+    const started = deferred();
+    const release = deferred();
+    server.handle('work', async () => {
+      started.resolve();
+      await release.promise;
+      return 'finished';
+    });
+    const inFlight = client.request('work');
+    await started.promise;
+    const closing = server.close({ timeoutMs: 5000 });
+    // Before: the listener stayed open until the requests finished, so this connect succeeded.
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve('accepted')));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+    expect(outcome).toBe('ECONNREFUSED');
+    release.resolve();
+    expect(await inFlight).toBe('finished');
+    await closing;
+  });
+
   it('server.close() gives up waiting after timeoutMs', async () => {
     const { server, client } = await resources.pair();
     server.handle('forever', () => new Promise(() => {}));
