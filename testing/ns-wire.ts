@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 /**
  * The @proto/ns message format (PROTOCOL.md, "Messages"), written independently of @proto/ns so fuzz
  * and security tests can talk to a real server byte by byte and predict what it must do.
@@ -81,12 +82,14 @@ export function nsVerdict(payload: Buffer): NsVerdict {
     if (payload.length < 3) return { kind: 'protocol-error', why: 'truncated event' };
     const nameLength = payload.readUInt16BE(1);
     if (nameLength === 0 || 3 + nameLength > payload.length) return { kind: 'protocol-error', why: 'bad name length' };
+    if (!isUtf8(payload.subarray(3, 3 + nameLength))) return { kind: 'protocol-error', why: 'name not UTF-8' };
     const name = payload.toString('utf8', 3, 3 + nameLength);
     const problem = nameProblem(name);
     if (problem !== undefined) return { kind: 'protocol-error', why: problem };
     const segments = name.split('::');
     if (type === NS_EVENT_BINARY) return { kind: 'event', segments, data: Buffer.from(payload.subarray(3 + nameLength)), binary: true };
     if (3 + nameLength === payload.length) return { kind: 'event', segments, data: undefined, binary: false };
+    if (!isUtf8(payload.subarray(3 + nameLength))) return { kind: 'protocol-error', why: 'JSON not UTF-8' };
     try {
       return { kind: 'event', segments, data: JSON.parse(payload.toString('utf8', 3 + nameLength)), binary: false };
     } catch {

@@ -19,7 +19,7 @@ export interface StreamRun {
 
 export async function runStream(contender: string, run: StreamRun): Promise<Measurement> {
   const producer = new Worker();
-  const consumer = new Worker();
+  const consumer = new Worker({ role: 'client' });
   const timeoutMs = run.params.capMs * 3 + 30_000;
   try {
     const producerDone = producer.call<CpuSample[]>(run.module, run.server, run.params, timeoutMs);

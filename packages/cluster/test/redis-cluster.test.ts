@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '@redis/client';
 import { RpcErrorCode, type RpcServer } from '@proto/rpc';
 import { startChildServer } from '../../../testing/child-server.js';
@@ -54,12 +54,17 @@ describe('Redis cluster', () => {
     const onB = await connectClient(cleanup, b.server, 'on-b');
     const onChild = await connectClient(cleanup, child.port, 'on-child');
 
-    const peers = await b.server.clusterPeers();
-    expect(peers.map((p) => [p.username, p.nodeId]).sort()).toEqual([
-      ['on-a', a.cluster.nodeId],
-      ['on-b', b.cluster.nodeId],
-      ['on-child', 'child'],
-    ]);
+    // Another node's registration is written to Redis just after its client authenticated, so
+    // this node sees it eventually, not at the moment connect() resolved on the client.
+    const peers = await vi.waitFor(async () => {
+      const listed = await b.server.clusterPeers();
+      expect(listed.map((p) => [p.username, p.nodeId]).sort()).toEqual([
+        ['on-a', a.cluster.nodeId],
+        ['on-b', b.cluster.nodeId],
+        ['on-child', 'child'],
+      ]);
+      return listed;
+    }, { timeout: 5000, interval: 20 });
     const childPeer = peers.find((p) => p.nodeId === 'child')!.id;
 
     const got = [onA, onB, onChild].map(({ client }) => collect(client, 'news::*', 1));

@@ -1,4 +1,4 @@
-import { type ConnectOptions, connect as connectFramed, DEFAULT_CONNECT_TIMEOUT_MS, type FramedSocket, InvalidArgError } from '@proto/framing';
+import { AbortedError, type ConnectOptions, connect as connectFramed, DEFAULT_CONNECT_TIMEOUT_MS, type FramedSocket, InvalidArgError } from '@proto/framing';
 import { resolveReconnectOptions } from './backoff.js';
 import type { LinkExtension } from './link.js';
 import type { NsClientOptions } from './options.js';
@@ -16,6 +16,8 @@ export interface DialerHost {
   dialFailed(socket: object, error: Error, fatal: boolean): void;
   /** The reconnect timer fired. */
   retry(socket: object): void;
+  /** The signal of a pending `connect()` aborted: that connect() was rejected, the socket is to close. */
+  aborted(socket: object): void;
 }
 
 interface PendingConnect<S> {
@@ -94,8 +96,11 @@ export class Dialer<S extends object> {
     }
   }
 
-  /** The promise of the pending `connect()` (a new one when none is pending). */
-  pending(): Promise<S> {
+  /**
+   * The promise of the pending `connect()` (a new one when none is pending). An abort of `signal`
+   * before it settles is reported as `aborted`.
+   */
+  pending(signal?: AbortSignal): Promise<S> {
     let pending = this.#pending;
     if (pending === undefined) {
       let resolve!: (socket: S) => void;
@@ -105,6 +110,17 @@ export class Dialer<S extends object> {
         reject = rej;
       });
       this.#pending = pending = { promise, resolve, reject };
+    }
+    if (signal !== undefined) {
+      const settled = pending.promise;
+      const onAbort = (): void => {
+        if (this.#pending?.promise !== settled) return;
+        this.rejectPending(new AbortedError('connect() was aborted', { cause: signal.reason }));
+        this.#host.aborted(this.#socket);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const cleanup = (): void => signal.removeEventListener('abort', onAbort);
+      settled.then(cleanup, cleanup);
     }
     return pending.promise;
   }
@@ -167,10 +183,10 @@ export class Dialer<S extends object> {
    * Milliseconds left of the current attempt's `connectTimeoutMs` (counted from the dial), which
    * also bounds the wait for the peer's hello; undefined when the attempt has no bound.
    */
-  helloDeadline(): { leftMs: number; timeoutMs: number } | undefined {
+  helloDeadline(): { leftMs: number; timeoutMs: number; option: string } | undefined {
     const timeoutMs = this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     if (timeoutMs <= 0) return undefined;
-    return { leftMs: Math.max(0, timeoutMs - (Date.now() - this.#startedAt)), timeoutMs };
+    return { leftMs: Math.max(0, timeoutMs - (Date.now() - this.#startedAt)), timeoutMs, option: 'connectTimeoutMs' };
   }
 
   /** Whether a reconnect timer is pending. */

@@ -1,6 +1,7 @@
 import type { FramePart } from '@proto/framing';
-import { eventNameOf, receivedSegments } from './event-name.js';
-import { binaryBody, encodeEventPrefix, jsonBody, NsMessageType } from './message.js';
+import { ProtocolError } from '@proto/framing';
+import { eventNameOf, MAX_EVENT_NAME_BYTES, receivedSegments } from './event-name.js';
+import { binaryBody, encodeEventPrefix, jsonBody, NsMessageType, utf8Text } from './message.js';
 import { NameCache } from './name-cache.js';
 
 /** Both encoded prefixes of one event name. */
@@ -94,10 +95,12 @@ export function encodeEvent(event: string | readonly string[], data: unknown): [
 
 /**
  * The segments and emit type of a received event name (its bytes are `message[start..end)`).
- * @throws ProtocolError for a name this side would never send.
+ * @throws ProtocolError for a name this side would never send (invalid UTF-8 included).
  */
 export function receivedName(message: Buffer, start: number, end: number): ReceivedName {
-  const name = message.toString('utf8', start, end);
+  // The limits hold for the bytes on the wire (checked before anything is decoded).
+  if (end - start > MAX_EVENT_NAME_BYTES) throw new ProtocolError(`peer sent an invalid event name: event name longer than ${MAX_EVENT_NAME_BYTES} bytes`);
+  const name = utf8Text(message, start, end, 'an event name');
   const cached = receivedNames.get(name);
   if (cached !== undefined) return cached;
   const segments = receivedSegments(name);

@@ -22,6 +22,7 @@ export { EVENT_DELIMITER, MAX_EVENT_NAME_BYTES, MAX_EVENT_SEGMENT_BYTES, RESERVE
 export { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './extension.js';
 export { MessageType, NsMessageType, PROTOCOL_VERSION } from './message.js';
 export { NsSocket } from './ns-socket.js';
+export { DEFAULT_END_TIMEOUT_MS } from './options.js';
 export { DEFAULT_OFFLINE_QUEUE } from './offline-queue.js';
 export { createServer, NsServer } from './server.js';
 export {
@@ -49,7 +50,7 @@ export type {
 export type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 export type { NsConnectOptions, NsExtension, NsSocketOptions } from './ns-socket.js';
 export type { OfflineQueueOptions } from './offline-queue.js';
-export type { NsClientOptions, NsTransportOptions } from './options.js';
+export type { NsClientOptions, NsEndOptions, NsTransportOptions } from './options.js';
 export type { NsServerEvents, NsServerOptions } from './server.js';
 export type { NsReconnectingInfo, NsResumedInfo, NsSessionLostInfo, NsSocketEvents, NsSocketState, NsSocketStats } from './socket-events.js';
 export type { ResumeOptions } from './resume-options.js';

@@ -12,6 +12,8 @@ import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
 import type { LinkResume } from './link-resume.js';
 import { SessionMessageType } from './session-messages.js';
+import { beforeHello, firstBytes } from './foreign-peer.js';
+import { listen, listenForFlowEvents, listeningLink, stopListening } from './link-listeners.js';
 import { sendTyped } from './typed-send.js';
 
 /** The socket a link belongs to: an emitter the extension may drive. */
@@ -50,27 +52,8 @@ const ACCEPTED = 64;
 /** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
 const HOLD_MAX_BYTES = 32 * 1024 * 1024;
 
-const kLink = Symbol('nsLink');
-
-/** A framed socket carrying a link. */
-interface LinkedFramed extends FramedSocket {
-  [kLink]: Link;
-}
-
-function framedOnError(this: LinkedFramed, error: Error): void {
-  this[kLink].failed(error);
-}
-function framedOnClose(this: LinkedFramed): void {
-  this[kLink].closed();
-}
-function framedOnPause(this: LinkedFramed): void {
-  this[kLink].socket.emit('pause');
-}
-function framedOnResume(this: LinkedFramed): void {
-  this[kLink].socket.emit('resume');
-}
-function framedOnTimeout(this: LinkedFramed): void {
-  this[kLink].socket.emit('idle');
+function endTimerFired(link: Link): void {
+  link.framed.destroy();
 }
 function helloTimerFired(link: Link, timeoutMs: number): void {
   link.helloTimedOut(timeoutMs);
@@ -81,8 +64,7 @@ function deliverHeldLater(link: Link): void {
 
 /** The link a framed socket carries, if any (the server's clientError path). */
 export function linkOf(framed: FramedSocket): Link | undefined {
-  const link: Link | undefined = (framed as LinkedFramed)[kLink];
-  return link;
+  return listeningLink(framed) as Link | undefined; // only links listen there
 }
 
 /** How a link starts. */
@@ -125,6 +107,7 @@ export class Link {
   #opening: AbortController | undefined;
   /** The last received event name, recognised by its bytes. */
   #lastName: ReceivedName | undefined;
+  /** The deadline for the peer's hello; once the socket ends the link, the deadline for its close. */
   #helloTimer: NodeJS.Timeout | undefined;
 
   constructor(framed: FramedSocket, socket: LinkSocket, host: LinkHost, extension: LinkExtension | undefined, settings: LinkSettings) {
@@ -134,16 +117,9 @@ export class Link {
     this.#extension = extension;
     this.#flags = (settings.accepted ? ACCEPTED : 0) | (settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0);
     this.resume = settings.resume;
-    const linked = framed as LinkedFramed;
-    linked[kLink] = this;
     // Frames come straight from framing's decoder to this link (no `frame` event).
     setFrameHandler(framed, Link.prototype.received, this);
-    // An accepted link hears of its errors from the server (framing forwards every one as
-    // clientError), so it skips the error listener: a second listener for one event costs an array
-    // per idle connection.
-    if (!settings.accepted) linked.on('error', framedOnError);
-    linked.on('close', framedOnClose);
-    if (settings.flowEvents) this.listenForFlowEvents();
+    listen(framed, this, !settings.accepted, settings.flowEvents);
     if (settings.hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, settings.hello.leftMs, this, settings.hello.timeoutMs);
   }
 
@@ -249,7 +225,7 @@ export class Link {
   release(): FramedSocket {
     this.#flags |= CLOSED;
     this.#detachListeners();
-    this.framed.removeListener('error', framedOnError);
+    stopListening(this.framed, true);
     this.#clearHelloTimer();
     this.resume?.stop();
     return this.framed;
@@ -291,19 +267,18 @@ export class Link {
     return sendTyped(this.framed, type, body);
   }
 
-  /** pause, resume and timeout are wired only once someone listens for them: each listener on a framed socket costs about 100 bytes per idle connection. */
+  /** Someone listens for pause/resume/idle now: wire them (see link-listeners.ts). */
   listenForFlowEvents(): void {
-    const framed = this.framed;
-    framed.on('pause', framedOnPause);
-    framed.on('resume', framedOnResume);
-    framed.on('timeout', framedOnTimeout);
+    listenForFlowEvents(this.framed);
   }
 
   // ---- ending -----------------------------------------------------------------------------------
 
   /** The socket ends this link gracefully; an opening in progress aborts with `reason`. */
-  end(reason: Error): void {
+  end(reason: Error, timeoutMs: number): void {
     this.#stopOpening(reason);
+    // A peer that never closes its side (or stopped reading) does not keep the link for ever.
+    if (timeoutMs !== Number.POSITIVE_INFINITY) this.#helloTimer = setTimeout(endTimerFired, timeoutMs, this).unref();
     // Events held for a link that will never open are dropped, and reading resumes so the close is seen.
     if (this.#held !== undefined && (this.#flags & WAS_OPEN) === 0) {
       this.#held = undefined;
@@ -365,7 +340,9 @@ export class Link {
     const type = frame[0];
     const flags = this.#flags;
     if ((flags & HELLO_RECEIVED) === 0) {
-      if (type !== NsMessageType.HELLO) throw new ProtocolError('peer sent a message before its hello (not an @proto/ns peer?)');
+      if (type !== NsMessageType.HELLO) {
+        throw new ProtocolError(`peer does not speak this protocol: its first message is not an ns hello (it starts ${firstBytes(frame)})`);
+      }
       checkHello(frame);
       this.resume?.onHello(frame);
       this.#flags |= HELLO_RECEIVED;
@@ -438,11 +415,17 @@ export class Link {
     this.framed.resume();
   }
 
-  /** @internal The transport failed (also forwarded by the server for accepted links). */
-  failed(error: Error): void {
-    if ((this.#flags & CLOSED) !== 0) return;
-    this.error ??= error;
-    this.#host.failed(this, error);
+  /**
+   * @internal The transport failed (also forwarded by the server for accepted links).
+   * @returns the error as reported: before the peer's hello, an oversize frame header becomes an
+   *   ERR_FRAME_TOO_LARGE whose message says what it probably is (a peer speaking another protocol).
+   */
+  failed(error: Error): Error {
+    if ((this.#flags & CLOSED) !== 0) return error;
+    const reported = (this.#flags & HELLO_RECEIVED) === 0 ? beforeHello(error) : error;
+    this.error ??= reported;
+    this.#host.failed(this, reported);
+    return reported;
   }
 
   /** @internal The transport closed. */
@@ -461,11 +444,7 @@ export class Link {
   }
 
   #detachListeners(): void {
-    const framed = this.framed;
-    setFrameHandler(framed, undefined, undefined);
-    framed.removeListener('close', framedOnClose);
-    framed.removeListener('pause', framedOnPause);
-    framed.removeListener('resume', framedOnResume);
-    framed.removeListener('timeout', framedOnTimeout);
+    setFrameHandler(this.framed, undefined, undefined);
+    stopListening(this.framed, false);
   }
 }

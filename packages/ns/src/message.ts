@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { InvalidArgError, ProtocolError } from '@proto/framing';
 
 /**
@@ -82,31 +83,79 @@ export function eventBodyOffset(message: Buffer): number {
   return bodyOffset;
 }
 
+/** How deep {@link jsonBody} looks for values JSON would drop (beyond that, stringify's own result stands). */
+const MAX_CHECK_DEPTH = 64;
+
+/** The first value inside `value` that JSON.stringify would drop or turn into null (a function, a symbol), if any. */
+function unserializable(value: object, depth: number): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = problemOf(value[i], depth);
+      if (problem !== undefined) return `${problem} at [${String(i)}]`;
+    }
+    return undefined;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined; // serializes as it likes
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const problem = problemOf((value as Record<string, unknown>)[key], depth);
+    if (problem !== undefined) return `${problem} at .${key}`;
+  }
+  return undefined;
+}
+
+function problemOf(item: unknown, depth: number): string | undefined {
+  const type = typeof item;
+  if (type === 'function' || type === 'symbol') return `a ${type}`;
+  if (type === 'object' && item !== null && depth < MAX_CHECK_DEPTH) return unserializable(item as object, depth + 1);
+  return undefined;
+}
+
 /**
  * Serializes event data to JSON text: `''` for `undefined`.
- * @throws InvalidArgError when the value cannot be serialized (BigInt, cycles, ...).
+ * @throws InvalidArgError when JSON cannot carry the value: a function or a symbol (at the top or
+ *   nested: JSON.stringify would drop it or send null), a BigInt, a cycle. Nothing is sent then.
  */
 export function jsonBody(data: unknown): string {
   if (data === undefined) return '';
+  const type = typeof data;
+  if (type === 'function' || type === 'symbol') throw new InvalidArgError(`event data is not JSON-serializable: a ${type}`);
   let text: string | undefined;
   try {
     text = JSON.stringify(data);
   } catch (error) {
     throw new InvalidArgError(`event data is not JSON-serializable: ${(error as Error).message}`, { cause: error });
   }
-  // Functions and symbols serialize to undefined, like a missing value.
+  if (type === 'object' && data !== null) {
+    const problem = unserializable(data as object, 1);
+    if (problem !== undefined) throw new InvalidArgError(`event data is not JSON-serializable: ${problem}`);
+  }
+  // A top-level toJSON may still return undefined: no data, as for a missing value.
   return text ?? '';
 }
 
 /**
+ * Decodes `message[start..end)` as UTF-8, refusing invalid UTF-8 (a lossy decoding would map
+ * different bytes to one string). Cheap on the common path: the bytes are checked only when the
+ * decoded text holds U+FFFD, which every invalid sequence decodes to.
+ * @throws ProtocolError for invalid UTF-8, naming `what`.
+ */
+export function utf8Text(message: Buffer, start: number, end: number, what: string): string {
+  // No encoding argument: UTF-8 without Buffer#toString's encoding lookup (this runs per message).
+  const text = message.toString(undefined, start, end);
+  if (text.includes('\uFFFD') && !isUtf8(message.subarray(start, end))) throw new ProtocolError(`peer sent ${what} that is not valid UTF-8`);
+  return text;
+}
+
+/**
  * Parses a JSON body (`''` is `undefined`).
- * @throws ProtocolError wrapping the SyntaxError.
+ * @throws ProtocolError for invalid UTF-8, or wrapping the SyntaxError.
  */
 export function parseJsonBody(message: Buffer, offset: number): unknown {
   if (offset === message.length) return undefined;
+  const text = utf8Text(message, offset, message.length, 'an event whose JSON');
   try {
-    // No encoding argument: UTF-8 without Buffer#toString's encoding lookup (this runs per message).
-    return JSON.parse(message.toString(undefined, offset));
+    return JSON.parse(text);
   } catch (error) {
     throw new ProtocolError('peer sent an event whose JSON does not parse', { cause: error });
   }

@@ -1,4 +1,5 @@
 import {
+  AbortedError,
   ConnectionClosedError,
   DEFAULT_MAX_FRAME_BYTES,
   type FramedSocket,
@@ -16,7 +17,7 @@ import { isFatal, type NsExtensionHooks } from './extension.js';
 import { Link, type LinkExtension, type LinkHost } from './link.js';
 import { LinkAccess } from './link-access.js';
 import { READY_MESSAGE } from './message.js';
-import type { NsClientOptions } from './options.js';
+import { endTimeoutMs, type NsClientOptions, type NsEndOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import { resolveResumeOptions } from './resume-options.js';
 import type { Session } from './session.js';
@@ -43,7 +44,7 @@ export type NsExtension = NsExtensionHooks<NsSocket>;
 /** Options of a client {@link NsSocket}. */
 export type NsSocketOptions = NsClientOptions<NsExtension>;
 /** Options of `connect()`: an address plus {@link NsSocketOptions}. */
-export type NsConnectOptions = NsSocketOptions & SocketAddress;
+export type NsConnectOptions = NsSocketOptions & SocketAddress & { signal?: AbortSignal | undefined };
 
 /** An NsSocket of any event map. */
 type AnySocket = NsSocket<EventMap>;
@@ -98,10 +99,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     return STATE_NAMES[state]!;
   }
 
-  /**
-   * Whether a link is open and can take user events. False as soon as the link starts ending (the
-   * peer's end arrived, or `end()`), before `close`/`disconnect` tell it is gone.
-   */
+  /** Whether a link is open and takes user events: false once it starts ending, before `close`/`disconnect`. */
   get connected(): boolean {
     return this.#state === State.OPEN && this.#link!.writable;
   }
@@ -115,24 +113,27 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
    * Connects (client sockets). Resolves once a link is open: the peer's hello arrived and the
    * extension's `onLinkOpening`, if any, resolved; at once when already open; while connecting,
    * opening or reconnecting, the pending attempt. With `reconnect`, failed attempts are retried first.
-   * After `close` it starts over. `options` are merged over the constructor's.
+   * After `close` it starts over. `options` are merged over the constructor's; `options.signal`
+   * (not kept) abandons the attempt: connect() rejects with AbortedError and the socket closes.
    * @throws (rejects) the connection error (after the last attempt with `reconnect`), ConnectTimeoutError
    *   (no hello within `connectTimeoutMs`), a fatal extension error, ConnectionClosedError when `end()`
-   *   comes first, the error given to `destroy()`; InvalidArgError on an accepted socket, without an
+   *   comes first, the error given to `destroy()`, AbortedError; InvalidArgError on an accepted socket, without an
    *   address, or for invalid options.
    */
   connect(options?: Partial<NsConnectOptions>): Promise<this> {
     if (this.#server !== undefined) return Promise.reject(new InvalidArgError('an accepted socket cannot connect'));
     if (this.#state === State.CLOSING) return Promise.reject(new NotConnectedError('the socket is closing'));
+    const { signal, ...settings } = options ?? {};
+    if (signal?.aborted === true) return Promise.reject(new AbortedError('connect() was aborted', { cause: signal.reason }));
     let dialer: Dialer<this>;
     try {
-      dialer = options !== undefined || this.#dialer === undefined ? this.#configure(options ?? {}) : this.#dialer;
+      dialer = options !== undefined || this.#dialer === undefined ? this.#configure(settings) : this.#dialer;
       dialer.checkAddress();
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.connected) return Promise.resolve(this);
-    const pending = dialer.pending();
+    const pending = dialer.pending(signal);
     if (this.#state === State.IDLE || this.#state === State.CLOSED) {
       this.#finalError = undefined;
       dialer.resetAttempts();
@@ -144,9 +145,17 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
 
   /**
    * Closes gracefully: cancels any pending reconnect, flushes what was sent, closes the link, and
-   * resolves once `close` was emitted. Queued offline messages are dropped. Never rejects.
+   * resolves once `close` was emitted. Queued offline messages are dropped. A link not closed within
+   * `timeoutMs` (a peer that never closes its side, or stopped reading) is destroyed.
+   * @throws InvalidArgError (rejects) for an invalid `timeoutMs`; never rejects otherwise.
    */
-  end(): Promise<void> {
+  end(options?: NsEndOptions): Promise<void> {
+    let limit: number;
+    try {
+      limit = endTimeoutMs(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const state = this.#state;
     if (state === State.CLOSED || state === State.IDLE) {
       if (state === State.IDLE) this.#finalize(undefined);
@@ -155,8 +164,13 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     const waiter = (this.#closeWaiter ??= deferred()).promise;
     if (state === State.CLOSING) return waiter;
     endSession(this.#link);
-    this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'));
+    this.#shutDown(undefined, 'ended')?.end(new ConnectionClosedError('the socket was ended while opening'), limit);
     return waiter;
+  }
+
+  /** {@link NsSocket.end}, under the verb RpcClient and the servers use. */
+  close(options?: NsEndOptions): Promise<void> {
+    return this.end(options);
   }
 
   /**
@@ -169,12 +183,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#shutDown(error, 'destroyed')?.destroy(error ?? new ConnectionClosedError('the socket was destroyed while opening'));
   }
 
-  /**
-   * end() and destroy(): stops reconnecting and dialing, fails a pending connect() (say so now, not
-   * when a peer that may never close its side does; while open, a pending connect() belongs to a
-   * connect listener that is running: the link did open), and closes at once without a link.
-   * @returns the link to end or destroy, if any (the socket is `closing` then).
-   */
+  /** end()/destroy(): no more dialing; a pending connect() fails now; closed at once without a link, else the link to close. */
   #shutDown(error: Error | undefined, how: 'ended' | 'destroyed'): Link | undefined {
     this.#dialer?.cancel();
     if (this.#state !== State.OPEN) this.#dialer?.rejectPending(error ?? new ConnectionClosedError(`the socket was ${how} before it connected`));
@@ -206,7 +215,8 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     const link = this.#link;
     if (this.#state === State.OPEN && link!.writable) return this.#outbox.write(link!.framed, message);
     const state = this.#state;
-    return this.#outbox.hold(message, state >= State.CLOSING ? 'closed' : state === State.OPEN ? 'ending' : 'down', this.configuredMaxFrameBytes);
+    const ending = state === State.OPEN ? (this.#dialer?.reconnects === true ? 'ending' : 'final') : 'down';
+    return this.#outbox.hold(message, state >= State.CLOSING ? 'closed' : ending, this.configuredMaxFrameBytes);
   }
 
   /**
@@ -302,6 +312,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       dialer?.resetAttempts();
       resent = sessionOnOpen(exchangeHost, internals, this, link);
       if (resent < 0 && dialer !== undefined) this.#outbox.flush(link.framed);
+      if (dialer !== undefined) this.#totals().linkOpened();
     } catch (error) {
       link.framed.destroy(toError(error));
       return;
@@ -358,7 +369,6 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
       return;
     }
     this.#state = State.BACKOFF;
-    this.#totals().reconnects++;
     if (wasOpen) {
       publishDisconnect(this, false, error, true);
       this.emit('disconnect', error);
@@ -424,6 +434,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
         socket.#totals().lastError = error;
         socket.#afterLinkFailure(error, false, fatal);
       },
+      aborted: (socket) => (socket as AnySocket).destroy(),
       retry: (target) => {
         const socket = target as AnySocket;
         if (socket.#state !== State.BACKOFF) return;

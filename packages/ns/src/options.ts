@@ -1,4 +1,5 @@
 import type { ConnectOptions } from '@proto/framing';
+import { integerOption } from '@proto/framing/internal';
 import type { ReconnectOptions } from './backoff.js';
 import type { OfflineQueueOptions } from './offline-queue.js';
 import type { ResumeOptions } from './resume-options.js';
@@ -51,4 +52,23 @@ export interface NsClientOptions<Extension> extends NsTransportOptions {
   resume?: boolean | ResumeOptions | undefined;
   /** Hooks of the layer above (e.g. `@proto/rpc`); see {@link NsExtension}. */
   extension?: Extension | undefined;
+}
+
+/** Options of `NsSocket.end()` / `close()`. */
+export interface NsEndOptions {
+  /**
+   * Milliseconds to wait for the link to flush and the peer to close its side; then it is
+   * destroyed. `Infinity` waits for ever.
+   * @default 10000
+   */
+  timeoutMs?: number | undefined;
+}
+
+/** How long `end()` waits for the peer to close before destroying the link. */
+export const DEFAULT_END_TIMEOUT_MS = 10_000;
+
+/** @throws InvalidArgError unless `timeoutMs` is an integer >= 0 or Infinity. */
+export function endTimeoutMs(options: NsEndOptions | undefined): number {
+  const value = options?.timeoutMs;
+  return value === Number.POSITIVE_INFINITY ? value : integerOption('timeoutMs', value, DEFAULT_END_TIMEOUT_MS);
 }

@@ -79,14 +79,17 @@ export class Outbox {
   /**
    * A send without a writable open link: keeps it for the next link (in the session, or the offline
    * queue), or throws.
-   * @param why `closed`: the socket is closing or closed; `ending`: its open link is ending; `down`: no link.
+   * @param why `closed`: the socket is closing or closed; `ending`: its open link is ending and a new
+   *   one will be dialed; `final`: it is ending and none will follow (without a session, refused: it
+   *   would only be dropped at close); `down`: no link.
    * @returns true, or (in a session) false past half the window.
    * @throws NotConnectedError when closed, or without an offline queue or session. FrameTooLargeError past
    *   `maxFrameBytes`; BufferOverflowError past the window's bounds.
    */
-  hold(message: OutgoingMessage, why: 'closed' | 'ending' | 'down', maxFrameBytes: number): boolean {
+  hold(message: OutgoingMessage, why: 'closed' | 'ending' | 'final' | 'down', maxFrameBytes: number): boolean {
     if (why === 'closed') throw new NotConnectedError('cannot send: the socket is closed');
     const session = this.#session?.established === true ? this.#session : undefined;
+    if (why === 'final' && session === undefined) throw new NotConnectedError('cannot send: the link is closing (and the socket does not reconnect)');
     if (session === undefined && !this.#queueOption) {
       throw new NotConnectedError(
         why === 'ending' ? 'cannot send: the link is closing' : 'cannot send: not connected (enable offlineQueue to queue sends while disconnected)',

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   BufferOverflowError,
+  ClientRejectedError,
   ConnectionClosedError,
   type CloseOptions,
   createServer as createFramedServer,
@@ -20,7 +21,7 @@ import type { AcceptingServer } from './accepting-server.js';
 import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
 import { SessionStore } from './session-store.js';
 import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
-import { toError } from '@proto/framing/internal';
+import { integerOption, toError } from '@proto/framing/internal';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
 export interface NsServerOptions extends ServerOptions {
@@ -36,6 +37,23 @@ export interface NsServerOptions extends ServerOptions {
    * @default false
    */
   resume?: boolean | ResumeOptions | undefined;
+  /**
+   * Connections this server holds at once. One more is destroyed as soon as it is accepted,
+   * reported as `clientError` (`ERR_CLIENT_REJECTED`, no socket).
+   * @default Infinity
+   */
+  maxConnections?: number | undefined;
+  /**
+   * Budget for the outbound bytes buffered across all open sockets, checked after every
+   * `broadcast()`: past it, the sockets holding the most are destroyed with `ERR_BUFFER_OVERFLOW`
+   * (reported as `clientError`) until the total fits. Each socket is also bounded by `maxBufferedBytes`.
+   * @default Infinity
+   */
+  maxTotalBufferedBytes?: number | undefined;
+}
+
+function limitOption(name: string, value: unknown): number {
+  return value === Number.POSITIVE_INFINITY ? value : integerOption(name, value, Number.POSITIVE_INFINITY);
 }
 
 /** Events of an {@link NsServer}. */
@@ -66,6 +84,8 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #framing: FramedServer;
   readonly #sockets = new Set<NsSocket<Events>>();
   readonly #extensionFactory: ((socket: NsSocket<EventMap>) => NsExtension) | undefined;
+  readonly #maxConnections: number;
+  readonly #maxTotalBufferedBytes: number;
   readonly #resume: ResolvedResumeOptions | undefined;
   /** @internal The sessions of this server's sockets (with `resume`). */
   readonly sessions: SessionStore<object> | undefined;
@@ -73,7 +93,9 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
     super();
-    const { extension, resume, ...framingOptions } = options;
+    const { extension, resume, maxConnections, maxTotalBufferedBytes, ...framingOptions } = options;
+    this.#maxConnections = limitOption('maxConnections', maxConnections);
+    this.#maxTotalBufferedBytes = limitOption('maxTotalBufferedBytes', maxTotalBufferedBytes);
     this.#resume = resolveResumeOptions(resume);
     this.sessions =
       this.#resume === undefined
@@ -88,9 +110,9 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     const framing = createFramedServer(framingOptions, (framed) => this.#accept(framed));
     framing.on('clientError', (error, framed) => {
       const link = framed === undefined ? undefined : linkOf(framed);
-      link?.failed(error);
+      const reported = link?.failed(error) ?? error;
       // Every link of this server belongs to a socket it accepted, typed by its event map.
-      this.emit('clientError', error, link?.socket as NsSocket<Events> | undefined);
+      this.emit('clientError', reported, link?.socket as NsSocket<Events> | undefined);
     });
     framing.on('listenRetry', (info) => this.emit('listenRetry', info));
     framing.on('listening', () => this.emit('listening'));
@@ -147,8 +169,8 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
    * Sends one event to every open socket: encoded once, the same bytes to all. Sockets whose link is
    * ending (the peer's end arrived, `close` not yet) are skipped: one peer going away never makes it
    * throw. A socket whose outbound buffer would pass `maxBufferedBytes` (a reader that stopped
-   * reading) is destroyed with `ERR_BUFFER_OVERFLOW` (reported as `clientError`) rather than
-   * silently skipped.
+   * reading) is destroyed with `ERR_BUFFER_OVERFLOW`, reported as `clientError`, rather than
+   * silently skipped; so are the fullest sockets when the total passes `maxTotalBufferedBytes`.
    * @returns how many sockets it was sent to.
    * @throws InvalidArgError for an invalid event name or data JSON cannot serialize.
    */
@@ -157,15 +179,36 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     const [prefix, body] = encodeEvent(event, data);
     const message = [prefix, typeof body === 'string' ? Buffer.from(body, 'utf8') : body] as const;
     let sent = 0;
+    let buffered = 0;
     for (const socket of this.#sockets) {
       try {
         if (sendEncoded(socket, message)) sent++;
+        buffered += socket.bufferedBytes;
       } catch (error) {
-        if (error instanceof BufferOverflowError) socket.destroy(error);
+        if (error instanceof BufferOverflowError) this.#overflowed(socket, error);
         else if (!(error instanceof NotConnectedError)) throw error; // a link going away: skip it
       }
     }
+    if (buffered > this.#maxTotalBufferedBytes) this.#overBudget(buffered);
     return sent;
+  }
+
+  /** Destroys the sockets holding the most buffered bytes until the total fits the budget. */
+  #overBudget(total: number): void {
+    const budget = this.#maxTotalBufferedBytes;
+    const fullest = [...this.#sockets].filter((socket) => socket.bufferedBytes > 0).sort((a, b) => b.bufferedBytes - a.bufferedBytes);
+    for (const socket of fullest) {
+      if (total <= budget) return;
+      total -= socket.bufferedBytes;
+      const message = `outbound bytes buffered across the server's sockets passed maxTotalBufferedBytes (${String(budget)}); this socket held ${String(socket.bufferedBytes)}`;
+      this.#overflowed(socket, new BufferOverflowError(message));
+    }
+  }
+
+  /** A socket that would buffer too much is destroyed, and the server says so. */
+  #overflowed(socket: NsSocket<Events>, error: Error): void {
+    socket.destroy(error);
+    this.emit('clientError', error, socket);
   }
 
   /** Closes the server, for `await using server = createServer(...)`. */
@@ -188,6 +231,12 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   }
 
   #accept(framed: FramedSocket): void {
+    // framing counts this connection already.
+    if (this.#framing.connections.size > this.#maxConnections) {
+      framed.destroy();
+      this.emit('clientError', new ClientRejectedError(`the server holds maxConnections (${String(this.#maxConnections)}) connections`), undefined);
+      return;
+    }
     const socket = new NsSocket<Events>();
     const factory = this.#extensionFactory;
     let extension: NsExtension | undefined;

@@ -80,7 +80,10 @@ export interface NsSocketStats {
   messagesIn: number;
   /** User events sent (queued ones count once flushed). */
   messagesOut: number;
-  /** Reconnect attempts scheduled. */
+  /**
+   * Successful reconnects: links that opened after this socket's first (a `connect()` after
+   * `close` counts too). Failed attempts are not counted (they are `reconnecting` events).
+   */
   reconnects: number;
   /** The most recent link error, if any. */
   lastError: Error | undefined;

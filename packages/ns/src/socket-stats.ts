@@ -6,8 +6,16 @@ export class SocketTotals {
   bytesIn = 0;
   bytesOut = 0;
   messagesIn = 0;
+  /** Links that opened (clients). */
+  linksOpened = 0;
+  /** Links that opened after the first: successful reconnects. */
   reconnects = 0;
   lastError: Error | undefined;
+
+  /** A client's link opened (each after the first is a successful reconnect). */
+  linkOpened(): void {
+    if (this.linksOpened++ > 0) this.reconnects++;
+  }
 
   /** Adds a closed link's counters. */
   add(link: Link): void {

@@ -154,7 +154,7 @@ export class IncomingStream implements StreamContext<unknown>, PumpSink<unknown>
   // ---- PumpSink (the handler's items) ------------------------------------------------------
 
   sendItem(value: unknown): boolean {
-    const ok = this.#wire.send(StreamMessageType.ITEM, itemBody(this.id, value, `an item of stream ${this.method}`));
+    const ok = this.#wire.send(StreamMessageType.ITEM, itemBody(this.id, value, this.method, false));
     this.itemsOut++;
     this.#wire.countOut();
     return ok;

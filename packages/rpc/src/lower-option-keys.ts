@@ -32,6 +32,8 @@ export const NS_CLIENT_KEYS = allKeysOf<Omit<NsSocketOptions, 'extension'>>()([
 /** The top-level keys of the ns (and framing) options an `RpcServer` passes down. */
 export const NS_SERVER_KEYS = allKeysOf<Omit<NsServerOptions, 'extension'>>()([
   'resume',
+  'maxConnections',
+  'maxTotalBufferedBytes',
   'tls',
   'noDelay',
   'highWaterMark',

@@ -174,7 +174,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   // ---- PumpSink (our input) ----------------------------------------------------------------
 
   sendItem(value: unknown): boolean {
-    const ok = this.#wire.send(StreamMessageType.INPUT_ITEM, itemBody(this.id, value, `an input item of stream ${this.method}`));
+    const ok = this.#wire.send(StreamMessageType.INPUT_ITEM, itemBody(this.id, value, this.method, true));
     this.itemsOut++;
     this.#wire.countOut();
     return ok;

@@ -137,11 +137,10 @@ export class Responder {
       this.#link.streams.onCancel(id);
       return;
     }
-    // The slot is freed now: a handler that ignores its signal must not hold it forever. Its
-    // eventual answer is dropped.
-    this.calls.delete(call);
+    // The handler's signal aborts, but the call keeps its slot until the handler settles (its
+    // answer is then dropped): maxConcurrentRequests bounds the handlers running, cancelled or
+    // not, and a graceful close waits for them.
     call.cancel(new AbortedError('the caller cancelled the request'));
-    this.#link.settled();
   }
 
   /** The link is gone: abort every call in progress (their answers are dropped). */

@@ -116,15 +116,15 @@ export function itemHeader(id: number, encoding: number): Buffer {
 
 /**
  * The body of an ITEM / INPUT_ITEM carrying `value` (header, then the JSON text or raw bytes).
- * Throws InvalidArgError when JSON cannot carry the value; `what` names it in the message.
+ * Throws InvalidArgError when JSON cannot carry the value.
  */
-export function itemBody(id: number, value: unknown, what: string): FramePayload {
+export function itemBody(id: number, value: unknown, method: string, input: boolean): FramePayload {
   const encoding = encodingOf(value);
   let payload: string | Uint8Array | undefined;
   try {
     payload = payloadPart(value, encoding);
   } catch (error) {
-    throw new InvalidArgError(`${what} is not JSON-serializable`, { cause: error });
+    throw new InvalidArgError(`${input ? 'an input item' : 'an item'} of stream ${method} is not JSON-serializable`, { cause: error });
   }
   const header = itemHeader(id, encoding);
   return payload === undefined ? header : [header, payload];

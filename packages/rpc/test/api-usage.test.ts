@@ -224,3 +224,43 @@ describe('answers the caller can act on', () => {
     expect(error.message).toContain('a function at result.callback');
   });
 });
+
+describe('issue 10.3: a cancelled call keeps its concurrency slot until its handler settles', () => {
+  it('REQUEST + CANCEL cannot start more than maxConcurrentRequests handlers; close() waits for them', async () => {
+    const { server, client } = await resources.pair({ maxConcurrentRequests: 2 });
+    let running = 0;
+    let started = 0;
+    const releases: (() => void)[] = [];
+    // A handler that ignores its signal (the attack: it keeps running after the cancel).
+    server.handle('stubborn', () => {
+      running++;
+      started++;
+      return new Promise<void>((resolve) => releases.push(() => (running--, resolve())));
+    });
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 10; i++) {
+      const controller = new AbortController();
+      const request = client.request('stubborn', undefined, { signal: controller.signal }).then(
+        () => 'resolved',
+        (error: Error & { code?: string }) => error.code,
+      );
+      if (i < 2) {
+        await vi.waitFor(() => expect(started).toBe(i + 1));
+        controller.abort();
+      }
+      codes.push(await request);
+    }
+    // Before: every cancel freed the slot, so every request started a handler that kept running.
+    expect(codes).toEqual(['ERR_ABORTED', 'ERR_ABORTED', ...new Array(8).fill('ERR_OVERLOADED')]);
+    expect(started).toBe(2);
+    expect(running).toBe(2);
+    let closed = false;
+    const closing = server.close({ timeoutMs: 10_000 }).then(() => (closed = true));
+    // A round trip through the server while it waits: refused (shutting down), and still not closed.
+    await expect(client.request('stubborn')).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    expect(closed).toBe(false);
+    for (const release of releases.splice(0)) release();
+    await closing;
+    expect(running).toBe(0);
+  });
+});

@@ -220,7 +220,9 @@ describe('requests', () => {
     server.handle('fail', () => {
       throw new RpcError('NOPE', 'no');
     });
-    server.handle('hang', () => new Promise(() => {}));
+    // Hangs until cancelled: a cancelled call keeps its slot until its handler settles (issue 10.3),
+    // so this handler honours its signal, as handlers should.
+    server.handle('hang', (_params, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
     const signal = new AbortController().signal; // never aborted, shared by all requests
     const timersBefore = activeTimers();
     for (let round = 0; round < 20; round++) {

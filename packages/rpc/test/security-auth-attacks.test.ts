@@ -311,6 +311,9 @@ describe('issue 10, also found: ns-level errors before authentication', () => {
     early.send(eventPayload(NS_EVENT_JSON, 'hello', '1'));
     await early.outcome;
     const oversize = await rawLink(r.port, '127.0.0.4');
+    // Taken before the second failure happens, so it bounds the server's wait from below whatever
+    // the scheduling delays of this (possibly loaded) machine.
+    const beforeLastFailure = performance.now();
     const header = Buffer.alloc(4);
     header.writeUInt32BE(1024 * 1024);
     oversize.raw.socket.write(header);
@@ -321,9 +324,8 @@ describe('issue 10, also found: ns-level errors before authentication', () => {
     ]);
     // Score 2: the address's next check waits 800 ms after the last failure.
     const link = await rawLink(r.port, '127.0.0.4');
-    const started = performance.now();
     expect(await link.authenticate(PASSWORD)).toBe(true);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(700);
+    expect(performance.now() - beforeLastFailure).toBeGreaterThanOrEqual(790); // timers may fire ~1 ms early
   });
 });
 

@@ -129,7 +129,8 @@ describe('security: password guessing is throttled per address', () => {
 
 describe('security: connections that never authenticate', () => {
   it('are capped at maxPendingAuth (the rest refused at once) and closed after authTimeoutMs', async () => {
-    const r = await rig({ maxPendingAuth: 16, authTimeoutMs: 300 });
+    // authTimeoutMs leaves room for all 20 connects to arrive before the first 16 time out, even on a busy machine.
+    const r = await rig({ maxPendingAuth: 16, authTimeoutMs: 1500 });
     const silent = await Promise.all(Array.from({ length: 20 }, () => rawConnect(r.port)));
     for (const s of silent) cleanup.add(s.socket, (x) => x.destroy());
     const outcomes = await Promise.all(silent.map((s) => s.outcome));

@@ -214,10 +214,10 @@ describe('stream messages', () => {
   });
 
   it('items, credit and end bodies', () => {
-    expect(readItem(flat(itemBody(3, { a: 1 }, 'x')))).toEqual({ a: 1 });
-    expect(readItem(flat(itemBody(3, Buffer.from([9]), 'x')))).toEqual(Buffer.from([9]));
-    expect(readItem(flat(itemBody(3, undefined, 'x')))).toBeUndefined();
-    expect(() => itemBody(3, 10n, 'the item')).toThrow(/the item is not JSON-serializable/);
+    expect(readItem(flat(itemBody(3, { a: 1 }, 'x', false)))).toEqual({ a: 1 });
+    expect(readItem(flat(itemBody(3, Buffer.from([9]), 'x', false)))).toEqual(Buffer.from([9]));
+    expect(readItem(flat(itemBody(3, undefined, 'x', false)))).toBeUndefined();
+    expect(() => itemBody(3, 10n, 'm', true)).toThrow(/an input item of stream m is not JSON-serializable/);
     expect(readGrant(creditBody(1, 5))).toBe(5);
     expect(() => readGrant(creditBody(1, 0))).toThrow(ProtocolError);
     expect(() => readGrant(creditBody(1, 0x8000_0000))).toThrow(ProtocolError);

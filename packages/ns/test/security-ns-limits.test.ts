@@ -1,0 +1,92 @@
+// Issue 10's ns items, as attacks with raw sockets: stuck readers under broadcast, connection floods.
+import type * as net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type NsSocket } from '@proto/ns';
+import { next, rawClosed, rawConnect, Resources } from './helpers.js';
+
+const resources = new Resources();
+afterEach(() => resources.closeAll());
+
+/** A raw client that opens a TCP connection and never reads (a stuck reader). */
+async function stuckReader(port: number): Promise<net.Socket> {
+  const raw = await rawConnect(resources, port);
+  raw.pause();
+  return raw;
+}
+
+const MiB = 1024 * 1024;
+
+describe('security: stuck readers under broadcast', () => {
+  it("a peer broadcast destroys for overflowing is reported on the server's clientError", async () => {
+    const { server, port } = await resources.server({ maxBufferedBytes: 2 * MiB });
+    const connected = next<[NsSocket]>(server, 'connection');
+    await stuckReader(port);
+    const [victim] = await connected;
+    const reported = next<[Error, NsSocket | undefined]>(server, 'clientError');
+    const payload = Buffer.alloc(MiB);
+    for (let i = 0; i < 64 && victim.state === 'open'; i++) server.broadcast('flood', payload);
+    const [error, socket] = await reported;
+    expect(error).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW' });
+    expect(socket).toBe(victim);
+  });
+
+  it('maxTotalBufferedBytes bounds what all sockets hold together: the fullest are destroyed first', async () => {
+    const budget = 4 * MiB;
+    const { server, port } = await resources.server({ maxTotalBufferedBytes: budget });
+    const healthy = resources.track(await connect({ host: '127.0.0.1', port }));
+    const stuck: NsSocket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const connected = next<[NsSocket]>(server, 'connection');
+      await stuckReader(port);
+      stuck.push((await connected)[0]);
+    }
+    const errors: [Error, NsSocket | undefined][] = [];
+    server.on('clientError', (error, socket) => errors.push([error, socket]));
+    const payload = Buffer.alloc(MiB);
+    let peak = 0;
+    for (let i = 0; i < 64 && errors.length === 0; i++) {
+      const delivered = next(healthy, 'data::flood');
+      server.broadcast('flood', payload);
+      peak = Math.max(peak, [...server.sockets].reduce((sum, socket) => sum + socket.bufferedBytes, 0));
+      await delivered; // the healthy reader keeps up; the stuck ones pile up
+    }
+    expect(errors.length).toBeGreaterThan(0);
+    for (const [error, socket] of errors) {
+      expect(error).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW', message: expect.stringContaining('maxTotalBufferedBytes') });
+      expect(stuck).toContain(socket);
+    }
+    // What is left after the check fits the budget (one broadcast's worth may pass it before the check).
+    expect([...server.sockets].filter((socket) => socket.state === 'open').reduce((sum, socket) => sum + socket.bufferedBytes, 0)).toBeLessThanOrEqual(budget);
+    expect(peak).toBeLessThanOrEqual(budget + 4 * MiB);
+    expect(healthy.connected).toBe(true);
+  });
+});
+
+describe('security: connection floods', () => {
+  it('maxConnections refuses one more connection at accept (ERR_CLIENT_REJECTED), and admits again once one left', async () => {
+    const { server, port } = await resources.server({ maxConnections: 2 });
+    const peers: NsSocket[] = [];
+    server.on('connection', (socket) => peers.push(socket));
+    const first = resources.track(await connect({ host: '127.0.0.1', port }));
+    resources.track(await connect({ host: '127.0.0.1', port }));
+    const refused = next<[Error, NsSocket | undefined]>(server, 'clientError');
+    const raw = await rawConnect(resources, port);
+    const closed = rawClosed(raw);
+    const [error, socket] = await refused;
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_REJECTED' });
+    expect(socket).toBeUndefined();
+    await closed;
+    expect(server.sockets.size).toBe(2);
+
+    const serverSide = next(peers[0]!, 'close');
+    await first.end();
+    await serverSide; // the server let go of the slot
+    const third = resources.track(await connect({ host: '127.0.0.1', port }));
+    expect(third.connected).toBe(true);
+  });
+
+  it('invalid limits are refused at createServer', async () => {
+    await expect(resources.server({ maxConnections: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    await expect(resources.server({ maxTotalBufferedBytes: 1.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+  });
+});
