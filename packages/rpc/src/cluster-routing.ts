@@ -2,7 +2,7 @@ import type { ClusterHost, ClusterMember, ClusterPeerInfo } from './cluster-adap
 import { PeerNotFoundError } from './errors.js';
 import type { Link } from './link.js';
 import { FailedStream } from './outgoing-stream.js';
-import type { StreamOptions } from './stream-types.js';
+import type { StreamOptions } from './stream-options.js';
 import type { RequestOptions } from './request-options.js';
 import type { RpcPeer } from './peer.js';
 

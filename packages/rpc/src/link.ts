@@ -8,7 +8,7 @@ import { RpcMessageType } from './message-types.js';
 import { readU32, u32Body } from './messages.js';
 import { type PeerLink, RpcPeer } from './peer.js';
 import type { RequestOptions } from './request-options.js';
-import type { StreamOptions } from './stream-types.js';
+import type { StreamOptions } from './stream-options.js';
 import { Responder } from './responder.js';
 import { STREAM_TYPE_MAX, STREAM_TYPE_MIN } from './stream-messages.js';
 import { type StreamLinkHost, StreamSession } from './stream-session.js';

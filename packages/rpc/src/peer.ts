@@ -1,7 +1,7 @@
 import type { NsSocket } from '@proto/ns';
 import { methodName } from './contract.js';
 import type { RequestOptions } from './request-options.js';
-import type { StreamOptions } from './stream-types.js';
+import type { StreamOptions } from './stream-options.js';
 
 /**
  * Counters of one connection. `peer.stats` is a live view: each property reads the current value

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { StreamOptions } from './stream-types.js';
+import type { StreamOptions } from './stream-options.js';
 
 /** Schemas of one stream method: `{ params, item, input?, stream: true }`. */
 export interface StreamSchemas {
