@@ -75,7 +75,9 @@ const clientKeys = new KeyCache(64);
  * Authenticated request/response client. `connect()` resolves once the handshake has completed
  * (and rejects with `ERR_AUTH_FAILED` on wrong credentials, without retrying them). With
  * `reconnect`, a lost link is re-established and re-authenticated before anything queued is
- * flushed; requests pending at the drop are rejected with `ERR_CONNECTION_CLOSED`, never replayed.
+ * flushed. Without `resume`, requests pending at the drop are rejected with `ERR_CONNECTION_CLOSED`
+ * and never replayed; with `resume`, they are answered once the session continues on a new link
+ * (each runs once), and only a lost session rejects them.
  *
  * @typeParam D - methods the server handles (`request`), inferred from `options.contract`.
  * @typeParam C - methods this client handles (`handle`), inferred from `options.contract`.
