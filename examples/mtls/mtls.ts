@@ -40,7 +40,7 @@ const EXPLAINED: Record<string, string> = {
   ERR_CLIENT_REJECTED: 'a valid certificate, but isClientAllowed said no',
   // Node reports a client certificate that fails verification (unknown CA) as a hang-up: OpenSSL
   // aborts the handshake with an alert and the socket closes before any TLS error reaches JS.
-  ECONNRESET: 'the TLS handshake was aborted: the client certificate is not signed by our CA',
+  ECONNRESET: 'the TLS handshake was aborted (here: the client certificate is not signed by our CA)',
   ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'the client sent no certificate, and this server requires one',
 };
 function onClientError(error: Error): void {
