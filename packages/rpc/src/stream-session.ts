@@ -368,13 +368,15 @@ export class StreamSession implements StreamWire, StreamStats {
   }
 
   drained(): Promise<void> {
-    this.#draining ??= this.#host.socket.drained().then(this.#drainedDone, this.#drainedDone);
+    if (this.#draining === undefined) {
+      // A closure per wait (waits are rare), not a field per session: idle links stay small.
+      const done = (): void => {
+        this.#draining = undefined;
+      };
+      this.#draining = this.#host.socket.drained().then(done, done);
+    }
     return this.#draining;
   }
-
-  readonly #drainedDone = (): void => {
-    this.#draining = undefined;
-  };
 
   reportError(error: Error): void {
     this.#owner.reportError(error, this.peer);
