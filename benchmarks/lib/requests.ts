@@ -105,6 +105,8 @@ export interface RequestRun {
   client: string;
   params: Omit<RequestParams, 'port'>;
   note?: string;
+  /** Node options for both processes (diagnostic runs). */
+  nodeArgs?: readonly string[];
 }
 
 /** One row per concurrency for one contender. */
@@ -113,8 +115,9 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
   // A curve point: the server's heap per connection too (needs global.gc), and file descriptors.
   const many = run.params.clients !== undefined;
   const fdLimit = clients + 1024;
-  const server = new Worker({ exposeGc: many, fdLimit });
-  const client = new Worker({ role: 'client', fdLimit });
+  const nodeArgs = run.nodeArgs ?? [];
+  const server = new Worker({ exposeGc: many, fdLimit, nodeArgs });
+  const client = new Worker({ role: 'client', fdLimit, nodeArgs });
   const rows = new Map<number, Measurement>();
   const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
   try {

@@ -11,7 +11,7 @@ function pauseShare(row: Measurement): number | undefined {
 }
 
 /** Where the c=100 tail comes from, as far as GC explains it: p99 against the pauses in the same window. */
-export function tailFinding(contender: Measurement | undefined, reference: Measurement | undefined): string | undefined {
+export function tailFinding(contender: Measurement | undefined, reference: Measurement | undefined, bigYoung?: Measurement): string | undefined {
   if (contender?.status !== 'ok' || reference?.status !== 'ok' || contender.p99Ms === undefined || reference.p99Ms === undefined) return undefined;
   const share = pauseShare(contender);
   const refShare = pauseShare(reference);
@@ -26,5 +26,11 @@ export function tailFinding(contender: Measurement | undefined, reference: Measu
     share !== undefined && share >= 0.01
       ? 'More than 1% of the time one of the processes is paused, so the slowest 1% of requests is mostly requests that waited out a young-generation collection: the p99 follows the allocation per request, which sets how often the collector runs.'
       : 'Less than 1% of the time is spent in pauses, so collection alone does not set the p99: the remaining difference is scheduling (when responses are flushed relative to the reads that carried their requests).';
-  return head + verdict;
+  const check =
+    bigYoung?.status === 'ok' && bigYoung.p99Ms !== undefined
+      ? ` Check in the same run: with a young generation 4x larger (${bigYoung.contender}, so about a quarter of the collections) its p99 was ${ms(bigYoung.p99Ms)} ` +
+        `(${(bigYoung.p99Ms / reference.p99Ms).toFixed(2)}x raw) with ${pct(pauseShare(bigYoung))} of the time in pauses: ` +
+        (bigYoung.p99Ms < contender.p99Ms * 0.85 ? 'the tail shrinks with the collections, so they are its main source.' : 'the tail hardly moves, so collections are not its main source.')
+      : '';
+  return head + verdict + check;
 }

@@ -4,6 +4,9 @@ import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult } from '.
 import { tailFinding } from './findings.js';
 import { CLI, NET_IPC, RAW, RPC } from './names.js';
 
+const BIG_SEMI_SPACE_MB = 64;
+const RPC_BIG_YOUNG = `@proto/rpc, ${BIG_SEMI_SPACE_MB} MiB semi-space`;
+
 const here = (file: string) => new URL(file, import.meta.url).href;
 
 const CONCURRENCIES = [1, 100];
@@ -35,6 +38,15 @@ export const rpcSuite: Suite = {
         client: 'jaysonClient',
         params: jaysonOwn,
         note: `new connection per request; at most ${jaysonOwn.total} requests`,
+      },
+      {
+        name: RPC_BIG_YOUNG,
+        module: here('./proto.ts'),
+        server: 'rpcServer',
+        client: 'rpcClient',
+        params,
+        nodeArgs: [`--max-semi-space-size=${BIG_SEMI_SPACE_MB}`],
+        note: `diagnostic: both processes with --max-semi-space-size=${BIG_SEMI_SPACE_MB} (fewer young-generation collections)`,
       },
       {
         name: CLI,
@@ -78,7 +90,8 @@ export const rpcSuite: Suite = {
       rows: (byConcurrency.get(100) ?? []).filter((r) => r.contender !== 'jayson (own TCP client)'),
     };
     cases.push(tail);
-    const finding = tailFinding(tail.rows.find((r) => r.contender === RPC), tail.rows.find((r) => r.contender === RAW));
+    const tailRow = (name: string) => tail.rows.find((r) => r.contender === name);
+    const finding = tailFinding(tailRow(RPC), tailRow(RAW), tailRow(RPC_BIG_YOUNG));
     return {
       id: this.id,
       title: this.title,
