@@ -78,6 +78,9 @@ describe('benchmark infrastructure', () => {
     expect(svg.match(/<polyline/g)?.length).toBe(1); // proto has one point: a dot, no line
     expect(svg.match(/<circle/g)?.length).toBe(3);
     expect(renderLineChart({ ...chart, series: [] })).toContain('no data');
+    // A log y axis has a tick per decade from below the smallest value to above the largest.
+    const logSvg = renderLineChart({ ...chart, logY: true });
+    expect(logSvg.match(/text-anchor="end" dominant-baseline="middle">[^<]*</g)?.map((t) => t.slice(t.indexOf('>') + 1, -1))).toEqual(['100', '1k', '10k']);
     expect([tickLabel(1500), tickLabel(2_000_000), tickLabel(0.5)]).toEqual(['1.5k', '2M', '0.5']);
   });
 
