@@ -1,3 +1,4 @@
+import { toError } from '@proto/ns/internal';
 import type { z } from 'zod';
 import { validate } from './contract.js';
 import { AbortedError, InvalidParamsError, ProtocolError, RequestTimeoutError } from './errors.js';
@@ -187,7 +188,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
 
   /** The input threw, or one of its items could not be sent: the stream fails with that error. */
   failed(error: unknown): void {
-    this.cancel(error instanceof Error ? error : new Error(String(error)));
+    this.cancel(toError(error));
   }
 
   drained(): Promise<void> {
