@@ -1,3 +1,4 @@
+import { toError } from '@proto/ns/internal';
 import { schemasIn, validate } from './contract.js';
 import { publishEnd, publishError, publishStart, requestStartedAt } from './diagnostics.js';
 import {
@@ -192,7 +193,7 @@ export class Responder {
       this.#sendError(call.id, ErrorKind.REMOTE, wire);
       return;
     }
-    this.#internalError(call, error instanceof Error ? error : new Error(String(error)));
+    this.#internalError(call, toError(error));
   }
 
   #internalError(call: InboundCall, error: Error): void {
