@@ -8,6 +8,7 @@ import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
+import { type ReadSink, readerOf } from './socket-reader.js';
 import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
@@ -118,7 +119,9 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     stream.on('error', FramedSocket.#streamOnError);
     stream.on('close', FramedSocket.#streamOnClose);
     stream.on('end', FramedSocket.#streamOnEnd);
+    // Also for a socket read through `onread` (no `data` events then): it keeps the stream flowing, so `end` fires.
     stream.on('data', FramedSocket.#streamOnData);
+    readerOf(stream)?.attach(this.#readSink());
     if (limits.idleTimeoutMs > 0) {
       if (stream instanceof Socket) {
         // net.Socket refreshes its own timer on every read and write, at no cost per frame.
@@ -285,6 +288,25 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     } catch (error) {
       socket.destroy(toError(error));
     }
+  }
+
+  #readSink(): ReadSink<FramedSocket> {
+    return {
+      decoder: this.#decoder,
+      onFrame: FramedSocket.#decoderOnFrame,
+      onBytes: FramedSocket.#readerOnBytes,
+      onError: FramedSocket.#readerOnError,
+      thisArg: this,
+    };
+  }
+
+  static #readerOnBytes(this: FramedSocket, bytes: number): void {
+    this.#stats.bytesIn += bytes;
+    this.#idleTimer?.refresh();
+  }
+
+  static #readerOnError(this: FramedSocket, error: unknown): void {
+    this.destroy(toError(error));
   }
 
   static #decoderOnFrame(this: FramedSocket, frame: Buffer): void {
