@@ -24,6 +24,12 @@ const DIRECT_MIN_BYTES = 32 * 1024;
 /** A frame's buffer is allocated once its received part is at least this fraction of it (1/8). */
 const DIRECT_AFTER_FRACTION = 8;
 
+/**
+ * While paused, reads go on until this much is held (as a paused `net.Socket` reads up to its
+ * buffer's mark), so a peer's end is still seen by a socket that paused with little to read.
+ */
+const HOLD_LIMIT_BYTES = 64 * 1024;
+
 const SCRATCH = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 // What the last buffer handed to the kernel was.
@@ -46,6 +52,8 @@ export interface ReadSink<T> {
   readonly onBytes: (this: T, bytes: number) => void;
   /** Called when decoding throws (the decoder is failed from then on). */
   readonly onError: (this: T, error: unknown) => void;
+  /** Called after a resume once everything held while paused was decoded. */
+  readonly onReplayed: (this: T) => void;
   readonly thisArg: T;
 }
 
@@ -56,8 +64,13 @@ export class SocketReader {
   #sink: ReadSink<unknown> | undefined;
   #mode = IN_SCRATCH;
   #handed: Uint8Array = SCRATCH;
-  /** Reads made before a sink was attached (copied out of the scratch buffer). */
-  #early: Buffer[] | undefined;
+  #socket: Socket | undefined;
+  /** Reads not decoded yet (paused, or before a sink was attached): chunks, or a count filled in place. */
+  #held: (Buffer | number)[] | undefined;
+  #heldAt = 0;
+  #heldBytes = 0;
+  #paused = false;
+  #replayScheduled = false;
 
   constructor() {
     // Node calls both without a `this`: one pair of closures per connection, none per read.
@@ -67,18 +80,63 @@ export class SocketReader {
   /** Marks `socket` as reading through this reader (for {@link readerOf}). */
   bind(socket: Socket): void {
     (socket as ReaderSocket)[kReader] = this;
+    this.#socket = socket;
+  }
+
+  /** Whether reads are held, not decoded yet (paused, or a resume still replaying them). */
+  get holding(): boolean {
+    return this.#held !== undefined;
   }
 
   /** Starts decoding: reads so far, then every later one, go to `sink`. */
   attach<T>(sink: ReadSink<T>): void {
     this.#sink = sink as ReadSink<unknown>;
-    const early = this.#early;
-    this.#early = undefined;
-    if (early !== undefined) for (const chunk of early) this.#decode(sink as ReadSink<unknown>, chunk);
+    if (!this.#paused) this.resume();
+  }
+
+  /** Stops decoding; reads go on (held) until {@link HOLD_LIMIT_BYTES}, then the socket stops reading. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Decodes what was held, at the next tick (never inside a frame handler), then reads on. */
+  resume(): void {
+    this.#paused = false;
+    if (this.#held === undefined) {
+      this.#socket?.resume();
+    } else if (!this.#replayScheduled) {
+      this.#replayScheduled = true;
+      process.nextTick(replayHeld, this);
+    }
+  }
+
+  /** Runs at the tick after {@link SocketReader.resume}. */
+  scheduledReplay(): void {
+    this.#replayScheduled = false;
+    if (!this.#paused) this.#replay();
+  }
+
+  #replay(): void {
+    const sink = this.#sink;
+    const held = this.#held;
+    if (sink === undefined || held === undefined) return;
+    while (this.#heldAt < held.length) {
+      if (this.#paused || this.#socket?.destroyed === true) return;
+      const item = held[this.#heldAt]!;
+      held[this.#heldAt++] = 0;
+      if (typeof item === 'number') this.#fill(sink, item);
+      else this.#decode(sink, item);
+    }
+    this.#held = undefined;
+    this.#heldAt = 0;
+    this.#heldBytes = 0;
+    // Restarts reading if the hold limit stopped it (nothing otherwise).
+    this.#socket?.resume();
+    sink.onReplayed.call(sink.thisArg);
   }
 
   #next(): Uint8Array {
-    const decoder = this.#sink?.decoder;
+    const decoder = this.#held === undefined ? this.#sink?.decoder : undefined;
     const missing = decoder === undefined ? 0 : decoder.missingPayloadBytes;
     let buffer: Uint8Array = SCRATCH;
     let mode = IN_SCRATCH;
@@ -101,13 +159,10 @@ export class SocketReader {
     const sink = this.#sink;
     // Every buffer comes from #next(); anything else is copied, as the scratch buffer is.
     const mode = buffer === this.#handed ? this.#mode : IN_SCRATCH;
-    if (mode === IN_FRAME && sink !== undefined) {
-      sink.onBytes.call(sink.thisArg, bytes);
-      try {
-        sink.decoder.payloadFilled(bytes, sink.onFrame, sink.thisArg);
-      } catch (error) {
-        sink.onError.call(sink.thisArg, error);
-      }
+    const hold = sink === undefined || this.#paused || this.#held !== undefined;
+    if (mode === IN_FRAME) {
+      if (hold) return this.#hold(bytes, bytes);
+      this.#fill(sink!, bytes);
       return true;
     }
     let chunk: Buffer;
@@ -122,9 +177,25 @@ export class SocketReader {
     } else {
       chunk = Buffer.from(buffer.subarray(0, bytes));
     }
-    if (sink === undefined) (this.#early ??= []).push(chunk);
-    else this.#decode(sink, chunk);
+    if (hold) return this.#hold(chunk, bytes);
+    this.#decode(sink!, chunk);
     return true;
+  }
+
+  /** Keeps a read for later; `false` (stop reading) once the hold limit is reached. */
+  #hold(item: Buffer | number, bytes: number): boolean {
+    (this.#held ??= []).push(item);
+    this.#heldBytes += bytes;
+    return this.#sink === undefined || this.#heldBytes < HOLD_LIMIT_BYTES;
+  }
+
+  #fill(sink: ReadSink<unknown>, bytes: number): void {
+    sink.onBytes.call(sink.thisArg, bytes);
+    try {
+      sink.decoder.payloadFilled(bytes, sink.onFrame, sink.thisArg);
+    } catch (error) {
+      sink.onError.call(sink.thisArg, error);
+    }
   }
 
   #decode(sink: ReadSink<unknown>, chunk: Buffer): void {
@@ -135,6 +206,10 @@ export class SocketReader {
       sink.onError.call(sink.thisArg, error);
     }
   }
+}
+
+function replayHeld(reader: SocketReader): void {
+  reader.scheduledReplay();
 }
 
 /** The reader a socket was made with, if any. */

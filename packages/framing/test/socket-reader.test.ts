@@ -18,6 +18,9 @@ afterEach(() => cleanup.run());
 
 interface FakeSocket {
   reader: SocketReader;
+  replayed: number;
+  /** The last callback returned false (hold limit): Node stops reading until resumed. */
+  stopped: boolean;
   frames: Buffer[];
   errors: unknown[];
   bytes: number;
@@ -26,7 +29,7 @@ interface FakeSocket {
 }
 
 function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 1024 * 1024): FakeSocket {
-  const socket: FakeSocket = { reader: new SocketReader(), frames: [], errors: [], bytes: 0, stream, at: 0 };
+  const socket: FakeSocket = { reader: new SocketReader(), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
   const sink: ReadSink<FakeSocket> = {
     decoder: new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }),
     onFrame(frame) {
@@ -37,6 +40,9 @@ function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 102
     },
     onError(error) {
       this.errors.push(error);
+    },
+    onReplayed() {
+      this.replayed++;
     },
     thisArg: socket,
   };
@@ -51,8 +57,12 @@ function kernelRead(socket: FakeSocket, max: number): number {
   const count = Math.min(max, target.length, socket.stream.length - socket.at);
   target.set(socket.stream.subarray(socket.at, socket.at + count));
   socket.at += count;
-  callback(count, target);
+  socket.stopped = !callback(count, target);
   return target.length;
+}
+
+function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function encodeAll(prefix: PrefixName, payloads: readonly Buffer[]): Buffer {
@@ -101,6 +111,49 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     );
   });
 
+  it('paused at random points, a socket holds its reads and decodes them in order after resume', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<PrefixName>('uint32be', 'varint'),
+        fc.array(SIZES, { minLength: 1, maxLength: 10 }),
+        fc.integer(),
+        async (prefix, sizes, seed) => {
+          const payloads = sizes.map((size, i) => payload(i, size));
+          const socket = fakeSocket(prefix, encodeAll(prefix, payloads));
+          const random = new SeededRandom(seed);
+          let paused = false;
+          let deliveredWhilePaused = 0;
+          while (socket.at < socket.stream.length) {
+            if (random.chance(0.15)) {
+              paused = !paused;
+              if (paused) socket.reader.pause();
+              else socket.reader.resume();
+              if (!paused && random.chance(0.5)) await tick();
+              if (!paused) socket.stopped = false;
+            }
+            // Node reads nothing more once a callback returned false, until the reader resumes it.
+            if (socket.stopped) {
+              paused = false;
+              socket.reader.resume();
+              socket.stopped = false;
+              await tick();
+            }
+            const before = socket.frames.length;
+            kernelRead(socket, random.chance(0.7) ? Number.MAX_SAFE_INTEGER : random.int(1, 5000));
+            if (paused) deliveredWhilePaused += socket.frames.length - before;
+          }
+          socket.reader.resume();
+          await tick();
+          expect(deliveredWhilePaused).toBe(0);
+          expect(socket.errors).toEqual([]);
+          expect(socket.frames.length).toBe(payloads.length);
+          socket.frames.forEach((frame, i) => expect(frame.equals(payloads[i]!)).toBe(true));
+        },
+      ),
+      fuzzParams(40),
+    );
+  });
+
   it('reads a large payload in place once 1/8 of it has arrived, and never allocates from the announced length alone', () => {
     const announced = 16 * 1024 * 1024;
     const header = Buffer.from([0x01, 0x00, 0x00, 0x00]);
@@ -117,7 +170,7 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     expect(socket.frames[0]!.equals(socket.stream.subarray(4))).toBe(true);
   });
 
-  it('keeps reads made before the socket is attached, in order', () => {
+  it('keeps reads made before the socket is attached, in order', async () => {
     const reader = new SocketReader();
     const stream = encodeAll('uint32be', [payload(1, 10), payload(2, 40_000)]);
     const first = reader.onread.buffer();
@@ -128,6 +181,8 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     (socket as { reader: SocketReader }).reader = reader;
     const frames: Buffer[] = [];
     reader.attach({ ...sinkOf(frames), decoder: new FrameDecoder() });
+    expect(frames).toEqual([]); // delivered at the next tick, never inside attach()
+    await tick();
     expect(frames.map((f) => f.length)).toEqual([10]);
     kernelRead(socket, Number.MAX_SAFE_INTEGER);
     kernelRead(socket, Number.MAX_SAFE_INTEGER);
@@ -150,6 +205,7 @@ function sinkOf(frames: Buffer[]): Omit<ReadSink<undefined>, 'decoder'> {
     onError: (error) => {
       throw error;
     },
+    onReplayed: () => {},
     thisArg: undefined,
   };
 }
