@@ -8,6 +8,8 @@ import { nsIdleSuite } from './ns/suite-idle.js';
 import { nsOneWaySuite } from './ns/suite-oneway.js';
 import { nsResumeSuite } from './ns/suite-resume.js';
 import { rpcSuite } from './rpc/suite.js';
+import { rpcCurvesSuite } from './rpc/suite-curves.js';
+import { rpcIdleSuite } from './rpc/suite-idle.js';
 import { streamsSuite } from './streams/suite.js';
 import { tcpSuite } from './tcp/suite.js';
 import { environment } from './lib/environment.js';
@@ -20,7 +22,7 @@ import { caseGrid, renderText, targetGrid } from './lib/table.js';
 import { evaluateTarget } from './lib/targets.js';
 import type { Suite, SuiteResult } from './lib/types.js';
 
-const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, nsResumeSuite, rpcSuite, streamsSuite, clusterSuite];
+const SUITES: Suite[] = [decodeSuite, tcpSuite, nsOneWaySuite, nsBinarySuite, nsIdleSuite, nsResumeSuite, rpcSuite, rpcCurvesSuite, rpcIdleSuite, streamsSuite, clusterSuite];
 
 interface Args {
   quick: boolean;

@@ -30,6 +30,12 @@ export const STREAM = {
   INPUT_ITEM: 0x51,
   INPUT_CREDIT: 0x52,
   INPUT_END: 0x53,
+  /** Version 2: a JSON array of items in one frame (responder → opener). */
+  ITEMS: 0x54,
+  /** Version 2: a JSON array of input items in one frame (opener → responder). */
+  INPUT_ITEMS: 0x55,
+  /** Version 2: the handler stopped reading its input (responder → opener). */
+  INPUT_STOP: 0x56,
 } as const;
 
 /** Options of {@link streamOpenPayload}. */
@@ -60,6 +66,20 @@ export function streamItemPayload(type: number, id: number, encoding: number, pa
   head.writeUInt32BE(id >>> 0, 1);
   head[5] = encoding;
   return Buffer.concat([head, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload]);
+}
+
+/** ITEMS / INPUT_ITEMS payload (type byte included): `[id u32]` then the JSON array text as given. */
+export function streamItemsPayload(type: number, id: number, text: Buffer | string): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeUInt32BE(id >>> 0, 1);
+  return Buffer.concat([head, typeof text === 'string' ? Buffer.from(text, 'utf8') : text]);
+}
+
+/** The items of an ITEM or ITEMS / INPUT_ITEM or INPUT_ITEMS frame (type byte included), JSON items only. */
+export function streamFrameItems(frame: Buffer): unknown[] {
+  if (frame[0] === STREAM.ITEMS || frame[0] === STREAM.INPUT_ITEMS) return JSON.parse(frame.subarray(5).toString()) as unknown[];
+  return [JSON.parse(frame.subarray(6).toString())];
 }
 
 /** CREDIT / INPUT_CREDIT payload (type byte included). */
@@ -284,7 +304,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 function malformedStreamOpen(body: Buffer, decodes: (encoding: number, bytes: Buffer) => boolean): boolean {
   if (!(body.length > 6 && body[5] === 0 && body[4] === ENCODING.RAW && body[6] === 0x53)) return false;
   if (body.length < 8) return true;
-  if (body[7] !== 1) return false; // another version: refused as an unknown method
+  if (body[7] !== 1 && body[7] !== 2) return false; // another version: refused as an unknown method
   if (body.length < 6 + 9) return true;
   if ((body[8]! & ~0x01) !== 0) return true;
   const credit = body.readUInt32BE(9);
@@ -357,6 +377,11 @@ export function rpcVerdict(payload: Buffer): RpcVerdict {
     }
     case STREAM.INPUT_ITEM:
       return body.length >= 5 && decodePayload(body[4]!, body.subarray(5)).ok ? { kind: 'ignore' } : { kind: 'close' };
+    case STREAM.INPUT_ITEMS: {
+      if (body.length < 6) return { kind: 'close' };
+      const decoded = decodePayload(ENCODING.JSON, body.subarray(4));
+      return decoded.ok && Array.isArray(decoded.value) && decoded.value.length > 0 ? { kind: 'ignore' } : { kind: 'close' };
+    }
     case STREAM.INPUT_END:
       return body.length === 4 ? { kind: 'ignore' } : { kind: 'close' };
     default:

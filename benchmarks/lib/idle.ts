@@ -1,5 +1,5 @@
 // Idle-connection memory: how much the server process's heap grows per accepted, idle connection.
-import { errorRow } from './contenders.js';
+import { bestOfRounds, errorRow, progress } from './contenders.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
 import type { Measurement } from './types.js';
@@ -142,4 +142,23 @@ export async function runIdle(contender: string, run: IdleRun): Promise<Measurem
   } finally {
     await Promise.all([server.stop(), client.stop()]);
   }
+}
+
+/** One row per contender (fewest heap bytes per connection of `rounds` runs), each in its own pair of processes. */
+export async function idleRows(
+  suiteId: string,
+  rounds: number,
+  contenders: readonly (Omit<IdleRun, 'params'> & { name: string })[],
+  params: Omit<IdleParams, 'port'>,
+): Promise<Measurement[]> {
+  const best = await bestOfRounds(
+    rounds,
+    contenders,
+    async (c) => {
+      progress(`${suiteId}: ${c.name}`);
+      return [await runIdle(c.name, { ...c, params })];
+    },
+    (a, b) => (a.heapPerConn ?? Number.POSITIVE_INFINITY) < (b.heapPerConn ?? Number.POSITIVE_INFINITY),
+  );
+  return best.map(([row]) => row as Measurement);
 }

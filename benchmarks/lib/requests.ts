@@ -1,7 +1,8 @@
 // Request/response: closed-loop lanes (one request in flight per lane) measure req/s and latency.
 import { errorRow } from './contenders.js';
-import { type CpuSample, cpuMicros, cpuPerOpBetween, epochMs } from './cpu.js';
+import { type CpuSample, cpuMicros, epochMs, heapPerConnection, serverWindow } from './cpu.js';
 import { Worker } from './fork.js';
+import { type GcStats, GcWatch } from './gc.js';
 import { type LatencySummary, LatencyRecorder } from './latency.js';
 import { now } from './stats.js';
 import type { Measurement } from './types.js';
@@ -15,6 +16,8 @@ export interface RequestParams {
   total: number;
   /** Time limit of each phase. */
   capMs: number;
+  /** Connected clients the in-flight requests are spread over (round-robin); 1 when absent. */
+  clients?: number;
 }
 
 export interface RequestOutcome extends LatencySummary {
@@ -26,6 +29,8 @@ export interface RequestOutcome extends LatencySummary {
   /** Measured phase, wall clock (epochMs), to find the server's CPU over the same window. */
   t0: number;
   t1: number;
+  /** Client GC over the measured phase. */
+  gc: GcStats;
 }
 
 /** One request: add(a, b) on the server; must resolve to a + b. */
@@ -51,18 +56,42 @@ async function phase(call: AddCall, concurrency: number, total: number, capMs: n
   return { count: done, ms: now() - start };
 }
 
+/** Opens `count` connections, `batch` at a time (a listen backlog is finite); resolves them in order. */
+export async function openMany<T>(count: number, open: () => Promise<T>, batch = 100): Promise<T[]> {
+  const all: T[] = [];
+  while (all.length < count) all.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - all.length) }, open))));
+  return all;
+}
+
+/** A call that sends each request on the next connection in turn: in-flight requests spread over them all. */
+export function roundRobin<T>(conns: readonly T[], callOn: (conn: T, a: number, b: number) => Promise<number>): AddCall {
+  if (conns.length === 1) {
+    const only = conns[0] as T;
+    return (a, b) => callOn(only, a, b);
+  }
+  let next = 0;
+  return (a, b) => {
+    const conn = conns[next] as T;
+    next = next + 1 === conns.length ? 0 : next + 1;
+    return callOn(conn, a, b);
+  };
+}
+
 /** Client side: for each concurrency, a warm-up phase then a measured one. */
 export async function measureRequests(params: RequestParams, call: AddCall): Promise<RequestOutcome[]> {
   const outcomes: RequestOutcome[] = [];
   for (const concurrency of params.concurrencies) {
     await phase(call, concurrency, params.warm, params.capMs, null);
     const latencies = new LatencyRecorder();
+    const watch = new GcWatch();
     const t0 = epochMs();
     const cpu0 = cpuMicros();
+    watch.start();
     const { count, ms } = await phase(call, concurrency, params.total, params.capMs, latencies);
+    const gc = watch.stop();
     const cpuUs = cpuMicros() - cpu0;
     const t1 = epochMs();
-    outcomes.push({ concurrency, count, ms, cpuUs, t0, t1, ...latencies.summary() });
+    outcomes.push({ concurrency, count, ms, cpuUs, t0, t1, gc, ...latencies.summary() });
     latencies.destroy();
   }
   return outcomes;
@@ -78,8 +107,12 @@ export interface RequestRun {
 
 /** One row per concurrency for one contender. */
 export async function runRequests(contender: string, run: RequestRun): Promise<Map<number, Measurement>> {
-  const server = new Worker();
-  const client = new Worker({ role: 'client' });
+  const clients = run.params.clients ?? 1;
+  // A curve point: the server's heap per connection too (needs global.gc), and file descriptors.
+  const many = run.params.clients !== undefined;
+  const fdLimit = clients + 1024;
+  const server = new Worker({ exposeGc: many, fdLimit });
+  const client = new Worker({ role: 'client', fdLimit });
   const rows = new Map<number, Measurement>();
   const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
   try {
@@ -92,8 +125,9 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
     const outcomes = await client.call<RequestOutcome[]>(run.module, run.client, { ...run.params, port }, timeoutMs);
     server.post('stop');
     const samples = await serverDone;
+    const heapPerConn = many ? heapPerConnection(samples, clients) : undefined;
     for (const o of outcomes) {
-      const serverCpu = cpuPerOpBetween(samples, o.t0, o.t1);
+      const side = serverWindow(samples, o.t0, o.t1);
       rows.set(o.concurrency, {
         contender,
         status: 'ok',
@@ -103,7 +137,11 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
         p99Ms: o.p99Ms,
         maxMs: o.maxMs,
         clientCpuUsPerOp: o.cpuUs / o.count,
-        ...(serverCpu === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + serverCpu, serverCpuUsPerOp: serverCpu }),
+        ...(side === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + side.cpuUsPerOp, serverCpuUsPerOp: side.cpuUsPerOp, serverSysUsPerOp: side.sysUsPerOp }),
+        clientAllocPerOp: o.gc.allocatedBytes / o.count,
+        gcMaxMs: Math.max(o.gc.maxMs, side?.gcMaxMs ?? 0),
+        ...(side === undefined ? {} : { serverAllocPerOp: side.allocPerOp, gcUsPerOp: side.gcUsPerOp + (o.gc.totalMs * 1000) / o.count }),
+        ...(heapPerConn === undefined ? {} : { heapPerConn }),
         count: o.count,
         ...(run.note === undefined ? {} : { note: run.note }),
       });

@@ -28,6 +28,16 @@ function metricLabel(metric: MetricKey, unit: string): string {
       return 'server/recv µs';
     case 'clientCpuUsPerOp':
       return 'client/send µs';
+    case 'serverSysUsPerOp':
+      return 'server kernel µs';
+    case 'serverAllocPerOp':
+      return `server B/${unit.replace(/s$/, '')}`;
+    case 'clientAllocPerOp':
+      return `client B/${unit.replace(/s$/, '')}`;
+    case 'gcUsPerOp':
+      return `GC µs/${unit.replace(/s$/, '')}`;
+    case 'gcMaxMs':
+      return 'GC max ms';
   }
 }
 
@@ -49,7 +59,14 @@ function formatMetric(metric: MetricKey, value: number | undefined): string {
     case 'cpuUsPerOp':
     case 'serverCpuUsPerOp':
     case 'clientCpuUsPerOp':
+    case 'gcUsPerOp':
+    case 'serverSysUsPerOp':
       return formatFixed(value, value !== undefined && value >= 100 ? 0 : 2);
+    case 'serverAllocPerOp':
+    case 'clientAllocPerOp':
+      return formatFixed(value, 0);
+    case 'gcMaxMs':
+      return formatFixed(value, 2);
   }
 }
 

@@ -23,6 +23,15 @@ export interface Measurement {
   serverCpuUsPerOp?: number;
   /** CPU time per op of the client (or sender) process alone, microseconds. */
   clientCpuUsPerOp?: number;
+  /** The kernel's share of serverCpuUsPerOp (syscalls: socket reads and writes), microseconds. */
+  serverSysUsPerOp?: number;
+  /** Bytes allocated on the JS heap per op, by the server (or receiver) and by the client (or sender). */
+  serverAllocPerOp?: number;
+  clientAllocPerOp?: number;
+  /** GC pause time per op, both processes together, microseconds. */
+  gcUsPerOp?: number;
+  /** Longest single GC pause in the measured window, either process, milliseconds. */
+  gcMaxMs?: number;
   /** Units measured (after warm-up). */
   count?: number;
 }
@@ -39,7 +48,12 @@ export type MetricKey =
   | 'rssPerConn'
   | 'cpuUsPerOp'
   | 'serverCpuUsPerOp'
-  | 'clientCpuUsPerOp';
+  | 'clientCpuUsPerOp'
+  | 'serverSysUsPerOp'
+  | 'serverAllocPerOp'
+  | 'clientAllocPerOp'
+  | 'gcUsPerOp'
+  | 'gcMaxMs';
 
 /** A table: one scenario, several contenders, one reference the ratio column divides by. */
 export interface CaseResult {

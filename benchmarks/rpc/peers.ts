@@ -4,7 +4,7 @@ import { Client, Server } from 'net-ipc';
 import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { freeLoopbackPort } from '../lib/listen.js';
-import { measureRequests, type RequestParams } from '../lib/requests.js';
+import { measureRequests, openMany, type RequestParams, roundRobin } from '../lib/requests.js';
 
 interface AddParams {
   a: number;
@@ -24,10 +24,17 @@ export async function netIpcServer(_params: RequestParams, ipc: Ipc) {
   return serveUntilStopped(ipc);
 }
 
-export async function netIpcClient(params: RequestParams) {
+async function connectNetIpc(params: RequestParams): Promise<Client> {
   const client = new Client({ host: params.host, port: params.port });
   await client.connect();
-  return measureRequests(params, (a, b) => client.request({ a, b }) as Promise<number>);
+  return client;
+}
+
+const netIpcAdd = (client: Client, a: number, b: number) => client.request({ a, b }) as Promise<number>;
+
+export async function netIpcClient(params: RequestParams) {
+  const clients = await openMany(params.clients ?? 1, () => connectNetIpc(params));
+  return measureRequests(params, roundRobin(clients, netIpcAdd));
 }
 
 function onAxonRequest(request: AddParams, reply: (result: number) => void): void {

@@ -2,7 +2,7 @@
 import { RpcClient, RpcServer } from '@proto/rpc';
 import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
-import { measureRequests, type RequestParams } from '../lib/requests.js';
+import { measureRequests, openMany, type RequestParams, roundRobin } from '../lib/requests.js';
 
 const PASSWORD = 'bench-secret';
 
@@ -20,8 +20,15 @@ export async function rpcServer(_params: RequestParams, ipc: Ipc) {
   return serveUntilStopped(ipc);
 }
 
-export async function rpcClient(params: RequestParams) {
+async function connectClient(params: RequestParams): Promise<RpcClient> {
   const client = new RpcClient({ host: params.host, port: params.port, password: PASSWORD });
   await client.connect();
-  return measureRequests(params, (a, b) => client.request('math::add', { a, b }) as Promise<number>);
+  return client;
+}
+
+const addOn = (client: RpcClient, a: number, b: number) => client.request('math::add', { a, b }) as Promise<number>;
+
+export async function rpcClient(params: RequestParams) {
+  const clients = await openMany(params.clients ?? 1, () => connectClient(params));
+  return measureRequests(params, roundRobin(clients, addOn));
 }

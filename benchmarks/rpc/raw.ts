@@ -6,7 +6,7 @@ import { serveUntilStopped, served } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { listenLoopback } from '../lib/listen.js';
 import { MinimalDecoder } from '../lib/minimal-decoder.js';
-import { measureRequests, type RequestParams } from '../lib/requests.js';
+import { measureRequests, openMany, type RequestParams, roundRobin } from '../lib/requests.js';
 import { connectRaw } from '../tcp/raw.js';
 
 interface Request {
@@ -51,15 +51,23 @@ function onResponseFrame(frame: Buffer): void {
   resolve(response.result);
 }
 
-export async function rawClient(params: RequestParams) {
+async function connectWriter(params: RequestParams): Promise<CoalescingWriter> {
   const socket = await connectRaw(params);
   const decoder = new MinimalDecoder();
   socket.on('data', (chunk: Buffer) => decoder.push(chunk, onResponseFrame));
-  const writer = new CoalescingWriter(socket);
-  let nextId = 0;
-  return measureRequests(params, (a, b) => {
-    const id = nextId++;
-    writer.writeString(JSON.stringify({ id, method: 'add', params: { a, b } }));
-    return new Promise<number>((resolve) => pending.set(id, resolve));
-  });
+  return new CoalescingWriter(socket);
+}
+
+// Ids are unique across connections, so one pending map serves them all.
+let nextId = 0;
+
+function addOn(writer: CoalescingWriter, a: number, b: number): Promise<number> {
+  const id = nextId++;
+  writer.writeString(JSON.stringify({ id, method: 'add', params: { a, b } }));
+  return new Promise<number>((resolve) => pending.set(id, resolve));
+}
+
+export async function rawClient(params: RequestParams) {
+  const writers = await openMany(params.clients ?? 1, () => connectWriter(params));
+  return measureRequests(params, roundRobin(writers, addOn));
 }

@@ -1,12 +1,10 @@
 import { bestOfRounds, errorRow, progress } from '../lib/contenders.js';
 import { runRequests } from '../lib/requests.js';
 import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
+import { NET_IPC, RAW, RPC } from './names.js';
 
 const here = (file: string) => new URL(file, import.meta.url).href;
 
-const RPC = '@proto/rpc';
-const RAW = 'raw length-prefixed JSON, per-tick batch';
-const NET_IPC = 'net-ipc';
 const CONCURRENCIES = [1, 100];
 
 export const rpcSuite: Suite = {

@@ -5,6 +5,7 @@ import type { DefaultEvents, EventMap } from './event-types.js';
 import type { Link } from './link.js';
 import { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './message.js';
 import type { Session } from './session.js';
+import { sendTyped } from './typed-send.js';
 
 function ignore(): void {}
 
@@ -105,7 +106,7 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
     if (session !== undefined && this.inSession && this.sequenced(type)) return this.#sendSequenced(session, type, body);
     const link = this.currentLink;
     if (link === undefined || link.ending) throw new NotConnectedError('cannot send an extension message without a live link');
-    return link.sendExtension(type, body);
+    return sendTyped(link.framed, type, body);
   }
 
   /** An extension message of the session: copied whole into the window (the caller may reuse its buffers). */

@@ -58,8 +58,14 @@ export class Connection implements NsExtension, PendingAuthHolder {
   /** Settles the opening promise of a refused connection once its link has closed. */
   #settleRefused: ((error: Error) => void) | undefined = undefined;
   #refuseTimer: NodeJS.Timeout | undefined = undefined;
-  /** The identity the link authenticated as (binds a resumable session, see session-owner.ts). */
+  /**
+   * The identity the link authenticated as (binds a resumable session, see session-owner.ts),
+   * computed on first use from the key and username it authenticated with: most servers never
+   * resume, and the digest costs ~200 bytes a peer (the key is the server's, shared by its peers).
+   */
   #sessionOwner: Buffer | undefined = undefined;
+  #authKey: Buffer | undefined = undefined;
+  #username = '';
   /** ns `resume`: handshake and keepalive are link messages. */
   readonly linkMessageTypes = RPC_LINK_MESSAGE_TYPES;
 
@@ -99,7 +105,8 @@ export class Connection implements NsExtension, PendingAuthHolder {
     try {
       handshake = new ServerHandshake(socket, server.auth, (username, key) => {
         setup.authenticated(server.newPeerId(), username);
-        this.#sessionOwner = sessionOwner(key, username);
+        this.#authKey = key;
+        this.#username = username;
         this.#state = 'open';
       });
     } catch (error) {
@@ -113,7 +120,10 @@ export class Connection implements NsExtension, PendingAuthHolder {
     return handshake.promise.then(
       () => {
         server.pendingAuth.release(this);
+        // The link takes every message from now on: let the handshake (nonces, key material, its
+        // abort controller: ~1.6 KiB a peer) be collected.
         this.#handshake = undefined;
+        setup.handshake = undefined;
       },
       (failure: HandshakeFailure) => this.#failed(socket, address, failure),
     );
@@ -137,6 +147,7 @@ export class Connection implements NsExtension, PendingAuthHolder {
 
   /** ns `resume`: the identity of this link. */
   sessionOwner(): Uint8Array | undefined {
+    if (this.#sessionOwner === undefined && this.#authKey !== undefined) this.#sessionOwner = sessionOwner(this.#authKey, this.#username);
     return this.#sessionOwner;
   }
 

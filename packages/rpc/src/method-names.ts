@@ -18,6 +18,8 @@ function hasWildcard(name: string): boolean {
 
 /** Names remembered per link: a peer usually calls a handful of methods over and over. */
 const SLOTS = 4;
+/** The names of a link that has decoded none yet (never written). */
+const NO_NAMES: string[] = [];
 
 /**
  * Decodes the method names of one link's incoming requests, remembering the last few by their
@@ -25,9 +27,9 @@ const SLOTS = 4;
  * the handler lookup).
  */
 export class MethodNames {
-  /** `[length][utf8]` as received, a private copy. */
-  readonly #bytes: (Buffer | undefined)[] = new Array<Buffer | undefined>(SLOTS).fill(undefined);
-  readonly #names: string[] = new Array<string>(SLOTS).fill('');
+  /** `[length][utf8]` as received, a private copy; allocated with the first name (idle links stay small). */
+  #bytes: (Buffer | undefined)[] | undefined = undefined;
+  #names: string[] = NO_NAMES;
   #nextSlot = 0;
 
   /**
@@ -39,8 +41,9 @@ export class MethodNames {
     const length = body[start] ?? 0;
     const end = REQUEST_FIXED_BYTES + length;
     if (body.length < end) throw new ProtocolError('truncated rpc request');
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const known = this.#bytes[slot];
+    const bytes = this.#bytes;
+    if (bytes !== undefined) for (let slot = 0; slot < SLOTS; slot++) {
+      const known = bytes[slot];
       if (known === undefined || known[0] !== length) continue;
       let i = 1;
       while (i <= length && known[i] === body[start + i]) i++;
@@ -52,6 +55,10 @@ export class MethodNames {
     if (hasWildcard(name)) return INVALID_METHOD;
     const slot = this.#nextSlot;
     this.#nextSlot = (slot + 1) % SLOTS;
+    if (this.#bytes === undefined) {
+      this.#bytes = new Array<Buffer | undefined>(SLOTS).fill(undefined);
+      this.#names = new Array<string>(SLOTS).fill('');
+    }
     // A copy: the frame's memory belongs to the chunk it arrived in.
     this.#bytes[slot] = Buffer.from(body.subarray(start, end));
     this.#names[slot] = name;

@@ -1,9 +1,11 @@
+import { Buffer } from 'node:buffer';
 import type { z } from 'zod';
 import { validate } from './contract.js';
 import { AbortedError, InvalidParamsError, ProtocolError, RequestTimeoutError } from './errors.js';
 import { u32Body } from './messages.js';
+import { ItemWriter, type ItemWriterOwner } from './stream-batch.js';
 import { Inbox, type InboxHost } from './stream-inbox.js';
-import { creditBody, itemBody, StreamMessageType } from './stream-messages.js';
+import { creditBody, STREAM_VERSION, STREAM_VERSION_1, StreamMessageType } from './stream-messages.js';
 import { type ItemSource, Pump, type PumpSink } from './stream-pump.js';
 import type { StreamRecord, StreamWire } from './stream-wire.js';
 
@@ -18,6 +20,8 @@ function onDeadline(stream: OutgoingStream<unknown>): void {
 /** What an outgoing stream is opened with (checked by the session). */
 export interface OutgoingStreamSetup {
   readonly id: number;
+  /** The open as sent (version {@link STREAM_VERSION}), kept for a fallback to version 1 until the peer answers. */
+  readonly openParts: (Buffer | string | Uint8Array)[];
   readonly method: string;
   readonly highWaterMark: number;
   readonly timeoutMs: number;
@@ -33,9 +37,9 @@ export interface OutgoingStreamSetup {
  * through a {@link Pump} as the handler grants credit for it. `break`/`return()`, the signal and the
  * deadline cancel it on the wire (CANCEL). Its id stays taken until the handler's side confirms the
  * end (END or ERROR) or the link drops, so an item already on its way is never taken for another
- * stream's.
+ * stream's. It opens with stream protocol version 2 and falls back to 1 when the peer refuses it.
  */
-export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, PumpSink<unknown>, StreamRecord {
+export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, PumpSink<unknown>, ItemWriterOwner, StreamRecord {
   readonly id: number;
   readonly method: string;
   readonly direction = 'outgoing';
@@ -46,6 +50,11 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   readonly #wire: StreamWire;
   readonly #inbox: Inbox<T>;
   readonly #input: Pump<unknown> | undefined;
+  readonly #writer: ItemWriter | undefined;
+  /** The stream protocol version of the open (2, or 1 after the peer refused 2). */
+  #version = STREAM_VERSION;
+  /** The open as sent, until the peer answers anything (a version-1 peer's refusal: open again as 1). */
+  #openParts: (Buffer | string | Uint8Array)[] | undefined;
   readonly #itemSchema: z.ZodType | undefined;
   #signal: AbortSignal | undefined;
   /** CANCEL was sent (or the user is done): items still arriving are dropped. */
@@ -62,7 +71,11 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
     this.startedAt = setup.startedAt;
     this.#itemSchema = setup.itemSchema;
     this.#inbox = new Inbox<T>(this, setup.highWaterMark);
-    if (setup.input !== undefined) this.#input = new Pump(setup.input, this, 0);
+    this.#openParts = setup.openParts;
+    if (setup.input !== undefined) {
+      this.#writer = new ItemWriter(wire, this, setup.id, StreamMessageType.INPUT_ITEM, StreamMessageType.INPUT_ITEMS, true);
+      this.#input = new Pump(setup.input, this, 0);
+    }
     const { timeoutMs, signal } = setup;
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_DELAY_MS) this.timer = setTimeout(onDeadline, timeoutMs, this);
     if (signal !== undefined) {
@@ -75,6 +88,26 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   /** Whether CANCEL was sent and the end is awaited. */
   get cancelled(): boolean {
     return this.#cancelled;
+  }
+
+  /** Whether the peer may send ITEMS and INPUT_STOP (the stream speaks version 2). */
+  get batched(): boolean {
+    return this.#version !== STREAM_VERSION_1;
+  }
+
+  /**
+   * The peer refused the open's version (a version-1 peer): the open as version 1 (the same id,
+   * which the refusal freed on the peer), for `send`. Undefined when there is nothing to fall back to.
+   */
+  fallBack(): (Buffer | string | Uint8Array)[] | undefined {
+    const parts = this.#openParts;
+    if (parts === undefined || this.#version === STREAM_VERSION_1 || this.#cancelled || this.#released) return undefined;
+    this.#openParts = undefined;
+    this.#version = STREAM_VERSION_1;
+    if (this.#writer !== undefined) this.#writer.batchType = undefined;
+    const header = Buffer.from(parts[0] as Buffer);
+    header[7] = STREAM_VERSION_1;
+    return [header, ...parts.slice(1)];
   }
 
   // ---- the user's iterator -----------------------------------------------------------------
@@ -124,6 +157,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   /** An ITEM arrived (throws ProtocolError past the credit granted). */
   onItem(value: unknown): void {
     this.itemsIn++;
+    this.#openParts = undefined;
     if (this.#cancelled || !this.#inbox.open) {
       this.#inbox.push(value);
       return;
@@ -146,6 +180,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
 
   /** END arrived: the handler finished (or confirmed our cancel). */
   onEnd(): void {
+    this.#openParts = undefined;
     this.#inbox.end();
     this.#release();
   }
@@ -161,7 +196,22 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   onInputCredit(grant: number): void {
     const input = this.#input;
     if (input === undefined) throw new ProtocolError(`input credit for stream ${this.id}, which has no input`);
+    this.#openParts = undefined;
     if (!input.stopped) input.grant(grant);
+  }
+
+  /**
+   * INPUT_STOP arrived: the handler stopped reading its input. The input is closed at its source
+   * (`return()`, so its `finally` runs) and ended with INPUT_END; the items keep coming. Throws
+   * ProtocolError for a stream without input.
+   */
+  onInputStop(): void {
+    const input = this.#input;
+    if (input === undefined) throw new ProtocolError(`input stop for stream ${this.id}, which has no input`);
+    if (input.stopped) return; // its INPUT_END crossed the stop, or the stream is over
+    input.stop();
+    this.#writer?.discard();
+    this.sendEnd();
   }
 
   /** The link dropped: the loop gets the items already here, then `error`. */
@@ -174,15 +224,31 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   // ---- PumpSink (our input) ----------------------------------------------------------------
 
   sendItem(value: unknown): boolean {
-    const ok = this.#wire.send(StreamMessageType.INPUT_ITEM, itemBody(this.id, value, this.method, true));
+    const ok = this.#writer!.write(value);
     this.itemsOut++;
     this.#wire.countOut();
     return ok;
   }
 
+  get congested(): boolean {
+    return this.#writer?.congested === true;
+  }
+
   sendEnd(): void {
     if (this.#cancelled || this.#released) return;
+    try {
+      this.#writer?.flush();
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
     this.#wire.post(StreamMessageType.INPUT_END, u32Body(this.id));
+  }
+
+  // ---- ItemWriterOwner (our input) ---------------------------------------------------------
+
+  flushFailed(error: Error): void {
+    this.failed(error);
   }
 
   /** The input threw, or one of its items could not be sent: the stream fails with that error. */
@@ -191,7 +257,8 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   }
 
   drained(): Promise<void> {
-    return this.#wire.drained();
+    const writer = this.#writer;
+    return writer === undefined ? this.#wire.drained() : this.#wire.drained().then(writer.drainedNow);
   }
 
   // ---- ending ------------------------------------------------------------------------------
@@ -200,6 +267,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   #stopLocally(): void {
     this.#clearWatch();
     this.#input?.stop();
+    this.#writer?.discard();
     if (this.#cancelled || this.#released) return;
     this.#cancelled = true;
     this.#wire.sendCancel(this.id);
@@ -208,8 +276,10 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
   #release(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#openParts = undefined;
     this.#clearWatch();
     this.#input?.stop();
+    this.#writer?.discard();
     this.#wire.released(this, this.#outcome);
   }
 

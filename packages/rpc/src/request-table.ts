@@ -111,7 +111,8 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 export class RequestTable {
   readonly #pending: IdSlots<PendingRequest>;
   readonly #host: RequestTableHost;
-  readonly #deadlines = new DeadlineQueue<PendingRequest>(onRequestTimeout);
+  /** Made by the first request with a timeout: a link that only serves (most server links) never needs it. */
+  #deadlines: DeadlineQueue<PendingRequest> | undefined = undefined;
 
   /** `firstId` only matters to tests of the wrap-around. */
   constructor(host: RequestTableHost, firstId = 0) {
@@ -131,7 +132,7 @@ export class RequestTable {
 
   /** Whether the shared deadline timer is armed (tests: it must not outlive the last request). */
   get deadlineTimerArmed(): boolean {
-    return this.#deadlines.armed;
+    return this.#deadlines?.armed ?? false;
   }
 
   /**
@@ -141,7 +142,7 @@ export class RequestTable {
   add(entry: PendingRequest, timeoutMs: number, signal: AbortSignal | undefined): void {
     this.#pending.add(entry);
     // Past Node's longest timer (24.8 days) a fallback timer would fire at once: no timeout then.
-    if (timeoutMs > 0 && timeoutMs !== Infinity && !this.#deadlines.add(entry, timeoutMs) && timeoutMs <= MAX_TIMER_DELAY_MS) {
+    if (timeoutMs > 0 && timeoutMs !== Infinity && !(this.#deadlines ??= new DeadlineQueue<PendingRequest>(onRequestTimeout)).add(entry, timeoutMs) && timeoutMs <= MAX_TIMER_DELAY_MS) {
       entry.timer = setTimeout(onRequestTimeout, timeoutMs, entry);
     }
     if (signal !== undefined) {
@@ -187,7 +188,7 @@ export class RequestTable {
   }
 
   #release(entry: PendingRequest): void {
-    if (entry.dueList !== undefined) this.#deadlines.remove(entry);
+    if (entry.dueList !== undefined) this.#deadlines!.remove(entry);
     else if (entry.timer !== undefined) {
       clearTimeout(entry.timer);
       entry.timer = undefined;

@@ -1,7 +1,6 @@
 import { Buffer } from 'node:buffer';
-import type { FramePayload } from '@proto/ns';
-import { InvalidArgError, ProtocolError } from './errors.js';
-import { Encoding, encodingOf, payloadPart, readPayload, readU32, REQUEST_FIXED_BYTES } from './messages.js';
+import { ProtocolError } from './errors.js';
+import { Encoding, readPayload, readU32, REQUEST_FIXED_BYTES } from './messages.js';
 
 /**
  * Stream messages (PROTOCOL.md, "Streams"). A stream is opened with a REQUEST (so that a peer
@@ -17,6 +16,9 @@ import { Encoding, encodingOf, payloadPart, readPayload, readU32, REQUEST_FIXED_
  *   INPUT_ITEM  0x51  opener → responder  [id u32][encoding u8][payload]
  *   INPUT_CREDIT 0x52 responder → opener  [id u32][grant u32]
  *   INPUT_END   0x53  opener → responder  [id u32]
+ *   ITEMS       0x54  responder → opener  [id u32][JSON array of 1+ items]   (version 2)
+ *   INPUT_ITEMS 0x55  opener → responder  [id u32][JSON array of 1+ items]   (version 2)
+ *   INPUT_STOP  0x56  responder → opener  [id u32]                           (version 2)
  */
 export const StreamMessageType = {
   /** An item of the stream's output (responder → opener). */
@@ -31,16 +33,30 @@ export const StreamMessageType = {
   INPUT_CREDIT: 0x52,
   /** The input finished (opener → responder). */
   INPUT_END: 0x53,
+  /** Several JSON items of the output in one frame (responder → opener; version 2). */
+  ITEMS: 0x54,
+  /** Several JSON items of the input in one frame (opener → responder; version 2). */
+  INPUT_ITEMS: 0x55,
+  /** The handler stopped reading its input: close it at the source (responder → opener; version 2). */
+  INPUT_STOP: 0x56,
 } as const;
 
 /** Lowest and highest stream message type. */
 export const STREAM_TYPE_MIN = StreamMessageType.ITEM;
-export const STREAM_TYPE_MAX = StreamMessageType.INPUT_END;
+export const STREAM_TYPE_MAX = StreamMessageType.INPUT_STOP;
 
 /** First byte of an OPEN body ('S'). */
 export const OPEN_MAGIC = 0x53;
-/** Stream protocol version of OPEN; a peer that does not know it refuses with ERROR kind 1. */
-export const STREAM_VERSION = 1;
+/**
+ * Stream protocol version this side opens with; a peer that does not know it refuses with ERROR
+ * kind 1, and the opener falls back to {@link STREAM_VERSION_1}. Version 2 adds ITEMS, INPUT_ITEMS
+ * and INPUT_STOP; a responder answers each open in the version it was opened with.
+ */
+export const STREAM_VERSION = 2;
+/** The first stream protocol version (one frame per item, no INPUT_STOP), still spoken both ways. */
+export const STREAM_VERSION_1 = 1;
+/** How a version-1 peer refuses another version (ERROR kind 1): the cue to fall back to version 1. */
+export const VERSION_REFUSAL_PREFIX = 'stream protocol version ';
 /** OPEN flag: the opener sends input items. */
 export const OPEN_FLAG_INPUT = 0x01;
 /** Largest credit a producer may hold (and largest single grant). */
@@ -59,13 +75,21 @@ export function isStreamOpen(body: Buffer): boolean {
 }
 
 /** The message parts of a stream open (type byte excluded): REQUEST header, OPEN header, method, params. */
-export function openParts(id: number, flags: number, credit: number, encoding: number, prefix: Buffer, payload: string | Uint8Array | undefined): (Buffer | string | Uint8Array)[] {
+export function openParts(
+  id: number,
+  version: number,
+  flags: number,
+  credit: number,
+  encoding: number,
+  prefix: Buffer,
+  payload: string | Uint8Array | undefined,
+): (Buffer | string | Uint8Array)[] {
   const header = Buffer.allocUnsafe(6 + OPEN_FIXED_BYTES);
   writeU32(header, 0, id);
   header[4] = OPEN_REQUEST_TAIL[0]!;
   header[5] = OPEN_REQUEST_TAIL[1]!;
   header[6] = OPEN_MAGIC;
-  header[7] = STREAM_VERSION;
+  header[7] = version;
   header[8] = flags;
   writeU32(header, 9, credit);
   header[13] = encoding;
@@ -75,6 +99,8 @@ export function openParts(id: number, flags: number, credit: number, encoding: n
 /** A decoded OPEN. */
 export interface StreamOpen {
   readonly id: number;
+  /** 1 or 2 (see {@link STREAM_VERSION}). */
+  readonly version: number;
   readonly flags: number;
   readonly credit: number;
   readonly method: string;
@@ -83,15 +109,15 @@ export interface StreamOpen {
 
 /**
  * Decode the OPEN inside a REQUEST body (checked with {@link isStreamOpen}). Returns the version
- * number instead when it is not {@link STREAM_VERSION} (the caller refuses it as an unknown method).
- * Throws ProtocolError on a malformed version-1 open.
+ * number instead when it is neither 1 nor 2 (the caller refuses it as an unknown method).
+ * Throws ProtocolError on a malformed open of version 1 or 2 (both have the same layout).
  */
 export function decodeOpen(body: Buffer): StreamOpen | number {
   const id = readU32(body, REQUEST_FIXED_BYTES);
   const start = REQUEST_FIXED_BYTES;
   const version = body[start + 1];
   if (version === undefined) throw new ProtocolError('truncated stream open');
-  if (version !== STREAM_VERSION) return version;
+  if (version !== STREAM_VERSION && version !== STREAM_VERSION_1) return version;
   if (body.length < start + OPEN_FIXED_BYTES + 1) throw new ProtocolError('truncated stream open');
   const flags = body[start + 2]!;
   if ((flags & ~OPEN_FLAG_INPUT) !== 0) throw new ProtocolError(`unknown stream open flags 0x${flags.toString(16)}`);
@@ -103,7 +129,7 @@ export function decodeOpen(body: Buffer): StreamOpen | number {
   if (methodLength === 0 || body.length < methodStart + methodLength) throw new ProtocolError('malformed stream open method');
   const method = decodeUtf8(body, methodStart, methodStart + methodLength);
   const params = readPayload(body, encoding, methodStart + methodLength);
-  return { id, flags, credit, method, params };
+  return { id, version, flags, credit, method, params };
 }
 
 /** `[id][encoding]`: the header of an ITEM or INPUT_ITEM. */
@@ -112,22 +138,6 @@ export function itemHeader(id: number, encoding: number): Buffer {
   writeU32(header, 0, id);
   header[4] = encoding;
   return header;
-}
-
-/**
- * The body of an ITEM / INPUT_ITEM carrying `value` (header, then the JSON text or raw bytes).
- * Throws InvalidArgError when JSON cannot carry the value.
- */
-export function itemBody(id: number, value: unknown, method: string, input: boolean): FramePayload {
-  const encoding = encodingOf(value);
-  let payload: string | Uint8Array | undefined;
-  try {
-    payload = payloadPart(value, encoding);
-  } catch (error) {
-    throw new InvalidArgError(`${input ? 'an input item' : 'an item'} of stream ${method} is not JSON-serializable`, { cause: error });
-  }
-  const header = itemHeader(id, encoding);
-  return payload === undefined ? header : [header, payload];
 }
 
 /**
@@ -140,6 +150,18 @@ export function readItem(body: Buffer): unknown {
   const encoding = body[4]!;
   if (encoding === Encoding.RAW) return body.subarray(ITEM_FIXED_BYTES);
   return readPayload(body, encoding, ITEM_FIXED_BYTES);
+}
+
+/**
+ * The items of an ITEMS / INPUT_ITEMS body (`[id u32]` then a JSON array of at least one item), in
+ * order. Throws ProtocolError when malformed: shorter than 6 bytes, not valid
+ * UTF-8, not valid JSON, not an array, or an empty array.
+ */
+export function readItems(body: Buffer): unknown[] {
+  if (body.length < 6) throw new ProtocolError('truncated stream item batch');
+  const items = readPayload(body, Encoding.JSON, 4);
+  if (!Array.isArray(items) || items.length === 0) throw new ProtocolError('a stream item batch must be a JSON array of at least one item');
+  return items;
 }
 
 /** CREDIT / INPUT_CREDIT body. */

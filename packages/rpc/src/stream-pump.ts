@@ -22,6 +22,11 @@ export interface PumpSink<T> {
   failed(error: unknown, fromSource: boolean): void;
   /** Resolves once the transport took what was queued (or closed). */
   drained(): Promise<void>;
+  /**
+   * Whether the transport reported backpressure since the last drain, also for items the sink
+   * sent later than {@link PumpSink.sendItem} returned (a batch at the end of the tick).
+   */
+  readonly congested?: boolean;
 }
 
 /** Whether `value` can be iterated by a pump. */
@@ -125,7 +130,7 @@ export class Pump<T> {
       while (this.#credit.available === 0 && !this.#stopped) {
         await new Promise<void>((resolve) => (this.#wakeUp = resolve));
       }
-      if (this.#backedUp && !this.#stopped) {
+      if ((this.#backedUp || sink.congested === true) && !this.#stopped) {
         this.#backedUp = false;
         await sink.drained();
       }

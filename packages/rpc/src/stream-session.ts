@@ -20,8 +20,11 @@ import {
   readEnd,
   readGrant,
   readItem,
+  readItems,
   readStreamId,
+  STREAM_VERSION,
   StreamMessageType,
+  VERSION_REFUSAL_PREFIX,
 } from './stream-messages.js';
 import { isItemSource } from './stream-pump.js';
 import type { StreamHandler, StreamOptions } from './stream-types.js';
@@ -126,13 +129,15 @@ export class StreamSession implements StreamWire, StreamStats {
     let id = host.nextOutgoingId();
     while (this.outgoing.get(id) !== undefined) id = host.nextOutgoingId();
     const flags = input === undefined ? 0 : OPEN_FLAG_INPUT;
+    const parts = openParts(id, STREAM_VERSION, flags, highWaterMark, encoding, prefix, payload);
     try {
-      host.socket.sendExtension(MessageType.REQUEST, openParts(id, flags, highWaterMark, encoding, prefix, payload));
+      host.socket.sendExtension(MessageType.REQUEST, parts);
     } catch (error) {
       return new FailedStream(error as Error);
     }
     const stream = new OutgoingStream<unknown>(this, {
       id,
+      openParts: parts,
       method,
       highWaterMark,
       timeoutMs,
@@ -165,7 +170,7 @@ export class StreamSession implements StreamWire, StreamStats {
     if (typeof open === 'number') {
       // Version negotiation: a version we do not speak is refused like an unknown method.
       const id = readStreamId(body);
-      this.sendError(id, ErrorKind.METHOD_NOT_FOUND, { message: `stream protocol version ${open} is not supported (this side speaks 1)` });
+      this.sendError(id, ErrorKind.METHOD_NOT_FOUND, { message: `${VERSION_REFUSAL_PREFIX}${open} is not supported (this side speaks 1 and 2)` });
       return;
     }
     const { id, method } = open;
@@ -199,6 +204,7 @@ export class StreamSession implements StreamWire, StreamStats {
     const hasInput = (open.flags & OPEN_FLAG_INPUT) !== 0;
     const stream = new IncomingStream(this, {
       id,
+      version: open.version,
       method,
       credit: open.credit,
       inputHighWaterMark: hasInput ? DEFAULT_STREAM_HIGH_WATER_MARK : 0,
@@ -223,10 +229,25 @@ export class StreamSession implements StreamWire, StreamStats {
         this.#ours(id, 'item').onItem(value);
         return;
       }
+      case StreamMessageType.ITEMS: {
+        const stream = this.#ours(id, 'item batch');
+        if (!stream.batched) throw new ProtocolError(`item batch on stream ${id}, which speaks stream protocol version 1`);
+        const items = readItems(body);
+        this.itemsIn += items.length;
+        for (let i = 0; i < items.length; i++) stream.onItem(items[i]);
+        return;
+      }
       case StreamMessageType.END:
         readEnd(body);
         this.#ours(id, 'end').onEnd();
         return;
+      case StreamMessageType.INPUT_STOP: {
+        readEnd(body);
+        const stream = this.#ours(id, 'input stop');
+        if (!stream.batched) throw new ProtocolError(`input stop on stream ${id}, which speaks stream protocol version 1`);
+        stream.onInputStop();
+        return;
+      }
       case StreamMessageType.INPUT_CREDIT:
         this.#ours(id, 'input credit').onInputCredit(readGrant(body));
         return;
@@ -244,6 +265,15 @@ export class StreamSession implements StreamWire, StreamStats {
         stream.onInputItem(value);
         return;
       }
+      case StreamMessageType.INPUT_ITEMS: {
+        const items = readItems(body);
+        const stream = this.incoming.get(id);
+        if (stream === undefined) return; // crossed our END or ERROR
+        if (!stream.batched) throw new ProtocolError(`input item batch on stream ${id}, which speaks stream protocol version 1`);
+        this.itemsIn += items.length;
+        for (let i = 0; i < items.length; i++) stream.onInputItem(items[i]);
+        return;
+      }
       case StreamMessageType.INPUT_END:
         readEnd(body);
         this.incoming.get(id)?.onInputEnd();
@@ -257,6 +287,19 @@ export class StreamSession implements StreamWire, StreamStats {
   onError(id: number, kind: number, wire: WireError): boolean {
     const stream = this.outgoing.get(id);
     if (stream === undefined) return false;
+    if (kind === ErrorKind.METHOD_NOT_FOUND && wire.message.startsWith(VERSION_REFUSAL_PREFIX)) {
+      // A peer that speaks only stream protocol version 1: open again as version 1 (same id).
+      const parts = stream.fallBack();
+      if (parts !== undefined && this.#host.open) {
+        try {
+          this.#host.socket.sendExtension(MessageType.REQUEST, parts);
+          return true;
+        } catch (error) {
+          stream.onError(error as Error);
+          return true;
+        }
+      }
+    }
     let error = errorFromWire(kind, wire, stream.method);
     if (kind === ErrorKind.METHOD_NOT_FOUND && !wire.message.startsWith('no stream handler')) {
       error = new MethodNotFoundError(`the peer does not serve stream ${stream.method} (${wire.message}); a peer without streams answers this way too`, stream.method);
@@ -293,6 +336,10 @@ export class StreamSession implements StreamWire, StreamStats {
     return this.#host.socket.sendExtension(type, body);
   }
 
+  get maxFrameBytes(): number {
+    return this.#host.socket.maxFrameBytes;
+  }
+
   post(type: number, body: FramePayload): void {
     if (!this.#host.open) return;
     try {
@@ -321,13 +368,15 @@ export class StreamSession implements StreamWire, StreamStats {
   }
 
   drained(): Promise<void> {
-    this.#draining ??= this.#host.socket.drained().then(this.#drainedDone, this.#drainedDone);
+    if (this.#draining === undefined) {
+      // A closure per wait (waits are rare), not a field per session: idle links stay small.
+      const done = (): void => {
+        this.#draining = undefined;
+      };
+      this.#draining = this.#host.socket.drained().then(done, done);
+    }
     return this.#draining;
   }
-
-  readonly #drainedDone = (): void => {
-    this.#draining = undefined;
-  };
 
   reportError(error: Error): void {
     this.#owner.reportError(error, this.peer);

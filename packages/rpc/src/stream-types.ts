@@ -7,8 +7,11 @@ export interface StreamContext<Input = unknown> extends RequestContext {
    * it once. Credit for it is granted 16 items at a time, so a handler that reads slowly holds the
    * caller's input at its source. Rejects with `ERR_ABORTED` / `ERR_CONNECTION_CLOSED` when the
    * stream is cancelled or the link drops, `ERR_INVALID_PARAMS` for an item the contract refuses.
+   * A handler that is done with it (`break` out of its `for await`, or `ctx.input.return()`) stops
+   * the caller's input at its source (its iterator is closed, so its `finally` runs); the stream's
+   * items keep flowing.
    */
-  readonly input: AsyncIterable<Input>;
+  readonly input: AsyncIterableIterator<Input>;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface StreamWire {
   readonly peer: RpcPeer;
   /** Send a stream message; framing's backpressure boolean. Throws as `sendExtension`. */
   send(type: number, body: FramePayload): boolean;
+  /** Largest frame the link sends now (the socket's `maxFrameBytes`). */
+  readonly maxFrameBytes: number;
   /** Send a control message (CREDIT, END...); a failure (the link is going) is published, not thrown. */
   post(type: number, body: FramePayload): void;
   /** Send CANCEL for one of our streams (errors are published, not thrown). */

@@ -9,7 +9,9 @@ import {
   RPC,
   STREAM,
   streamCreditPayload,
+  streamFrameItems,
   streamItemPayload,
+  streamItemsPayload,
   streamOpenPayload,
   u32Payload,
 } from '../../../testing/rpc-wire.js';
@@ -121,7 +123,33 @@ describe('fuzz: stream messages from a raw client (the server serves)', () => {
     { name: 'unknown open flags', messages: [open1(1, 'hold', { flags: 2 })], stays: false },
     { name: 'open with credit 0', messages: [open1(1, 'hold', { credit: 0 })], stays: false },
     { name: 'open with an empty method', messages: [open1(1, '')], stays: false },
-    { name: 'open of another version (refused as an unknown method)', messages: [open1(1, 'hold', { version: 2 })], stays: true },
+    { name: 'open of another version (refused as an unknown method)', messages: [open1(1, 'hold', { version: 3 })], stays: true },
+    { name: 'a version-2 open with unknown flags', messages: [open1(1, 'hold', { version: 2, flags: 4 })], stays: false },
+    {
+      name: 'input items (batch) within the credit',
+      messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, JSON.stringify(Array.from({ length: 16 }, (_, i) => i)))],
+      stays: true,
+    },
+    {
+      name: 'input items (batch) beyond the 16 credited',
+      messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, JSON.stringify(Array.from({ length: 17 }, (_, i) => i)))],
+      stays: false,
+    },
+    { name: 'an empty input batch', messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '[]')], stays: false },
+    { name: 'an input batch that is not an array', messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '{"a":1}')], stays: false },
+    { name: 'an input batch with bad JSON', messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '[1,')], stays: false },
+    { name: 'an input batch that is not UTF-8', messages: [open1(1, 'deaf', { flags: 1, version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, Buffer.from([0x5b, 0xff, 0x5d]))], stays: false },
+    { name: 'an input batch on a version-1 stream', messages: [open1(1, 'deaf', { flags: 1 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '[1]')], stays: false },
+    { name: 'an input batch on a stream without input', messages: [open1(1, 'hold', { version: 2 }), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '[1]')], stays: false },
+    {
+      name: 'an input batch after input end',
+      messages: [open1(1, 'deaf', { flags: 1, version: 2 }), u32Payload(STREAM.INPUT_END, 1), streamItemsPayload(STREAM.INPUT_ITEMS, 1, '[1]')],
+      stays: false,
+    },
+    { name: 'a well-formed input batch for an unknown id (may cross an END)', messages: [streamItemsPayload(STREAM.INPUT_ITEMS, 5, '[1]')], stays: true },
+    { name: 'a malformed input batch for an unknown id', messages: [streamItemsPayload(STREAM.INPUT_ITEMS, 5, '[]')], stays: false },
+    { name: 'ITEMS (a responder message) for a stream this side never opened', messages: [streamItemsPayload(STREAM.ITEMS, 1, '[1]')], stays: false },
+    { name: 'INPUT_STOP (a responder message) for a stream this side never opened', messages: [u32Payload(STREAM.INPUT_STOP, 1)], stays: false },
     { name: 'ITEM (a responder message) for a stream this side never opened', messages: [streamItemPayload(STREAM.ITEM, 1, ENCODING.JSON, '1')], stays: false },
     { name: 'END for a stream this side never opened', messages: [u32Payload(STREAM.END, 3)], stays: false },
     { name: 'input credit for a stream this side never opened', messages: [streamCreditPayload(STREAM.INPUT_CREDIT, 3, 1)], stays: false },
@@ -140,16 +168,52 @@ describe('fuzz: stream messages from a raw client (the server serves)', () => {
     });
   }
 
-  it('a version-2 open is answered ERROR kind 1 (version negotiation), and a known stream still works after it', async () => {
+  it('a version-3 open is answered ERROR kind 1 (version negotiation), and a known stream still works after it', async () => {
     const { link } = await open();
-    link.sendAll([open1(1, 'count', { version: 2 }, '2'), open1(2, 'count', {}, '2')]);
+    link.sendAll([open1(1, 'count', { version: 3 }, '2'), open1(2, 'count', {}, '2')]);
     const refusal = await link.next((f) => f[0] === RPC.ERROR && f.readUInt32BE(1) === 1);
     expect(refusal![5]).toBe(1);
-    expect(JSON.parse(refusal!.subarray(6).toString())).toMatchObject({ message: expect.stringContaining('version 2') });
+    expect(JSON.parse(refusal!.subarray(6).toString())).toMatchObject({ message: expect.stringMatching(/^stream protocol version 3 is not supported/) });
     const end = await link.next((f) => f[0] === STREAM.END && f.readUInt32BE(1) === 2);
     expect(end).toBeDefined();
     const items = link.frames.filter((f) => f[0] === STREAM.ITEM && f.readUInt32BE(1) === 2).map((f) => JSON.parse(f.subarray(6).toString()));
     expect(items).toEqual([0, 1]);
+  });
+
+  it('a version-1 open is answered one ITEM per item; a version-2 open gets its JSON items batched in ITEMS', async () => {
+    const { link } = await open();
+    link.sendAll([open1(1, 'count', {}, '5'), open1(2, 'count', { version: 2 }, '5')]);
+    await link.next((f) => f[0] === STREAM.END && f.readUInt32BE(1) === 1);
+    await link.next((f) => f[0] === STREAM.END && f.readUInt32BE(1) === 2);
+    const of = (id: number) => link.frames.filter((f) => (f[0] === STREAM.ITEM || f[0] === STREAM.ITEMS) && f.readUInt32BE(1) === id);
+    expect(of(1).map((f) => f[0])).toEqual(Array.from({ length: 5 }, () => STREAM.ITEM));
+    expect(of(1).flatMap(streamFrameItems)).toEqual([0, 1, 2, 3, 4]);
+    expect(of(2).every((f) => f[0] === STREAM.ITEMS)).toBe(true);
+    expect(of(2).length).toBeLessThan(5);
+    expect(of(2).flatMap(streamFrameItems)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('a handler that stops reading its input sends INPUT_STOP on a version-2 stream (not on version 1), then drops input and takes INPUT_END', async () => {
+    server.handleStream('first', async function* (_params, ctx) {
+      for await (const item of ctx.input) {
+        yield item;
+        break;
+      }
+      yield 'after';
+    });
+    const { link } = await open();
+    link.sendAll([open1(1, 'first', { flags: 1, version: 2 }), open1(2, 'first', { flags: 1 })]);
+    await link.next((f) => f[0] === STREAM.INPUT_CREDIT && f.readUInt32BE(1) === 2);
+    link.sendAll([streamItemsPayload(STREAM.INPUT_ITEMS, 1, '["a","b"]'), streamItemPayload(STREAM.INPUT_ITEM, 2, ENCODING.JSON, '"a"'), streamItemPayload(STREAM.INPUT_ITEM, 2, ENCODING.JSON, '"b"')]);
+    expect(await link.next((f) => f[0] === STREAM.INPUT_STOP && f.readUInt32BE(1) === 1)).toBeDefined();
+    await link.next((f) => f[0] === STREAM.END && f.readUInt32BE(1) === 1);
+    await link.next((f) => f[0] === STREAM.END && f.readUInt32BE(1) === 2);
+    expect(link.frames.filter((f) => f[0] === STREAM.INPUT_STOP).map((f) => f.readUInt32BE(1))).toEqual([1]);
+    const of = (id: number) => link.frames.filter((f) => (f[0] === STREAM.ITEM || f[0] === STREAM.ITEMS) && f.readUInt32BE(1) === id).flatMap(streamFrameItems);
+    expect(of(1)).toEqual(['a', 'after']);
+    expect(of(2)).toEqual(['a', 'after']);
+    // Input still in flight after the stop is within the credit and dropped; an INPUT_END is taken.
+    expect(await stillOpen(link, [])).toBe(true);
   });
 });
 
@@ -197,6 +261,15 @@ describe('fuzz: stream messages from a raw client (the server opened the stream)
     { name: 'a second END', messages: (id) => [u32Payload(STREAM.END, id), u32Payload(STREAM.END, id)], outcome: 'ended-then-closed' },
     { name: 'input credit on a stream without input', messages: (id) => [streamCreditPayload(STREAM.INPUT_CREDIT, id, 1)], outcome: 'closed' },
     { name: 'an END of 5 bytes', messages: (id) => [Buffer.concat([u32Payload(STREAM.END, id), Buffer.from([0])])], outcome: 'closed' },
+    { name: 'a batch of items within the credit, then END', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id, '[1,2]'), u32Payload(STREAM.END, id)], outcome: 'delivered' },
+    { name: 'a batch beyond the credit', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id, '[1,2,3,4,5]')], outcome: 'closed' },
+    { name: 'an empty batch', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id, '[]')], outcome: 'closed' },
+    { name: 'a batch that is not an array', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id, '7')], outcome: 'closed' },
+    { name: 'a batch of 5 bytes (no JSON)', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id, '')], outcome: 'closed' },
+    { name: 'a batch for another id', messages: (id) => [streamItemsPayload(STREAM.ITEMS, id + 1, '[1]')], outcome: 'closed' },
+    { name: 'a batch after END', messages: (id) => [u32Payload(STREAM.END, id), streamItemsPayload(STREAM.ITEMS, id, '[1]')], outcome: 'ended-then-closed' },
+    { name: 'input stop on a stream without input', messages: (id) => [u32Payload(STREAM.INPUT_STOP, id)], outcome: 'closed' },
+    { name: 'an input stop of 5 bytes', messages: (id) => [Buffer.concat([u32Payload(STREAM.INPUT_STOP, id), Buffer.from([0])])], outcome: 'closed' },
   ];
 
   for (const { name, messages, outcome } of cases) {
@@ -213,6 +286,42 @@ describe('fuzz: stream messages from a raw client (the server opened the stream)
     });
   }
 
+  it('the open is version 2; a version-1 peer refusing it gets the same open again as version 1, and the stream works', async () => {
+    const { link, id, frame, results } = await serverOpens();
+    expect(frame[8]).toBe(2); // OPEN version
+    const head = Buffer.from([RPC.ERROR, 0, 0, 0, 0, 1]);
+    head.writeUInt32BE(id, 1);
+    link.send(Buffer.concat([head, Buffer.from('{"message":"stream protocol version 2 is not supported (this side speaks 1)"}')]));
+    const again = await link.next((f) => f[0] === RPC.REQUEST && f !== frame);
+    expect(again!.readUInt32BE(1)).toBe(id);
+    expect(again![8]).toBe(1);
+    expect(again!.subarray(9)).toEqual(frame.subarray(9));
+    // Version 1 from now on: one ITEM per item works, a batch is a protocol error.
+    link.sendAll([item(id, 1), item(id, 2), u32Payload(STREAM.END, id)]);
+    expect(await results).toEqual({ items: [1, 2], error: undefined });
+  });
+
+  it('INPUT_STOP closes the caller\'s input at its source (its finally runs), ends it with INPUT_END, and the items keep coming', async () => {
+    let finallyRan = false;
+    async function* input(): AsyncGenerator<string> {
+      try {
+        for (let i = 0; ; i++) yield `in${i}`;
+      } finally {
+        finallyRan = true;
+      }
+    }
+    const { link, id, results } = await serverOpens(4, input());
+    link.send(streamCreditPayload(STREAM.INPUT_CREDIT, id, 2));
+    await link.next((f) => (f[0] === STREAM.INPUT_ITEM || f[0] === STREAM.INPUT_ITEMS) && f.readUInt32BE(1) === id);
+    link.send(u32Payload(STREAM.INPUT_STOP, id));
+    expect(await link.next((f) => f[0] === STREAM.INPUT_END && f.readUInt32BE(1) === id)).toBeDefined();
+    expect(finallyRan).toBe(true);
+    // A second stop (crossing the end) is ignored; the output still flows.
+    expect(await stillOpen(link, [u32Payload(STREAM.INPUT_STOP, id), item(id, 'out'), u32Payload(STREAM.END, id)])).toBe(true);
+    expect(await results).toEqual({ items: ['out'], error: undefined });
+    expect(link.frames.filter((f) => f[0] === RPC.CANCEL)).toEqual([]);
+  });
+
   it('input credit past the maximum closes the link; within it the input flows', async () => {
     async function* input(): AsyncGenerator<string> {
       yield 'a';
@@ -220,8 +329,8 @@ describe('fuzz: stream messages from a raw client (the server opened the stream)
     }
     const { link, id, results } = await serverOpens(4, input());
     link.send(streamCreditPayload(STREAM.INPUT_CREDIT, id, 0x7fff_ffff));
-    const first = await link.next((f) => f[0] === STREAM.INPUT_ITEM);
-    expect(JSON.parse(first!.subarray(6).toString())).toBe('a');
+    const first = await link.next((f) => f[0] === STREAM.INPUT_ITEM || f[0] === STREAM.INPUT_ITEMS);
+    expect(streamFrameItems(first!)).toEqual(['a']);
     expect(await stillOpen(link, [streamCreditPayload(STREAM.INPUT_CREDIT, id, 2)])).toBe(false);
     expect((await results).error).toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
   });
@@ -232,12 +341,13 @@ const item = (id: number, value: unknown): Buffer => streamItemPayload(STREAM.IT
 describe('fuzz: random stream message sequences', () => {
   const idArb = fc.constantFrom(0, 1, 2, 3, 0xffff_ffff);
   const messageArb: fc.Arbitrary<Buffer> = fc.oneof(
-    fc.tuple(idArb, fc.constantFrom('hold', 'deaf', 'count', 'sink', 'nope', ''), fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1, 16, 0x7fff_ffff, 0x8000_0000), fc.constantFrom(1, 2))
+    fc.tuple(idArb, fc.constantFrom('hold', 'deaf', 'count', 'sink', 'nope', ''), fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1, 16, 0x7fff_ffff, 0x8000_0000), fc.constantFrom(1, 2, 3))
       .map(([id, method, flags, credit, version]) => streamOpenPayload(id, method, method === 'count' ? '3' : '', { flags, credit, version })),
     fc.tuple(fc.constantFrom(STREAM.CREDIT, STREAM.INPUT_CREDIT), idArb, fc.constantFrom(0, 1, 5, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff)).map(([t, id, g]) => streamCreditPayload(t, id, g)),
     fc.tuple(fc.constantFrom(STREAM.ITEM, STREAM.INPUT_ITEM), idArb, fc.constantFrom(0, 1, 2, 7), fc.constantFrom('1', '{', '', '"x"')).map(([t, id, e, p]) => streamItemPayload(t, id, e, p)),
-    fc.tuple(fc.constantFrom(STREAM.END, STREAM.INPUT_END, RPC.CANCEL), idArb).map(([t, id]) => u32Payload(t, id)),
-    fc.tuple(fc.integer({ min: STREAM.ITEM, max: STREAM.INPUT_END }), fc.uint8Array({ maxLength: 12 })).map(([t, b]) => Buffer.concat([Buffer.from([t]), b])),
+    fc.tuple(fc.constantFrom(STREAM.ITEMS, STREAM.INPUT_ITEMS), idArb, fc.constantFrom('[1]', '[1,"x",null]', '[]', '{', '7', '', '[' + '1,'.repeat(20) + '1]')).map(([t, id, p]) => streamItemsPayload(t, id, p)),
+    fc.tuple(fc.constantFrom(STREAM.END, STREAM.INPUT_END, STREAM.INPUT_STOP, RPC.CANCEL), idArb).map(([t, id]) => u32Payload(t, id)),
+    fc.tuple(fc.integer({ min: STREAM.ITEM, max: STREAM.INPUT_STOP }), fc.uint8Array({ maxLength: 12 })).map(([t, b]) => Buffer.concat([Buffer.from([t]), b])),
   );
 
   it('never crashes: the link stays open or closes with ERR_PROTOCOL, and other connections are unaffected', async () => {

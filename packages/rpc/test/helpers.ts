@@ -17,6 +17,13 @@ export function next<T extends unknown[] = unknown[]>(
   });
 }
 
+/** Every item of `iterator`, once it ends. */
+export async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterator) items.push(item);
+  return items;
+}
+
 /** A promise with its resolve function, for handlers that should wait on the test. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;

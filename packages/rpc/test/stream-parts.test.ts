@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { CreditBalance, CreditWindow } from '../src/credit.js';
-import { ProtocolError } from '../src/errors.js';
+import { FrameTooLargeError, NotConnectedError, ProtocolError } from '../src/errors.js';
 import { Encoding, methodPrefix } from '../src/messages.js';
 import { Inbox } from '../src/stream-inbox.js';
-import { creditBody, decodeOpen, isStreamOpen, itemBody, MAX_CREDIT, openParts, readEnd, readGrant, readItem } from '../src/stream-messages.js';
+import { type ItemWire, ItemWriter, type ItemWriterOwner } from '../src/stream-batch.js';
+import { creditBody, decodeOpen, isStreamOpen, MAX_CREDIT, openParts, readEnd, readGrant, readItem, readItems, StreamMessageType } from '../src/stream-messages.js';
 import { Pump, type PumpSink } from '../src/stream-pump.js';
 
 const flat = (parts: unknown): Buffer =>
@@ -195,15 +196,90 @@ describe('Pump', () => {
   });
 });
 
+/** An ItemWriterHost recording the frames (type, flattened body). */
+function writerHost(maxFrameBytes = 1024 * 1024): ItemWire & ItemWriterOwner & { frames: [number, Buffer][]; full: boolean; flushErrors: Error[] } {
+  const host = {
+    frames: [] as [number, Buffer][],
+    full: false,
+    flushErrors: [] as Error[],
+    method: 'm',
+    maxFrameBytes,
+    send(type: number, body: unknown): boolean {
+      const flatBody = flat(body);
+      if (flatBody.length + 1 > host.maxFrameBytes) throw new FrameTooLargeError(`frame of ${flatBody.length + 1} bytes`);
+      host.frames.push([type, flatBody]);
+      return !host.full;
+    },
+    flushFailed(error: Error): void {
+      host.flushErrors.push(error);
+    },
+  };
+  return host;
+}
+
+describe('ItemWriter', () => {
+  it('batches the JSON items of a tick into one ITEMS frame; raw and undefined items go alone, in order', async () => {
+    const host = writerHost();
+    const writer = new ItemWriter(host, host, 9, StreamMessageType.ITEM, StreamMessageType.ITEMS, false);
+    writer.write(1);
+    writer.write({ b: 'x' });
+    writer.write(Buffer.from([7]));
+    writer.write('after');
+    writer.write(undefined);
+    writer.write([3]);
+    expect(host.frames.map(([t]) => t)).toEqual([StreamMessageType.ITEMS, StreamMessageType.ITEM, StreamMessageType.ITEMS, StreamMessageType.ITEM]);
+    await new Promise((resolve) => process.nextTick(resolve));
+    const decoded = host.frames.map(([type, body]) => (type === StreamMessageType.ITEMS ? readItems(body) : readItem(body)));
+    expect(decoded).toEqual([[1, { b: 'x' }], Buffer.from([7]), ['after'], undefined, [[3]]]);
+    expect(host.frames.every(([, body]) => body.readUInt32BE(0) === 9)).toBe(true);
+  });
+
+  it('a batch never passes the frame limit; an item over the limit is ERR_RESULT_TOO_LARGE; backpressure of a late batch is reported', async () => {
+    const host = writerHost(200);
+    const writer = new ItemWriter(host, host, 1, StreamMessageType.ITEM, StreamMessageType.ITEMS, false);
+    for (let i = 0; i < 40; i++) writer.write('abcdefgh');
+    writer.flush();
+    expect(host.frames.length).toBeGreaterThan(1);
+    expect(host.frames.every(([, body]) => body.length + 1 <= 200)).toBe(true);
+    expect(host.frames.flatMap(([, body]) => readItems(body) as string[]).length).toBe(40);
+    expect(() => writer.write('x'.repeat(300))).toThrow(expect.objectContaining({ code: 'ERR_RESULT_TOO_LARGE' }));
+    host.full = true;
+    expect(writer.write(1)).toBe(true); // in the batch: the transport has not said anything yet
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(writer.congested).toBe(true);
+    writer.drainedNow();
+    expect(writer.congested).toBe(false);
+  });
+
+  it('a batch that fails at the end of the tick is reported to the stream, not thrown (a link going is not reported)', async () => {
+    const host = writerHost();
+    let failure: Error = new NotConnectedError('link gone');
+    host.send = () => {
+      throw failure;
+    };
+    const writer = new ItemWriter(host, host, 1, StreamMessageType.ITEM, StreamMessageType.ITEMS, false);
+    writer.write(1);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(host.flushErrors).toEqual([]);
+    failure = new Error('buffer overflow');
+    writer.write(2);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(host.flushErrors).toEqual([failure]);
+  });
+});
+
 describe('stream messages', () => {
   it('an open round-trips and looks like a REQUEST with an empty method', () => {
-    const body = flat(openParts(7, 1, 16, Encoding.JSON, methodPrefix('logs::tail')!, '{"n":2}'));
+    const body = flat(openParts(7, 2, 1, 16, Encoding.JSON, methodPrefix('logs::tail')!, '{"n":2}'));
     expect(body.subarray(0, 6)).toEqual(Buffer.from([0, 0, 0, 7, Encoding.RAW, 0]));
     expect(isStreamOpen(body)).toBe(true);
-    expect(decodeOpen(body)).toEqual({ id: 7, flags: 1, credit: 16, method: 'logs::tail', params: { n: 2 } });
-    const v2 = Buffer.from(body);
-    v2[7] = 2;
-    expect(decodeOpen(v2)).toBe(2);
+    expect(decodeOpen(body)).toEqual({ id: 7, version: 2, flags: 1, credit: 16, method: 'logs::tail', params: { n: 2 } });
+    const v1 = Buffer.from(body);
+    v1[7] = 1;
+    expect(decodeOpen(v1)).toMatchObject({ version: 1, method: 'logs::tail' });
+    const v3 = Buffer.from(body);
+    v3[7] = 3;
+    expect(decodeOpen(v3)).toBe(3);
     const badFlags = Buffer.from(body);
     badFlags[8] = 0x81;
     expect(() => decodeOpen(badFlags)).toThrow(ProtocolError);
@@ -214,10 +290,22 @@ describe('stream messages', () => {
   });
 
   it('items, credit and end bodies', () => {
-    expect(readItem(flat(itemBody(3, { a: 1 }, 'x', false)))).toEqual({ a: 1 });
-    expect(readItem(flat(itemBody(3, Buffer.from([9]), 'x', false)))).toEqual(Buffer.from([9]));
-    expect(readItem(flat(itemBody(3, undefined, 'x', false)))).toBeUndefined();
-    expect(() => itemBody(3, 10n, 'm', true)).toThrow(/an input item of stream m is not JSON-serializable/);
+    const host = writerHost();
+    const single = new ItemWriter(host, host, 3, StreamMessageType.ITEM, undefined, false);
+    single.write({ a: 1 });
+    single.write(Buffer.from([9]));
+    single.write(undefined);
+    expect(host.frames.map(([type, body]) => [type, readItem(body)])).toEqual([
+      [StreamMessageType.ITEM, { a: 1 }],
+      [StreamMessageType.ITEM, Buffer.from([9])],
+      [StreamMessageType.ITEM, undefined],
+    ]);
+    expect(() => new ItemWriter(host, host, 3, StreamMessageType.INPUT_ITEM, undefined, true).write(10n)).toThrow(/an input item of stream m is not JSON-serializable/);
+    expect(() => readItems(Buffer.from('\0\0\0\x01[]'))).toThrow(ProtocolError);
+    expect(() => readItems(Buffer.from('\0\0\0\x01{"a":1}'))).toThrow(ProtocolError);
+    expect(() => readItems(Buffer.from('\0\0\0\x01[1,'))).toThrow(ProtocolError);
+    expect(() => readItems(Buffer.from([0, 0, 0, 1, 0x5b, 0xff, 0x5d]))).toThrow(/UTF-8/);
+    expect(readItems(Buffer.from('\0\0\0\x01[1,"a",null]'))).toEqual([1, 'a', null]);
     expect(readGrant(creditBody(1, 5))).toBe(5);
     expect(() => readGrant(creditBody(1, 0))).toThrow(ProtocolError);
     expect(() => readGrant(creditBody(1, 0x8000_0000))).toThrow(ProtocolError);

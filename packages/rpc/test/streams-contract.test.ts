@@ -24,7 +24,7 @@ describe('stream contracts', () => {
       yield { line: 'a' };
     });
     server.handleStream('math::sum', async function* (_params, ctx) {
-      expectTypeOf(ctx.input).toEqualTypeOf<AsyncIterable<number>>();
+      expectTypeOf(ctx.input).toEqualTypeOf<AsyncIterableIterator<number>>();
       yield 1;
     });
     // @ts-expect-error items must match the contract

@@ -1,15 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RpcPeer, RpcError, RpcErrorCode, type StreamContext } from '../src/index.js';
-import { deferred, next, Resources } from './helpers.js';
+import { collect, deferred, next, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
-
-async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterator) items.push(item);
-  return items;
-}
 
 /** Whatever `iterator` rejects with (fails the test if it ends normally), and the items before it. */
 async function failure<T>(iterator: AsyncIterable<T>): Promise<{ items: T[]; error: Error & { code?: string; remoteCode?: string } }> {
@@ -310,7 +304,7 @@ describe('client and bidirectional streaming', () => {
 });
 
 describe('stream limits and observability', () => {
-  it('an item over the frame limit fails the stream with ERR_FRAME_TOO_LARGE on the sending side', async () => {
+  it('an item over the frame limit fails the stream with ERR_RESULT_TOO_LARGE (ERROR kind 5), like an oversize result, both ways', async () => {
     const { server, client } = await resources.pair({ maxFrameBytes: 64 * 1024 }, { maxFrameBytes: 64 * 1024 });
     const errors: Error[] = [];
     server.on('error', (error) => errors.push(error));
@@ -326,15 +320,28 @@ describe('stream limits and observability', () => {
     });
     const { items, error } = await failure(client.stream('big'));
     expect(items).toEqual(['small']);
-    expect(error).toMatchObject({ code: RpcErrorCode.REMOTE, remoteCode: RpcErrorCode.FRAME_TOO_LARGE });
-    expect(errors[0]).toMatchObject({ code: RpcErrorCode.FRAME_TOO_LARGE });
+    expect(error).toMatchObject({ code: RpcErrorCode.RESULT_TOO_LARGE, message: expect.stringMatching(/item of stream big .*frame limit/) });
+    // The side that tried to send it reports it too, with framing's error as the cause.
+    expect(errors[0]).toMatchObject({ code: RpcErrorCode.RESULT_TOO_LARGE, cause: { code: RpcErrorCode.FRAME_TOO_LARGE } });
     await finallyRan.promise;
-    // The caller's own input item too large: its loop rejects with the local error.
+    // JSON items too, batched or not.
+    server.handleStream('bigJson', async function* () {
+      yield 1;
+      yield 'x'.repeat(70 * 1024);
+    });
+    const json = await failure(client.stream('bigJson'));
+    expect(json.items).toEqual([1]);
+    expect(json.error.code).toBe(RpcErrorCode.RESULT_TOO_LARGE);
+    // The caller's own input item too large: its loop rejects with the same code, and the handler is cancelled.
+    const handlerAborted = deferred();
     server.handleStream('sink', async function* (_p, ctx) {
+      ctx.signal.addEventListener('abort', () => handlerAborted.resolve());
       for await (const _item of ctx.input) yield 'got one';
     });
-    const input = failure(client.stream('sink', undefined, { input: [Buffer.alloc(100 * 1024)] }));
-    expect((await input).error.code).toBe(RpcErrorCode.FRAME_TOO_LARGE);
+    const input = await failure(client.stream('sink', undefined, { input: ['fits', Buffer.alloc(100 * 1024)] }));
+    expect(input.error).toMatchObject({ code: RpcErrorCode.RESULT_TOO_LARGE, message: expect.stringMatching(/input item of stream sink/) });
+    expect(input.error.cause).toMatchObject({ code: RpcErrorCode.FRAME_TOO_LARGE });
+    await handlerAborted.promise;
   });
 
   it('publishes stream:start / stream:end and counts streams and items in peer stats', async () => {
