@@ -80,6 +80,21 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
   }
 
   /**
+   * Stops reading from the current link, for the layer above (its backpressure): frames already
+   * received in the current chunk are still delivered. A new link starts reading. Resume before a
+   * graceful `end()`, or the peer's close is only seen when the end deadline destroys the link.
+   */
+  pauseReading(): void {
+    const link = this.currentLink;
+    if (link !== undefined && !link.ending) link.framed.pause();
+  }
+
+  /** Resumes reading after {@link LinkAccess.pauseReading} (no-op without a link). */
+  resumeReading(): void {
+    this.currentLink?.framed.resume();
+  }
+
+  /**
    * TLS keying material of the current link (RFC 5705), for channel binding; undefined over plain
    * TCP, Unix sockets, or without a link.
    */
