@@ -86,7 +86,7 @@ export class FrameDecoder {
 
   /** Payload bytes still missing from the frame being collected (0 between frames and in a header). */
   get missingPayloadBytes(): number {
-    return this._state === PAYLOAD ? this._payload.missingBytes : 0;
+    return this._state === PAYLOAD ? this._payload!.missingBytes : 0;
   }
 
   /**
@@ -98,7 +98,7 @@ export class FrameDecoder {
    */
   payloadTarget(): Buffer {
     if (this._state !== PAYLOAD || this._failed) throw new ProtocolError('payloadTarget() called with no payload to collect');
-    return this._payload.target();
+    return this._payload!.target();
   }
 
   /**
@@ -109,6 +109,7 @@ export class FrameDecoder {
     if (this._failed) throw this._error;
     try {
       const payload = this._payload;
+      if (payload === undefined) throw new ProtocolError('payloadFilled() called with no payload to collect');
       if (this._state !== PAYLOAD || !payload.targeted || !(count > 0 && count <= payload.missingBytes)) {
         throw new ProtocolError(`payloadFilled(${String(count)}) does not fit the frame being collected`);
       }
