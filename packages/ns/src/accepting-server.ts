@@ -1,4 +1,4 @@
-import type { LinkExtension } from './link.js';
+import type { LinkExtension } from './link-types.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
 import type { SessionStore } from './session-store.js';
 

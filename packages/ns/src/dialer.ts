@@ -1,6 +1,6 @@
 import { AbortedError, type ConnectOptions, connect as connectFramed, DEFAULT_CONNECT_TIMEOUT_MS, type FramedSocket, InvalidArgError } from '@proto/framing';
 import { resolveReconnectOptions } from './backoff.js';
-import type { LinkExtension } from './link.js';
+import type { LinkExtension } from './link-types.js';
 import type { NsClientOptions } from './options.js';
 import { Reconnector, type ScheduledAttempt } from './reconnect.js';
 import { toError } from '@proto/framing/internal';
@@ -8,16 +8,20 @@ import { toError } from '@proto/framing/internal';
 /** The settings a dialer keeps (the extension as links call it). */
 type Options = NsClientOptions<LinkExtension>;
 
-/** What a {@link Dialer} tells its socket. One object for every socket of the process (no closures per socket). */
+/** What a {@link Dialer} tells its socket: the socket's core (one per socket, no closures). */
 export interface DialerHost {
   /** A dial connected: `framed` is the new link's transport. */
-  dialed(socket: object, framed: FramedSocket): void;
+  dialed(framed: FramedSocket): void;
   /** A dial failed; `fatal` when retrying cannot help (bad options). */
-  dialFailed(socket: object, error: Error, fatal: boolean): void;
+  dialFailed(error: Error, fatal: boolean): void;
   /** The reconnect timer fired. */
-  retry(socket: object): void;
+  retry(): void;
   /** The signal of a pending `connect()` aborted: that connect() was rejected, the socket is to close. */
-  aborted(socket: object): void;
+  aborted(): void;
+}
+
+function retryTimerFired(host: DialerHost): void {
+  host.retry();
 }
 
 interface PendingConnect<S> {
@@ -33,7 +37,7 @@ interface PendingConnect<S> {
  */
 export class Dialer<S extends object> {
   #options: Options;
-  #reconnector: Reconnector<S> | undefined;
+  #reconnector: Reconnector<DialerHost> | undefined;
   /** Aborts the dial in progress. */
   #dial: AbortController | undefined;
   /** When the current attempt started dialing (`Date.now()`). */
@@ -85,7 +89,7 @@ export class Dialer<S extends object> {
     if (reconnect === undefined) {
       this.#reconnector?.cancel();
       this.#reconnector = undefined;
-    } else if (this.#reconnector === undefined) this.#reconnector = new Reconnector(reconnect, this.#host.retry);
+    } else if (this.#reconnector === undefined) this.#reconnector = new Reconnector(reconnect, retryTimerFired);
     else this.#reconnector.options = reconnect;
   }
 
@@ -116,7 +120,7 @@ export class Dialer<S extends object> {
       const onAbort = (): void => {
         if (this.#pending?.promise !== settled) return;
         this.rejectPending(new AbortedError('connect() was aborted', { cause: signal.reason }));
-        this.#host.aborted(this.#socket);
+        this.#host.aborted();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => signal.removeEventListener('abort', onAbort);
@@ -153,14 +157,14 @@ export class Dialer<S extends object> {
           return;
         }
         this.#dial = undefined;
-        this.#host.dialed(this.#socket, framed);
+        this.#host.dialed(framed);
       },
       (error: unknown) => {
         if (this.#dial !== abort) return;
         this.#dial = undefined;
         const err = toError(error);
         // Bad options will not get better by retrying.
-        this.#host.dialFailed(this.#socket, err, err instanceof InvalidArgError);
+        this.#host.dialFailed(err, err instanceof InvalidArgError);
       },
     );
   }
@@ -196,7 +200,7 @@ export class Dialer<S extends object> {
 
   /** Schedules the next attempt for one failure; undefined without reconnect or with attempts used up. */
   scheduleRetry(): ScheduledAttempt | undefined {
-    return this.#reconnector?.schedule(this.#socket);
+    return this.#reconnector?.schedule(this.#host);
   }
 
   /** A link opened: the next failure starts from attempt 1 again. */

@@ -17,6 +17,18 @@ export interface NsExtensionSocket {
   readonly remotePort: number | undefined;
   /** Counters over all links of the socket. */
   readonly stats: NsSocketStats;
+  /** Outbound bytes accepted but not yet handed to the kernel on the current link (0 without one). */
+  readonly bufferedBytes: number;
+  /** Resolves once the current link's outbound bytes are at or below its low-water mark (see NsSocket.drained). */
+  drained(): Promise<void>;
+  /**
+   * Stops reading from the current link (the layer above applies backpressure: it cannot take more
+   * input until its peer reads). Frames already received in the current chunk are still delivered.
+   * A new link starts reading.
+   */
+  pauseReading(): void;
+  /** Resumes reading after {@link NsExtensionSocket.pauseReading} (no-op without a link). */
+  resumeReading(): void;
   /** Largest frame on the current link, both directions; settable while a link is live. */
   maxFrameBytes: number;
   /** Sends `[type][body]` (type in 0x40..0x7f), also while the link is opening. */

@@ -5,6 +5,7 @@ import type { DefaultEvents, EventMap } from './event-types.js';
 import type { Link } from './link.js';
 import { EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN } from './message.js';
 import type { Session } from './session.js';
+import { sendTyped } from './typed-send.js';
 
 function ignore(): void {}
 
@@ -79,6 +80,21 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
   }
 
   /**
+   * Stops reading from the current link, for the layer above (its backpressure): frames already
+   * received in the current chunk are still delivered. A new link starts reading. Resume before a
+   * graceful `end()`, or the peer's close is only seen when the end deadline destroys the link.
+   */
+  pauseReading(): void {
+    const link = this.currentLink;
+    if (link !== undefined && !link.ending) link.framed.pause();
+  }
+
+  /** Resumes reading after {@link LinkAccess.pauseReading} (no-op without a link). */
+  resumeReading(): void {
+    this.currentLink?.framed.resume();
+  }
+
+  /**
    * TLS keying material of the current link (RFC 5705), for channel binding; undefined over plain
    * TCP, Unix sockets, or without a link.
    */
@@ -105,7 +121,7 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
     if (session !== undefined && this.inSession && this.sequenced(type)) return this.#sendSequenced(session, type, body);
     const link = this.currentLink;
     if (link === undefined || link.ending) throw new NotConnectedError('cannot send an extension message without a live link');
-    return link.sendExtension(type, body);
+    return sendTyped(link.framed, type, body);
   }
 
   /** An extension message of the session: copied whole into the window (the caller may reuse its buffers). */

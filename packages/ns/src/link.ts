@@ -1,29 +1,30 @@
 // One link: the life of an NsSocket over one FramedSocket. The opening (HELLO, the extension's
-// onLinkOpening, READY), control messages, user events held while this side finishes opening, and
-// extension sends. Its FramedSocket listeners are module-level functions that find their link
-// through one property of the framed socket (the ws pattern: no closure per connection or
-// message), and a link only ever hears of its own transport, so nothing checks for a stale link.
-import { ConnectionClosedError, ConnectTimeoutError, type FramedSocket, type FramePayload, ProtocolError } from '@proto/framing';
+// onLinkOpening, READY), control messages, user events held while this side finishes opening.
+// Its FramedSocket listeners are module-level functions that find their link through one property
+// of the framed socket (the ws pattern: no closure per connection or message), and a link only
+// ever hears of its own transport, so nothing checks for a stale link.
+import { ConnectionClosedError, ConnectTimeoutError, type FramedSocket, ProtocolError } from '@proto/framing';
 import { setFrameHandler, toError } from '@proto/framing/internal';
-import type { EventEmitter2 } from 'eventemitter2';
 import { emitReceived } from './emitter.js';
 import { type ReceivedName, receivedName, sameName } from './event-cache.js';
-import type { NsExtensionHooks, NsExtensionSocket } from './extension.js';
-import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody } from './message.js';
+import { HeldEvents } from './held-events.js';
+import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody, unexpectedMessage } from './message.js';
 import type { LinkResume } from './link-resume.js';
+import { runOpening } from './link-opening.js';
+import type { LinkExtension, LinkSettings, LinkSocket } from './link-types.js';
 import { SessionMessageType } from './session-messages.js';
 import { beforeHello, firstBytes } from './foreign-peer.js';
-import { listen, listenForFlowEvents, listeningLink, stopListening } from './link-listeners.js';
-import { sendTyped } from './typed-send.js';
+import { listen, listeningLink, stopListening } from './link-listeners.js';
 
-/** The socket a link belongs to: an emitter the extension may drive. */
-export type LinkSocket = EventEmitter2 & NsExtensionSocket;
-
-/** The extension hooks as a link calls them (with its socket). */
-export type LinkExtension = NsExtensionHooks<LinkSocket>;
-
-/** What a link tells its socket. One object for every socket of the process (no closures per socket). */
+/**
+ * What a link tells the socket that owns it: the socket's core, one object per socket, so a link's
+ * callbacks reach their own socket directly (no lookup, no closure per link).
+ */
 export interface LinkHost {
+  /** The socket the link serves (events are emitted there, the extension is called with it). */
+  readonly socket: LinkSocket;
+  /** The socket's extension hooks, if any. */
+  readonly extension: LinkExtension | undefined;
   /** The link is open: both hellos exchanged (a client) and the extension opened it. `inFrame`: opened by the peer's hello, while its frames are being delivered. */
   opened(link: Link, inFrame: boolean): void;
   /** The link failed (the first error is kept in {@link Link.error}). */
@@ -49,9 +50,6 @@ const ENDING = 16;
 const CLOSED = 32;
 const ACCEPTED = 64;
 
-/** Sanity bound on user events held while this side finishes opening (reading is paused meanwhile). */
-const HOLD_MAX_BYTES = 32 * 1024 * 1024;
-
 function endTimerFired(link: Link): void {
   link.framed.destroy();
 }
@@ -65,26 +63,6 @@ function deliverHeldLater(link: Link): void {
 /** The link a framed socket carries, if any (the server's clientError path). */
 export function linkOf(framed: FramedSocket): Link | undefined {
   return listeningLink(framed) as Link | undefined; // only links listen there
-}
-
-/** How a link starts. */
-export interface LinkSettings {
-  /** An accepted link (it opens without waiting for the peer's hello; framing reports its errors to the server). */
-  readonly accepted: boolean;
-  /** Wire pause/resume/timeout at once (someone listens for them). */
-  readonly flowEvents: boolean;
-  /** A client's deadline for the peer's hello. */
-  readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
-  /** The socket has `resume` enabled: this link's session state. */
-  readonly resume?: LinkResume | undefined;
-  /** The link continues another link's transport, past its hello and handshake (a resumed session on the server). */
-  readonly adopted?: boolean | undefined;
-}
-
-/** User events held while this side finishes opening. */
-interface Held {
-  frames: Buffer[];
-  bytes: number;
 }
 
 /**
@@ -103,18 +81,18 @@ export class Link {
   /** With `resume` enabled on this side. */
   readonly resume: LinkResume | undefined;
   #flags: number;
-  #held: Held | undefined;
+  #held: HeldEvents | undefined;
   #opening: AbortController | undefined;
   /** The last received event name, recognised by its bytes. */
   #lastName: ReceivedName | undefined;
   /** The deadline for the peer's hello; once the socket ends the link, the deadline for its close. */
   #helloTimer: NodeJS.Timeout | undefined;
 
-  constructor(framed: FramedSocket, socket: LinkSocket, host: LinkHost, extension: LinkExtension | undefined, settings: LinkSettings) {
+  constructor(framed: FramedSocket, host: LinkHost, settings: LinkSettings) {
     this.framed = framed;
-    this.socket = socket;
+    this.socket = host.socket;
     this.#host = host;
-    this.#extension = extension;
+    this.#extension = host.extension;
     this.#flags = (settings.accepted ? ACCEPTED : 0) | (settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0);
     this.resume = settings.resume;
     // Frames come straight from framing's decoder to this link (no `frame` event).
@@ -171,29 +149,18 @@ export class Link {
     }
     const controller = new AbortController();
     this.#opening = controller;
-    let result: Promise<void> | void;
-    try {
-      result = onLinkOpening.call(extension, this.socket, controller.signal);
-    } catch (error) {
-      this.#openingFailed(controller, error);
-      return;
-    }
-    if (result !== undefined && typeof result.then === 'function') {
-      result.then(
-        () => this.#extensionOpened(controller),
-        (error: unknown) => this.#openingFailed(controller, error),
-      );
-    } else this.#extensionOpened(controller);
+    runOpening(this, extension!, this.socket, controller);
   }
 
-  #openingFailed(controller: AbortController, error: unknown): void {
+  /** @internal onLinkOpening failed: the link is destroyed with its error (unless that opening was abandoned). */
+  openingFailed(controller: AbortController, error: unknown): void {
     if (this.#opening !== controller) return;
     this.#opening = undefined;
     this.framed.destroy(toError(error));
   }
 
   /** onLinkOpening resolved: the link opens now (a client: if the server's hello is in, else when it arrives). */
-  #extensionOpened(controller: AbortController): void {
+  extensionOpened(controller: AbortController): void {
     if (this.#opening !== controller || (this.#flags & ENDING) !== 0) return;
     this.#opening = undefined;
     this.#flags |= EXTENSION_OPENED;
@@ -242,7 +209,7 @@ export class Link {
    * (`holdFollowing`), events right behind it in the same chunk must wait for that too.
    */
   scheduleHeld(holdFollowing: boolean): void {
-    if (holdFollowing) this.#held ??= { frames: [], bytes: 0 };
+    if (holdFollowing) this.#held ??= new HeldEvents();
     if (this.#held !== undefined) setImmediate(deliverHeldLater, this);
   }
 
@@ -258,18 +225,6 @@ export class Link {
       clearTimeout(this.#helloTimer);
       this.#helloTimer = undefined;
     }
-  }
-
-  // ---- sending ----------------------------------------------------------------------------------
-
-  /** Sends an extension message `[type][body]` (type in range). @throws what framing's send throws. */
-  sendExtension(type: number, body: FramePayload): boolean {
-    return sendTyped(this.framed, type, body);
-  }
-
-  /** Someone listens for pause/resume/idle now: wire them (see link-listeners.ts). */
-  listenForFlowEvents(): void {
-    listenForFlowEvents(this.framed);
   }
 
   // ---- ending -----------------------------------------------------------------------------------
@@ -371,9 +326,7 @@ export class Link {
       this.#flags |= PEER_READY;
       return;
     }
-    if (type === NsMessageType.HELLO) throw new ProtocolError('peer sent a second hello');
-    if (type === undefined) throw new ProtocolError('peer sent an empty message');
-    throw new ProtocolError(`peer sent unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+    throw unexpectedMessage(type);
   }
 
   /** A user event that arrived before this side is open (or while held events wait for delivery). */
@@ -388,12 +341,7 @@ export class Link {
     if ((flags & (WAS_OPEN | ENDING)) === ENDING) return;
     // The peer is open and this side settles in a moment (its extension already has what it needs),
     // or held events are waiting for delivery: keep the order, and stop reading so the hold stays small.
-    let held = this.#held;
-    if (held === undefined) this.#held = held = { frames: [], bytes: 0 };
-    if (held.frames.length === 0) this.framed.pause();
-    held.frames.push(frame);
-    held.bytes += frame.length;
-    if (held.bytes > HOLD_MAX_BYTES) throw new ProtocolError('peer sent too many user events before this side finished opening');
+    (this.#held ??= new HeldEvents()).add(frame, this.framed);
   }
 
   /** @internal Delivers user events held while opening, in order, then resumes reading. */
@@ -401,10 +349,8 @@ export class Link {
     const held = this.#held;
     if (held === undefined || (this.#flags & (WAS_OPEN | CLOSED)) !== WAS_OPEN) return;
     this.#held = undefined;
-    if (held.frames.length === 0) return; // reading was never paused
-    for (let i = 0; i < held.frames.length; i++) {
+    for (const frame of held.frames) {
       if ((this.#flags & CLOSED) !== 0) return;
-      const frame = held.frames[i]!;
       try {
         this.#deliver(frame, frame[0]!);
       } catch (error) {
@@ -412,7 +358,7 @@ export class Link {
         return;
       }
     }
-    this.framed.resume();
+    if (held.frames.length > 0) this.framed.resume(); // reading was paused for them
   }
 
   /**

@@ -58,6 +58,13 @@ export function checkHello(message: Buffer): void {
   // Flags (message[4]) and any further bytes are for future versions: ignored by version 1.
 }
 
+/** The error for a message the peer may not send where it did: a second hello, an empty message, an unknown type. */
+export function unexpectedMessage(type: number | undefined): ProtocolError {
+  if (type === NsMessageType.HELLO) return new ProtocolError('peer sent a second hello');
+  if (type === undefined) return new ProtocolError('peer sent an empty message');
+  return new ProtocolError(`peer sent unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+}
+
 /** `[type][nameLen u16be][name]` for an event named `name` (already validated). */
 export function encodeEventPrefix(type: number, name: string): Buffer {
   const nameBytes = Buffer.byteLength(name);

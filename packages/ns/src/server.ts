@@ -20,7 +20,8 @@ import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
 import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
 import { SessionStore } from './session-store.js';
-import { acceptSocket, type NsExtension, NsSocket, sendEncoded } from './ns-socket.js';
+import { type NsExtension, NsSocket } from './ns-socket.js';
+import { coreOf } from './socket-core.js';
 import { integerOption, toError } from '@proto/framing/internal';
 
 /** Options of {@link createServer}: framing's server options (TLS, limits, watermarks, idle timeout) and the extension. */
@@ -182,7 +183,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     let buffered = 0;
     for (const socket of this.#sockets) {
       try {
-        if (sendEncoded(socket, message)) sent++;
+        if (coreOf(socket).sendEncoded(message)) sent++;
         buffered += socket.bufferedBytes;
       } catch (error) {
         if (error instanceof BufferOverflowError) this.#overflowed(socket, error);
@@ -248,7 +249,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
         failure = toError(error);
       }
     }
-    acceptSocket(socket, framed, { server: this, extension, failure, resume: this.#resume });
+    coreOf(socket).accept(framed, { server: this, extension, failure, resume: this.#resume });
   }
 }
 

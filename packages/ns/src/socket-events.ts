@@ -70,7 +70,7 @@ export interface NsSessionLostInfo {
   unsent: number;
 }
 
-/** Counters of an NsSocket over all its links (a snapshot). */
+/** Counters of an NsSocket over all its links: `socket.stats` is a live object (copy it with `{ ...socket.stats }`). */
 export interface NsSocketStats {
   /** Bytes received, frame headers included. */
   bytesIn: number;

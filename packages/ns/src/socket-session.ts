@@ -1,34 +1,36 @@
 // The socket side of resumable sessions: what an NsSocket does with its session when a link opens,
-// ends or is lost, and the server's adoption of a resumed link. NsSocket hands its private state in
-// through SocketInternals (this file imports no socket, so there is no cycle).
+// ends or is lost, and the server's adoption of a resumed link. It works on the socket's core
+// (socket-core.ts), seen through SessionCore (this file imports no socket, so there is no cycle).
 import { ConnectionClosedError, DEFAULT_CONNECT_TIMEOUT_MS, type FramedSocket } from '@proto/framing';
 import type { AcceptingServer } from './accepting-server.js';
 import { publishDisconnect } from './diagnostics.js';
-import { Link, type LinkExtension, type LinkHost, type LinkSocket } from './link.js';
+import { Link, type LinkHost } from './link.js';
 import { LinkResume } from './link-resume.js';
 import type { Outbox } from './outbox.js';
 import type { Session } from './session.js';
 import type { ExchangeHost } from './session-exchange.js';
+import type { NsSessionLostInfo } from './socket-events.js';
 import { SESSION_END_MESSAGE } from './session-messages.js';
 
-/** The private state of an NsSocket the session code reads and sets. */
-export interface SocketInternals {
-  outbox(socket: object): Outbox;
-  extension(socket: object): LinkExtension | undefined;
-  server(socket: object): AcceptingServer | undefined;
-  connectTimeoutMs(socket: object): number | undefined;
-  link(socket: object): Link | undefined;
+/** What the session code reads and changes of a socket: its core (the host of its links). */
+export interface SessionCore extends LinkHost {
+  readonly outbox: Outbox;
+  readonly server: AcceptingServer | undefined;
+  /** The current link, if any. */
+  readonly link: Link | undefined;
+  /** Whether new links wire pause/resume/idle at once. */
+  readonly flowEvents: boolean;
+  /** A client's `connectTimeoutMs` (undefined on the server). */
+  readonly connectTimeoutMs: number | undefined;
   /** Makes `link` the socket's (opening) link. */
-  setLink(socket: object, link: Link): void;
+  adoptLink(link: Link): void;
   /** A socket whose link went to another socket's session: it closes, never having opened. */
-  retire(socket: object): void;
-  flowEvents(socket: object): boolean;
-  readonly linkHost: LinkHost;
+  retire(): void;
 }
 
 /** The per-link session state of a new link, when the socket has `resume` enabled. */
-export function linkResumeFor(outbox: Outbox, accepted: boolean, extension: LinkExtension | undefined): LinkResume | undefined {
-  return outbox.session === undefined ? undefined : new LinkResume(accepted, extension?.linkMessageTypes);
+export function linkResumeFor(core: SessionCore, accepted: boolean): LinkResume | undefined {
+  return core.outbox.session === undefined ? undefined : new LinkResume(accepted, core.extension?.linkMessageTypes);
 }
 
 /**
@@ -36,19 +38,25 @@ export function linkResumeFor(outbox: Outbox, accepted: boolean, extension: Link
  * starts; without (the peer does not resume), a session this socket had is lost.
  * @returns how many messages are resent (-1 without a session on this link).
  */
-export function sessionOnOpen(host: ExchangeHost, internals: SocketInternals, socket: LinkSocket, link: Link): number {
+export function sessionOnOpen(core: SessionCore, link: Link): number {
   const resume = link.resume;
-  const session = internals.outbox(socket).session;
+  const session = core.outbox.session;
   if (session === undefined) return -1;
   if (resume?.counts === undefined) {
-    if (session.established) host.lost(socket, { reason: 'unknown', unsent: session.forget() });
+    if (session.established) sessionLost(core, { reason: 'unknown', unsent: session.forget() });
     return -1;
   }
   const resent = Math.max(0, session.window.lastSeq - resume.counts.received);
   session.attach(link.framed, resume.counts);
   resume.live = session;
-  if (resume.resumed) internals.extension(socket)?.onLinkResumed?.(socket);
+  if (resume.resumed) core.extension?.onLinkResumed?.(core.socket);
   return resent;
+}
+
+/** Client: the session was lost or ended (`sessionLost`). */
+function sessionLost(core: SessionCore, info: NsSessionLostInfo): void {
+  core.extension?.onSessionLost?.(core.socket);
+  core.socket.emit('sessionLost', info);
 }
 
 /** end() on a link carrying the session: acknowledge, then SESSION_END, so the peer forgets it now. */
@@ -60,67 +68,55 @@ export function endSession(link: Link | undefined): void {
 }
 
 /** A server socket's link dropped while its session lives: it waits `ttlMs` for the client (no `close`). */
-export function sessionDetached(socket: LinkSocket, server: AcceptingServer, session: Session, error: Error | undefined): void {
-  server.sessions!.detach(session.id);
-  publishDisconnect(socket, true, error, true);
-  socket.emit('disconnect', error);
+export function sessionDetached(core: SessionCore, session: Session, error: Error | undefined): void {
+  core.server!.sessions!.detach(session.id);
+  publishDisconnect(core.socket, true, error, true);
+  core.socket.emit('disconnect', error);
 }
 
 /**
  * The socket closed for good: its session is over (the server forgets it, the extension hears of it)
  * and the window is dropped.
  */
-export function sessionClosed(
-  socket: LinkSocket,
-  server: AcceptingServer | undefined,
-  outbox: Outbox,
-  extension: LinkExtension | undefined,
-  error: Error | undefined,
-): void {
+export function sessionClosed(core: SessionCore, error: Error | undefined): void {
+  const { outbox, server } = core;
   const session = outbox.session;
   if (session?.established === true) {
     if (server !== undefined) server.sessions?.forget(session.id);
-    extension?.onSessionLost?.(socket);
+    core.extension?.onSessionLost?.(core.socket);
   }
-  server?.socketClosed(socket);
+  server?.socketClosed(core.socket);
   outbox.clear(error ?? new ConnectionClosedError('the socket closed'));
 }
 
-/** Builds the exchange host of every socket. */
-export function createExchangeHost(internals: SocketInternals): ExchangeHost {
+/** Builds the exchange host of every socket; `coreOf` finds a socket's core (the sockets passed are NsSockets). */
+export function createExchangeHost(coreOf: (socket: object) => SessionCore): ExchangeHost {
   return {
-    session: (socket) => internals.outbox(socket).session!,
-    owner: (socket) => internals.extension(socket)?.sessionOwner?.(socket as LinkSocket),
-    store: (socket) => internals.server(socket)!.sessions!,
-    acceptTimeoutMs: (socket) => internals.connectTimeoutMs(socket) ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    session: (socket) => coreOf(socket).outbox.session!,
+    owner: (socket) => {
+      const core = coreOf(socket);
+      return core.extension?.sessionOwner?.(core.socket);
+    },
+    store: (socket) => coreOf(socket).server!.sessions!,
+    acceptTimeoutMs: (socket) => coreOf(socket).connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     adopt: (target, from, counts) => {
-      const socket = target as LinkSocket;
+      const core = coreOf(target);
       // A link of ours the server has not seen die yet is replaced.
-      internals.link(socket)?.drop(new ConnectionClosedError('the session resumed on a new link'));
+      core.link?.drop(new ConnectionClosedError('the session resumed on a new link'));
       const framed: FramedSocket = from.release();
-      internals.retire(from.socket);
-      const session = internals.outbox(socket).session!;
-      internals.server(socket)!.sessions!.attach(session.id);
-      const extension = internals.extension(socket);
-      const resume = new LinkResume(true, extension?.linkMessageTypes);
+      coreOf(from.socket).retire();
+      const session = core.outbox.session!;
+      core.server!.sessions!.attach(session.id);
+      const resume = new LinkResume(true, core.extension?.linkMessageTypes);
       resume.peerResumes = true;
       resume.nonce = from.resume!.nonce;
       resume.resumed = true;
       resume.counts = counts;
-      const link = new Link(framed, socket, internals.linkHost, extension, {
-        accepted: true,
-        flowEvents: internals.flowEvents(socket),
-        hello: undefined,
-        resume,
-        adopted: true,
-      });
-      internals.setLink(socket, link);
+      const link = new Link(framed, core, { accepted: true, flowEvents: core.flowEvents, hello: undefined, resume, adopted: true });
+      core.adoptLink(link);
       link.openNow(true);
     },
-    lost: (socket, info) => {
-      internals.extension(socket)?.onSessionLost?.(socket as LinkSocket);
-      (socket as LinkSocket).emit('sessionLost', info);
-    },
-    end: (socket, error) => (socket as LinkSocket).destroy(error),
+    lost: (socket, info) => sessionLost(coreOf(socket), info),
+    end: (socket, error) => coreOf(socket).socket.destroy(error),
   };
 }

@@ -339,6 +339,40 @@ describe('extension API', () => {
     }).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
   });
 
+  it('pauseReading stops delivery from the current link until resumeReading, losing nothing', async () => {
+    const { client, peer } = await resources.pair();
+    const other = await resources.pair(); // round trips on another link: I/O turns, not a sleep
+    const received: number[] = [];
+    const all = deferred();
+    const total = 256;
+    client.data('chunk', (data) => {
+      received.push((data as Buffer).readUInt32BE(0));
+      if (received.length === total) all.resolve();
+    });
+    const echoed = async (): Promise<void> => {
+      const got = next(other.client, 'data::echo');
+      other.peer.send('echo', 1);
+      await got;
+    };
+    client.pauseReading();
+    let blocked = false;
+    for (let i = 0; i < total; i++) {
+      const chunk = Buffer.alloc(64 * 1024);
+      chunk.writeUInt32BE(i, 0);
+      if (!peer.send('chunk', chunk)) blocked = true;
+    }
+    expect(blocked).toBe(true); // 16 MiB: more than the loopback buffers take
+    await echoed();
+    const seen = received.length;
+    for (let i = 0; i < 20; i++) await echoed();
+    expect(received.length).toBe(seen); // nothing read while paused
+    expect(received.length).toBeLessThan(total);
+    expect(peer.bufferedBytes).toBeGreaterThan(0);
+    client.resumeReading();
+    await all.promise;
+    expect(received).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
   it('closing a socket that holds early user events (reading paused) still completes', async () => {
     const { server, port } = await resources.server({
       extension: () => ({ onMessage() {}, onLinkOpening: () => new Promise<void>(() => {}) }),

@@ -71,6 +71,21 @@ describe('payloads round-trip', () => {
     expect(peer.stats).toMatchObject({ messagesOut: 1, messagesIn: 1 });
   });
 
+  it('stats is one live object: the same on every read, counting on, and a spread copy is a snapshot', async () => {
+    const { client, peer } = await pair();
+    const stats = client.stats;
+    expect(client.stats).toBe(stats); // nothing built per read
+    const before = { ...stats };
+    expect(Object.keys(before).sort()).toEqual(['bytesIn', 'bytesOut', 'lastError', 'messagesIn', 'messagesOut', 'reconnects']);
+    const got = next<[unknown]>(peer, 'data::x');
+    client.send('x', 1);
+    await got;
+    expect(stats.messagesOut).toBe(before.messagesOut + 1);
+    expect(stats.bytesOut).toBeGreaterThan(before.bytesOut);
+    expect(before.messagesOut).toBe(0);
+    expect(JSON.parse(JSON.stringify(stats))).toMatchObject({ messagesOut: 1, messagesIn: 0 });
+  });
+
   it('50 000 messages arrive in order, none lost', async () => {
     const { client, peer } = await pair();
     const count = 50_000;
