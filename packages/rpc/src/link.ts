@@ -26,8 +26,8 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   readonly caller: Caller;
   readonly responder: Responder;
   readonly keepAlive: KeepAlive | undefined;
-  /** Streams of this link, both ways. */
-  readonly streams: StreamSession;
+  /** Made by the first stream either way (see {@link Link.streams}): most links never have one. */
+  #streams: StreamSession | undefined = undefined;
   open = true;
   closing = false;
   #idleWaiter: (() => void) | undefined;
@@ -39,8 +39,17 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     this.responder = new Responder(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
     this.peer = new RpcPeer(this, peerId, username);
-    this.streams = new StreamSession(this, owner);
     this.keepAlive?.start();
+  }
+
+  /** Streams of this link, both ways; made on first use, so a link without streams stays small. */
+  get streams(): StreamSession {
+    return (this.#streams ??= new StreamSession(this, this.owner));
+  }
+
+  /** LinkContext: the streams if any were ever made (checks that must not make them). */
+  get openedStreams(): StreamSession | undefined {
+    return this.#streams;
   }
 
   get requestsOut(): number {
@@ -59,13 +68,13 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     return this.keepAlive?.rttMs;
   }
   get openStreams(): number {
-    return this.streams.openStreams;
+    return this.#streams?.openStreams ?? 0;
   }
   get itemsIn(): number {
-    return this.streams.itemsIn;
+    return this.#streams?.itemsIn ?? 0;
   }
   get itemsOut(): number {
-    return this.streams.itemsOut;
+    return this.#streams?.itemsOut ?? 0;
   }
 
   /** PeerLink: open a stream on this link. */
@@ -122,7 +131,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     this.keepAlive?.stop();
     this.caller.closed(error);
     this.responder.closed(error);
-    this.streams.closed(error);
+    this.#streams?.closed(error);
     this.settled();
   }
 
@@ -163,6 +172,6 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   }
 
   #isIdle(): boolean {
-    return this.responder.calls.size === 0 && this.caller.table.size === 0 && this.streams.openStreams === 0;
+    return this.responder.calls.size === 0 && this.caller.table.size === 0 && (this.#streams?.openStreams ?? 0) === 0;
   }
 }
