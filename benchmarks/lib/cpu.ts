@@ -1,5 +1,6 @@
 // CPU time as a second, noise-resistant cost measure: other processes on the machine stretch wall
 // time, but barely change how much CPU one message or request costs.
+import { readFileSync } from 'node:fs';
 import { GcWatch } from './gc.js';
 import type { Ipc } from './ipc.js';
 
@@ -19,6 +20,16 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** Write syscalls of this process so far (`syscw` in /proc/self/io), or undefined where that file is missing. */
+export function writeSyscalls(): number | undefined {
+  try {
+    const match = /^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Server handlers increment this once per request served. */
 export const served = { count: 0 };
 
@@ -34,6 +45,8 @@ export interface CpuSample {
   allocated: number;
   /** Longest GC pause since the previous sample, ms. */
   gcMaxMs: number;
+  /** Write syscalls so far (Linux), see writeSyscalls(). */
+  writes?: number;
   /** heapUsed after a full GC: only on the first and last sample, and only with --expose-gc. */
   heap?: number;
 }
@@ -64,7 +77,8 @@ export async function serveUntilStopped(ipc: Ipc): Promise<CpuSample[]> {
     gcCount += gc.count;
     allocated += gc.allocatedBytes;
     const usage = process.cpuUsage();
-    samples.push({ t: epochMs(), cpuUs: usage.user + usage.system, sysUs: usage.system, ops: served.count, gcMs, gcCount, allocated, gcMaxMs: gc.maxMs });
+    const writes = writeSyscalls();
+    samples.push({ t: epochMs(), cpuUs: usage.user + usage.system, sysUs: usage.system, ops: served.count, gcMs, gcCount, allocated, gcMaxMs: gc.maxMs, ...(writes === undefined ? {} : { writes }) });
   };
   const heap0 = heapAfterGc();
   watch.start();
@@ -94,6 +108,8 @@ export interface ServerWindow {
   gcUsPerOp: number;
   allocPerOp: number;
   gcMaxMs: number;
+  /** Write syscalls per op (Linux only). */
+  writesPerOp: number | undefined;
 }
 
 export function serverWindow(samples: readonly CpuSample[], t0: number, t1: number): ServerWindow | undefined {
@@ -108,6 +124,7 @@ export function serverWindow(samples: readonly CpuSample[], t0: number, t1: numb
     gcUsPerOp: ((last.gcMs - first.gcMs) * 1000) / ops,
     allocPerOp: (last.allocated - first.allocated) / ops,
     gcMaxMs: Math.max(0, ...inside.slice(1).map((s) => s.gcMaxMs)),
+    writesPerOp: first.writes === undefined || last.writes === undefined ? undefined : (last.writes - first.writes) / ops,
   };
 }
 

@@ -146,6 +146,7 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
         ...(o.gc === undefined ? {} : { clientAllocPerOp: o.gc.allocatedBytes / o.count }),
         ...(o.gc === undefined || side === undefined ? {} : { gcMaxMs: Math.max(o.gc.maxMs, side.gcMaxMs), gcUsPerOp: side.gcUsPerOp + (o.gc.totalMs * 1000) / o.count }),
         ...(side === undefined ? {} : { serverAllocPerOp: side.allocPerOp }),
+        ...(side?.writesPerOp === undefined ? {} : { serverWritesPerOp: side.writesPerOp }),
         ...(heapPerConn === undefined ? {} : { heapPerConn }),
         count: o.count,
         ...(run.note === undefined ? {} : { note: run.note }),

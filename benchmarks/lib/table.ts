@@ -30,6 +30,8 @@ function metricLabel(metric: MetricKey, unit: string): string {
       return 'client/send µs';
     case 'serverSysUsPerOp':
       return 'server kernel µs';
+    case 'serverWritesPerOp':
+      return `server writes/${unit.replace(/s$/, '')}`;
     case 'serverAllocPerOp':
       return `server B/${unit.replace(/s$/, '')}`;
     case 'clientAllocPerOp':
@@ -66,6 +68,7 @@ function formatMetric(metric: MetricKey, value: number | undefined): string {
     case 'clientAllocPerOp':
       return formatFixed(value, 0);
     case 'gcMaxMs':
+    case 'serverWritesPerOp':
       return formatFixed(value, 2);
   }
 }

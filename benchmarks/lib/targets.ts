@@ -1,7 +1,7 @@
 import type { CaseResult, Measurement, MetricKey, TargetResult, TargetSpec } from './types.js';
 
 /** Lower is better for these; "best of" then means the smallest. */
-const LOWER_IS_BETTER: ReadonlySet<MetricKey> = new Set<MetricKey>(['p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'heapPerConn', 'externalPerConn', 'rssPerConn', 'cpuUsPerOp', 'serverCpuUsPerOp', 'clientCpuUsPerOp', 'serverSysUsPerOp', 'serverAllocPerOp', 'clientAllocPerOp', 'gcUsPerOp', 'gcMaxMs']);
+const LOWER_IS_BETTER: ReadonlySet<MetricKey> = new Set<MetricKey>(['p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'heapPerConn', 'externalPerConn', 'rssPerConn', 'cpuUsPerOp', 'serverCpuUsPerOp', 'clientCpuUsPerOp', 'serverSysUsPerOp', 'serverWritesPerOp', 'serverAllocPerOp', 'clientAllocPerOp', 'gcUsPerOp', 'gcMaxMs']);
 
 export function metricOf(row: Measurement | undefined, metric: MetricKey): number | undefined {
   if (row === undefined || row.status !== 'ok') return undefined;

@@ -25,6 +25,8 @@ export interface Measurement {
   clientCpuUsPerOp?: number;
   /** The kernel's share of serverCpuUsPerOp (syscalls: socket reads and writes), microseconds. */
   serverSysUsPerOp?: number;
+  /** Write syscalls of the server per op (Linux /proc/self/io): below 1 when writes carry several answers. */
+  serverWritesPerOp?: number;
   /** Bytes allocated on the JS heap per op, by the server (or receiver) and by the client (or sender). */
   serverAllocPerOp?: number;
   clientAllocPerOp?: number;
@@ -50,6 +52,7 @@ export type MetricKey =
   | 'serverCpuUsPerOp'
   | 'clientCpuUsPerOp'
   | 'serverSysUsPerOp'
+  | 'serverWritesPerOp'
   | 'serverAllocPerOp'
   | 'clientAllocPerOp'
   | 'gcUsPerOp'

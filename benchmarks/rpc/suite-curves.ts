@@ -41,7 +41,7 @@ function bendNote(name: string, points: readonly CurvePoint[]): string | undefin
     `${name}: the largest step is ${worst.from.x.toLocaleString('en-US')} -> ${worst.to.x.toLocaleString('en-US')} clients ` +
     `(${formatCount(f?.opsPerSec)} -> ${formatCount(t?.opsPerSec)} req/s, ${worst.ratio.toFixed(2)}x); ` +
     `server CPU per request ${us(f?.serverCpuUsPerOp)} -> ${us(t?.serverCpuUsPerOp)} µs, of which kernel ` +
-    `${us(f?.serverSysUsPerOp)} -> ${us(t?.serverSysUsPerOp)} µs; client ${us(f?.clientCpuUsPerOp)} -> ${us(t?.clientCpuUsPerOp)} µs; ` +
+    `${us(f?.serverSysUsPerOp)} -> ${us(t?.serverSysUsPerOp)} µs, with ${us(f?.serverWritesPerOp)} -> ${us(t?.serverWritesPerOp)} write syscalls per request; client ${us(f?.clientCpuUsPerOp)} -> ${us(t?.clientCpuUsPerOp)} µs; ` +
     `p99 ${formatFixed(f?.p99Ms, 3)} -> ${formatFixed(t?.p99Ms, 3)} ms; server heap per connection ${formatBytes(f?.heapPerConn)} -> ${formatBytes(t?.heapPerConn)}.`
   );
 }
@@ -78,7 +78,7 @@ export const rpcCurvesSuite: Suite = {
         unit: 'req',
         reference: RAW,
         ratioMetric: 'opsPerSec',
-        columns: ['opsPerSec', 'p50Ms', 'p99Ms', 'heapPerConn', 'cpuUsPerOp', 'serverCpuUsPerOp', 'serverSysUsPerOp', 'clientCpuUsPerOp'],
+        columns: ['opsPerSec', 'p50Ms', 'p99Ms', 'heapPerConn', 'cpuUsPerOp', 'serverCpuUsPerOp', 'serverSysUsPerOp', 'serverWritesPerOp', 'clientCpuUsPerOp'],
         rows: best.map(([row]) => row!),
       };
       points.push({ x: clients, case: c });
@@ -99,7 +99,7 @@ export const rpcCurvesSuite: Suite = {
       notes: [
         `One server process and one client process per contender and point (pinned to a core each); the client opens N connections (@proto/rpc: each authenticated with a password), then keeps ${IN_FLIGHT} requests in flight in all, each sent on the next connection in turn: at N <= ${IN_FLIGHT} every connection carries ${IN_FLIGHT}/N, above it each carries at most one at a time.`,
         `Server heap per connection: the server's heapUsed after full GCs, with every client still connected after the load, minus the same before the first connection, divided by N. At 1 and 10 clients the figure is mostly the process's own growth (compiled code, caches) divided by few connections.`,
-        `"server kernel µs" is the system-CPU share of the server's CPU per request: the cost of socket reads and writes, which stops being shared by several requests once each connection carries one.`,
+        `"server kernel µs" is the system-CPU share of the server's CPU per request and "server writes/req" its write syscalls per request (/proc/self/io): with many requests per connection one write carries many answers; once each connection carries one, every answer costs a write of its own (and a read, and an event-loop wake-up), which no batching across connections can save.`,
         `Open files: ${currentFdLimit().toLocaleString('en-US')} allowed per process here (ulimit -n; each side holds one descriptor per connection); the harness raises the soft limit through \`ulimit -n\` when a point needs more.`,
         ...bends.map((b) => `Bend: ${b}`),
       ],

@@ -98,12 +98,13 @@ describe('benchmark infrastructure', () => {
 
   it("reads the server's CPU, kernel share, GC and allocation per op inside a window, and heap per connection", () => {
     const sample = (t: number, ops: number, extra: Partial<CpuSample> = {}): CpuSample => ({
-      t, cpuUs: ops * 10, sysUs: ops * 4, ops, gcMs: ops / 1000, gcCount: 0, allocated: ops * 500, gcMaxMs: t === 200 ? 3 : 0.5, ...extra,
+      t, cpuUs: ops * 10, sysUs: ops * 4, ops, gcMs: ops / 1000, gcCount: 0, allocated: ops * 500, gcMaxMs: t === 200 ? 3 : 0.5, writes: ops * 2, ...extra,
     });
     const samples = [sample(0, 0, { heap: 1_000_000 }), sample(100, 100), sample(200, 300), sample(300, 600, { heap: 1_500_000 })];
     const w = serverWindow(samples, 50, 250)!;
     expect([w.cpuUsPerOp, w.sysUsPerOp, w.allocPerOp, w.gcMaxMs]).toEqual([10, 4, 500, 3]);
     expect(w.gcUsPerOp).toBeCloseTo(1, 9);
+    expect(w.writesPerOp).toBe(2);
     expect(serverWindow(samples, 120, 180)).toBeUndefined();
     expect(heapPerConnection(samples, 1000)).toBe(500);
   });
