@@ -19,8 +19,8 @@ export interface LinkOwner extends StreamOwner {
   readonly requestTimeoutMs: number;
   /** A handler threw something that is not an RpcError, or an answer could not be sent. */
   reportError(error: Error, peer: RpcPeer): void;
-  /** Keepalive declared `peer` dead; its link is about to be dropped. */
-  linkTimedOut(peer: RpcPeer): void;
+  /** Keepalive declared `peer` dead; its link (on `socket`) is about to be dropped. */
+  linkTimedOut(peer: RpcPeer, socket: NsSocket): void;
 }
 
 /**

@@ -151,7 +151,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
 
   /** KeepAliveHost */
   keepAliveTimedOut(): void {
-    this.owner.linkTimedOut(this.peer);
+    this.owner.linkTimedOut(this.peer, this.socket);
   }
 
   /** Resolves once no request is in flight in either direction (or the link closed). */
