@@ -1,6 +1,7 @@
 // Runs every benchmark suite, prints the tables and rewrites benchmarks/RESULTS.md.
 // Usage: npx -y pnpm@10.34.9 bench [--quick] [--only=decode,rpc]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { clusterSuite } from './cluster/suite.js';
 import { decodeSuite } from './decode/suite.js';
 import { nsBinarySuite } from './ns/suite-binary.js';
@@ -89,16 +90,22 @@ async function main(): Promise<void> {
     if (targets.length > 0) console.log(`\ntargets\n${renderText(targetGrid(targets))}`);
   }
   const seconds = (now() - started) / 1000;
-  const markdown = resultsMarkdown({ env, command, quick, rounds, only, peers, suites: results, seconds, placement: where.description });
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown);
+  // Only a full run of every suite replaces RESULTS.md and charts/ (the committed record); a quick
+  // or --only run writes RESULTS.partial.md and charts-partial/ (both git-ignored).
+  const partial = quick || only !== undefined;
+  const file = partial ? 'RESULTS.partial.md' : 'RESULTS.md';
+  const chartsDir = partial ? 'charts-partial' : 'charts';
+  const loadAtEnd = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const markdown = resultsMarkdown({ env, command, quick, rounds, only, peers, suites: results, seconds, placement: where.description, loadAtEnd, chartsDir });
+  writeFileSync(new URL(`./${file}`, import.meta.url), markdown);
   const charts = results.flatMap((r) => r.charts ?? []);
   if (charts.length > 0) {
-    const dir = new URL('./charts/', import.meta.url);
+    const dir = new URL(`./${chartsDir}/`, import.meta.url);
     mkdirSync(dir, { recursive: true });
     for (const chart of charts) writeFileSync(new URL(`${chart.id}.svg`, dir), renderLineChart(chart));
-    console.log(`wrote ${String(charts.length)} chart(s) to benchmarks/charts/`);
+    console.log(`wrote ${String(charts.length)} chart(s) to benchmarks/${chartsDir}/`);
   }
-  console.log(`\nwrote benchmarks/RESULTS.md (${seconds.toFixed(0)} s)`);
+  console.log(`\nwrote benchmarks/${file} (${seconds.toFixed(0)} s)`);
 
   const failed = results.flatMap((s) => s.cases.flatMap((c) => c.rows.filter((r) => r.status === 'failed').map((r) => `${c.id}: ${r.contender}: ${r.note ?? ''}`)));
   if (failed.length > 0) {

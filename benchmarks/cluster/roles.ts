@@ -1,7 +1,7 @@
 // Worker roles of the cluster suite: servers (nodes) and a process full of clients (peers).
 import { type ClusterAdapter, createMemoryCluster, createRedisCluster, RedisCluster } from '@proto/cluster';
 import { RpcClient, RpcServer } from '@proto/rpc';
-import { epochMs } from '../lib/cpu.js';
+import { cpuMicros, epochMs } from '../lib/cpu.js';
 import type { Ipc } from '../lib/ipc.js';
 import { measureRequests, type RequestOutcome } from '../lib/requests.js';
 
@@ -23,6 +23,8 @@ export type NodeCommand =
   | { op: 'peers'; node: number }
   | { op: 'measure'; node: number; peerId: string; concurrencies: number[]; warm: number; total: number; capMs: number }
   | { op: 'broadcast'; node: number; count: number }
+  /** Post 'cpu' with this process's CPU time (µs), to charge the holding node's work to a phase. */
+  | { op: 'cpu' }
   | { op: 'stop' };
 
 /** `count` servers, listening on 127.0.0.1; posts 'ready' with their ports, then obeys 'cmd's. */
@@ -47,6 +49,10 @@ export async function nodesRole(params: NodesParams, ipc: Ipc): Promise<null> {
   for (;;) {
     const command = await ipc.next<NodeCommand>('cmd');
     if (command.op === 'stop') break;
+    if (command.op === 'cpu') {
+      ipc.post('cpu', cpuMicros());
+      continue;
+    }
     const server = servers[command.node]!;
     if (command.op === 'peers') ipc.post('peers', [...server.peers.keys()]);
     else if (command.op === 'measure') {

@@ -77,17 +77,40 @@ async function runRequestContender(c: RequestContender, url: string | undefined,
     scenario.command(c.holder[0], { op: 'peers', node: c.holder[1] });
     const [peerId] = await scenario.nodes[c.holder[0]]!.next<string[]>('peers', TIMEOUT_MS);
     if (peerId === undefined) throw new Error('the peer did not connect');
-    scenario.command(c.caller[0], {
-      op: 'measure',
-      node: c.caller[1],
-      peerId,
-      concurrencies: CONCURRENCIES,
-      warm: settings.quick ? 500 : 5000,
-      total: settings.quick ? 20_000 : 200_000,
-      capMs: settings.quick ? 500 : 3000,
-    });
-    const outcomes = await scenario.nodes[c.caller[0]]!.next<RequestOutcome[]>('measured', TIMEOUT_MS);
-    return outcomes.map((o) => ({ contender: c.name, status: 'ok', opsPerSec: o.count / (o.ms / 1000), p50Ms: o.p50Ms, p99Ms: o.p99Ms, count: o.count }));
+    // One concurrency at a time, so the holding node's CPU can be charged to each phase.
+    const rows: Measurement[] = [];
+    const holderIsCaller = c.holder[0] === c.caller[0];
+    const holderCpu = async (): Promise<number> => {
+      scenario.command(c.holder[0], { op: 'cpu' });
+      return scenario.nodes[c.holder[0]]!.next<number>('cpu', TIMEOUT_MS);
+    };
+    const measure = async (concurrency: number, warm: number, total: number): Promise<RequestOutcome> => {
+      const capMs = settings.quick ? 500 : 3000;
+      scenario.command(c.caller[0], { op: 'measure', node: c.caller[1], peerId, concurrencies: [concurrency], warm, total, capMs });
+      const [o] = await scenario.nodes[c.caller[0]]!.next<RequestOutcome[]>('measured', TIMEOUT_MS);
+      if (o === undefined) throw new Error('no outcome');
+      return o;
+    };
+    for (const concurrency of CONCURRENCIES) {
+      await measure(concurrency, settings.quick ? 500 : 5000, 0); // warm-up alone
+      const before = holderIsCaller ? 0 : await holderCpu();
+      const o = await measure(concurrency, 0, settings.quick ? 20_000 : 200_000);
+      const holderUs = holderIsCaller ? 0 : (await holderCpu()) - before;
+      const callerPerOp = o.cpuUs / o.count;
+      const holderPerOp = holderUs / o.count;
+      rows.push({
+        contender: c.name,
+        status: 'ok',
+        opsPerSec: o.count / (o.ms / 1000),
+        p50Ms: o.p50Ms,
+        p99Ms: o.p99Ms,
+        count: o.count,
+        cpuUsPerOp: callerPerOp + holderPerOp,
+        clientCpuUsPerOp: callerPerOp,
+        ...(holderIsCaller ? {} : { serverCpuUsPerOp: holderPerOp }),
+      });
+    }
+    return rows;
   } catch (error) {
     return CONCURRENCIES.map(() => errorRow(c.name, error));
   } finally {
@@ -182,7 +205,7 @@ export const clusterSuite: Suite = {
         unit: 'req',
         reference: LOCAL,
         ratioMetric: 'opsPerSec',
-        columns: ['opsPerSec', 'p50Ms', 'p99Ms'],
+        columns: ['opsPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerOp', 'clientCpuUsPerOp', 'serverCpuUsPerOp'],
         rows: requestRows.map((rows) => rows[i] as Measurement),
       }));
       cases.push({
@@ -200,7 +223,7 @@ export const clusterSuite: Suite = {
         cases,
         targets: [],
         notes: [
-          `Request: the calling server, the server holding the peer and the client run in separate processes, except "memory" (both servers in one process); over Redis each node is its own process and redis-server (${url === undefined ? 'not installed' : 'started by the suite, no persistence'}) a fourth. Latency is measured in the calling server.`,
+          `Request: the calling server, the server holding the peer and the client run in separate processes, except "memory" (both servers in one process); over Redis each node is its own process and redis-server (${url === undefined ? 'not installed' : 'started by the suite, no persistence'}) a fourth. Latency is measured in the calling server. CPU µs/req: the node processes together (not the client, not redis-server); client/send: the calling node; server/recv: the holding node when it is another process.`,
           `Broadcast: ${PEERS} clients in one process, connected round-robin to the nodes; the time runs from the first broadcast to the last delivery (deliveries/s = broadcasts x ${PEERS} / time). The clients' process decoding every delivery is the likely bottleneck on 2 cores.`,
           'No targets: the issue asks for figures, recorded with the machine state above.',
         ],

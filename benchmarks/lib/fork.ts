@@ -18,6 +18,8 @@ export interface WorkerOptions {
    * @default 'server'
    */
   role?: 'server' | 'client';
+  /** More node options, e.g. `--max-semi-space-size=64` for a diagnostic run. */
+  nodeArgs?: readonly string[];
 }
 
 /** BENCH_CPU_PROF=<dir> makes every worker write a V8 CPU profile there (open it in Chrome DevTools). */
@@ -46,7 +48,7 @@ export class Worker {
   readonly #exit: Promise<void>;
 
   constructor(options: WorkerOptions = {}) {
-    const execArgv = [...BASE_EXEC_ARGV, ...(options.exposeGc === true ? ['--expose-gc'] : []), ...profileArgv()];
+    const execArgv = [...BASE_EXEC_ARGV, ...(options.exposeGc === true ? ['--expose-gc'] : []), ...(options.nodeArgs ?? []), ...profileArgv()];
     const needShell = options.fdLimit !== undefined && currentFdLimit() < options.fdLimit;
     // taskset and the shell exec node in the end, so the IPC fd (NODE_CHANNEL_FD) is kept.
     const cpu = cpuForRole(options.role ?? 'server');

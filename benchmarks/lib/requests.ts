@@ -29,8 +29,8 @@ export interface RequestOutcome extends LatencySummary {
   /** Measured phase, wall clock (epochMs), to find the server's CPU over the same window. */
   t0: number;
   t1: number;
-  /** Client GC over the measured phase. */
-  gc: GcStats;
+  /** Client GC over the measured phase (absent when the client cannot tell, e.g. another program). */
+  gc?: GcStats;
 }
 
 /** One request: add(a, b) on the server; must resolve to a + b. */
@@ -99,10 +99,14 @@ export async function measureRequests(params: RequestParams, call: AddCall): Pro
 
 export interface RequestRun {
   module: string;
+  /** Module of the server role when it is not `module`. */
+  serverModule?: string;
   server: string;
   client: string;
   params: Omit<RequestParams, 'port'>;
   note?: string;
+  /** Node options for both processes (diagnostic runs). */
+  nodeArgs?: readonly string[];
 }
 
 /** One row per concurrency for one contender. */
@@ -111,12 +115,13 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
   // A curve point: the server's heap per connection too (needs global.gc), and file descriptors.
   const many = run.params.clients !== undefined;
   const fdLimit = clients + 1024;
-  const server = new Worker({ exposeGc: many, fdLimit });
-  const client = new Worker({ role: 'client', fdLimit });
+  const nodeArgs = run.nodeArgs ?? [];
+  const server = new Worker({ exposeGc: many, fdLimit, nodeArgs });
+  const client = new Worker({ role: 'client', fdLimit, nodeArgs });
   const rows = new Map<number, Measurement>();
   const timeoutMs = run.params.concurrencies.length * run.params.capMs * 2 + 60_000;
   try {
-    const serverDone = server.call<CpuSample[]>(run.module, run.server, run.params, timeoutMs);
+    const serverDone = server.call<CpuSample[]>(run.serverModule ?? run.module, run.server, run.params, timeoutMs);
     serverDone.catch(() => {});
     const port = await Promise.race([
       server.next<number>('ready', 30_000),
@@ -138,9 +143,9 @@ export async function runRequests(contender: string, run: RequestRun): Promise<M
         maxMs: o.maxMs,
         clientCpuUsPerOp: o.cpuUs / o.count,
         ...(side === undefined ? {} : { cpuUsPerOp: o.cpuUs / o.count + side.cpuUsPerOp, serverCpuUsPerOp: side.cpuUsPerOp, serverSysUsPerOp: side.sysUsPerOp }),
-        clientAllocPerOp: o.gc.allocatedBytes / o.count,
-        gcMaxMs: Math.max(o.gc.maxMs, side?.gcMaxMs ?? 0),
-        ...(side === undefined ? {} : { serverAllocPerOp: side.allocPerOp, gcUsPerOp: side.gcUsPerOp + (o.gc.totalMs * 1000) / o.count }),
+        ...(o.gc === undefined ? {} : { clientAllocPerOp: o.gc.allocatedBytes / o.count }),
+        ...(o.gc === undefined || side === undefined ? {} : { gcMaxMs: Math.max(o.gc.maxMs, side.gcMaxMs), gcUsPerOp: side.gcUsPerOp + (o.gc.totalMs * 1000) / o.count }),
+        ...(side === undefined ? {} : { serverAllocPerOp: side.allocPerOp }),
         ...(heapPerConn === undefined ? {} : { heapPerConn }),
         count: o.count,
         ...(run.note === undefined ? {} : { note: run.note }),

@@ -15,6 +15,10 @@ export interface ReportInput {
   seconds: number;
   /** How the processes were placed (pinned to cores or not). */
   placement: string;
+  /** Load average when the run ended (1 / 5 / 15 min). */
+  loadAtEnd: string;
+  /** Folder of the SVG charts, relative to the markdown file. */
+  chartsDir: string;
 }
 
 export function resultsMarkdown(input: ReportInput): string {
@@ -29,7 +33,7 @@ export function resultsMarkdown(input: ReportInput): string {
     `- Machine: ${env.cpu} x ${env.cpus}, ${env.memory} RAM, ${env.platform}`,
     `- Node: ${env.node}`,
     `- Sources: commit ${env.commit}`,
-    `- Load average at start (1 / 5 / 15 min): ${env.load}`,
+    `- Load average at start (1 / 5 / 15 min): ${env.load}; at the end: ${input.loadAtEnd}`,
     `- Machine state: ${env.machineState}`,
     `- Command: \`${input.command}\``,
     `- Mode: ${input.quick ? 'quick (small sizes, short runs)' : 'full'}, ${input.rounds} round(s) per contender (best kept)${input.only === undefined ? '' : `; only ${input.only.join(', ')}`}`,
@@ -43,6 +47,12 @@ export function resultsMarkdown(input: ReportInput): string {
     ...input.peers.map((p) => `| ${p.name} | ${p.version} |`),
     '',
   ];
+  const charts = input.suites.flatMap((s) => s.charts ?? []);
+  if (charts.length > 0) {
+    out.push('## Charts', '', 'SVG files written by this run (`lib/svg-chart.ts`), shown again in their suites below:', '');
+    for (const chart of charts) out.push(`- [${chart.title}](${input.chartsDir}/${chart.id}.svg)`);
+    out.push('');
+  }
   const allTargets = input.suites.flatMap((s) => s.targets.map((t) => evaluateTarget(s.cases, t)));
   if (allTargets.length > 0) {
     out.push('## Targets', '', renderMarkdown(targetGrid(allTargets)), '');
@@ -52,7 +62,7 @@ export function resultsMarkdown(input: ReportInput): string {
     for (const note of suite.notes) out.push(`- ${note}`);
     if (suite.notes.length > 0) out.push('');
     for (const c of suite.cases) out.push(`### ${c.title}`, '', renderMarkdown(caseGrid(c)), '');
-    for (const chart of suite.charts ?? []) out.push(`![${chart.title}](charts/${chart.id}.svg)`, '');
+    for (const chart of suite.charts ?? []) out.push(`![${chart.title}](${input.chartsDir}/${chart.id}.svg)`, '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }

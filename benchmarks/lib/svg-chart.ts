@@ -16,6 +16,8 @@ export interface ChartSpec {
   yLabel: string;
   /** Logarithmic x axis (1, 10, 100, 1000...). @default false */
   logX?: boolean;
+  /** Logarithmic y axis, for values spanning decades (points <= 0 are skipped). @default false */
+  logY?: boolean;
   series: readonly ChartSeries[];
 }
 
@@ -50,7 +52,7 @@ export function tickLabel(value: number): string {
 export function renderLineChart(spec: ChartSpec): string {
   const series = spec.series.map((s) => ({
     name: s.name,
-    points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!spec.logX || x > 0)),
+    points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!spec.logX || x > 0) && (!spec.logY || y > 0)),
   }));
   const xs = series.flatMap((s) => s.points.map(([x]) => x));
   const ys = series.flatMap((s) => s.points.map(([, y]) => y));
@@ -75,10 +77,18 @@ export function renderLineChart(spec: ChartSpec): string {
   const yMax = Math.max(...ys);
   const yStep = niceStep(yMax > 0 ? yMax : 1, 5);
   const y1 = Math.max(yStep, Math.ceil(yMax / yStep) * yStep);
+  // Log y: whole decades around the values.
+  const d0 = Math.floor(Math.log10(Math.min(...ys)));
+  const d1 = Math.max(d0 + 1, Math.ceil(Math.log10(yMax)));
   const px = (x: number): number => MARGIN.left + ((tx(x) - x0) / (x1 - x0)) * plotW;
-  const py = (y: number): number => MARGIN.top + plotH - (Math.max(0, y) / y1) * plotH;
+  const py = spec.logY
+    ? (y: number): number => MARGIN.top + plotH - ((Math.log10(y) - d0) / (d1 - d0)) * plotH
+    : (y: number): number => MARGIN.top + plotH - (Math.max(0, y) / y1) * plotH;
+  const yTicks = spec.logY
+    ? Array.from({ length: d1 - d0 + 1 }, (_, i) => 10 ** (d0 + i))
+    : Array.from({ length: Math.floor((y1 + yStep / 2) / yStep) + 1 }, (_, i) => i * yStep);
 
-  for (let y = 0; y <= y1 + yStep / 2; y += yStep) {
+  for (const y of yTicks) {
     const yy = py(y).toFixed(1);
     out.push(`<line x1="${MARGIN.left}" y1="${yy}" x2="${MARGIN.left + plotW}" y2="${yy}" stroke="#ddd"/>`);
     out.push(`<text x="${MARGIN.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${tickLabel(y)}</text>`);

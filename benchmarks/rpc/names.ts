@@ -2,3 +2,4 @@
 export const RPC = '@proto/rpc';
 export const RAW = 'raw length-prefixed JSON, per-tick batch';
 export const NET_IPC = 'net-ipc';
+export const CLI = '`proto bench` (CLI)';

@@ -83,8 +83,8 @@ export const rpcCurvesSuite: Suite = {
       };
       points.push({ x: clients, case: c });
     }
-    const chart = (id: string, title: string, yLabel: string, metric: 'opsPerSec' | 'p99Ms' | 'heapPerConn') =>
-      curveChart({ id, title, xLabel: 'connected clients (log scale)', yLabel, logX: true }, points, metric);
+    const chart = (id: string, title: string, yLabel: string, metric: 'opsPerSec' | 'p99Ms' | 'heapPerConn', logY = false) =>
+      curveChart({ id, title, xLabel: 'connected clients (log scale)', yLabel, logX: true, logY }, points, metric);
     const bends = CONTENDERS.map((c) => bendNote(c.name, points)).filter((n): n is string => n !== undefined);
     return {
       id: this.id,
@@ -93,8 +93,8 @@ export const rpcCurvesSuite: Suite = {
       targets: [],
       charts: [
         chart('rpc-curve-throughput', `rpc throughput, ${IN_FLIGHT} in flight over N clients`, 'requests/s', 'opsPerSec'),
-        chart('rpc-curve-p99', `rpc p99 latency, ${IN_FLIGHT} in flight over N clients`, 'p99 latency (ms)', 'p99Ms'),
-        chart('rpc-curve-heap', 'server heap per connected client', 'heap per connection (bytes)', 'heapPerConn'),
+        chart('rpc-curve-p99', `rpc p99 latency, ${IN_FLIGHT} in flight over N clients`, 'p99 latency (ms, log scale)', 'p99Ms', true),
+        chart('rpc-curve-heap', 'server heap per connected client', 'heap per connection (bytes, log scale)', 'heapPerConn', true),
       ],
       notes: [
         `One server process and one client process per contender and point (pinned to a core each); the client opens N connections (@proto/rpc: each authenticated with a password), then keeps ${IN_FLIGHT} requests in flight in all, each sent on the next connection in turn: at N <= ${IN_FLIGHT} every connection carries ${IN_FLIGHT}/N, above it each carries at most one at a time.`,

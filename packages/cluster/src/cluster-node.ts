@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
 import type { ClusterHost, ClusterMember, ClusterPeerInfo, ClusterStreamOptions, RequestOptions } from '@proto/rpc';
-import { type ClusterMessage, decodeMessage, encodeMessage, type EventName, type OutgoingMessage } from './envelope.js';
+import { type ClusterMessage, decodeMessage, type EventName, isBatch, type OutgoingMessage, splitBatch } from './envelope.js';
 import { AbortedError, clusterUnavailable, ConnectionClosedError, InvalidArgError } from './errors.js';
 import { NodeDirectory } from './node-directory.js';
 import { NodeStreams } from './node-streams.js';
+import { Outbox } from './outbox.js';
 import { callTimeout, type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
-import { formatPeerId, parsePeer, parsePeerId } from './peer-ids.js';
+import { formatPeerId, listPeers, parsePeerId } from './peer-ids.js';
 import { Router } from './router.js';
 import { ServedCalls } from './served-calls.js';
 import { type ClusterStats, newStats } from './stats.js';
 import type { ClusterTransport } from './transport.js';
-import { withTimeout } from './timeout.js';
 import { errorFromWire } from './wire-errors.js';
 
 /** Resolved settings of one node. */
@@ -57,6 +57,7 @@ export class ClusterNode implements ClusterMember {
   readonly router: Router;
   readonly #streams: NodeStreams;
   readonly #served = new ServedCalls(this);
+  readonly #outbox: Outbox;
   /** Local peers as stored in presence (JSON), by id. */
   readonly #peers = new Map<string, string>();
   /** Bumped on every change of `#peers`, so a registration knows whether it wrote the latest. */
@@ -83,6 +84,9 @@ export class ClusterNode implements ClusterMember {
     this.router = new Router(this.nodeId, this.#directory, transport);
     this.#streams = new NodeStreams(this);
     this.#outgoing = new OutgoingCalls({ cancel: (call) => this.reply(call.nodeId, { t: 'c', id: call.id }) });
+    this.#outbox = new Outbox(transport, this.stats, { prefix: settings.prefix, nodeId: this.nodeId, incarnation: this.incarnation }, (call, error) =>
+      this.#outgoing.fail(call, error),
+    );
     if (settings.heartbeatMs > 0) {
       this.#heartbeat = setInterval(tick, settings.heartbeatMs, this);
       this.#heartbeat.unref();
@@ -166,17 +170,7 @@ export class ClusterNode implements ClusterMember {
 
   async peers(): Promise<ClusterPeerInfo[]> {
     if (!this.#available) throw clusterUnavailable();
-    const timeoutMs = this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs;
-    let stored;
-    try {
-      stored = await withTimeout(this.#transport.listPeers(), timeoutMs);
-    } catch (error) {
-      throw clusterUnavailable(error);
-    }
-    const peers = stored.map(parsePeer);
-    const valid = peers.filter((peer) => peer !== undefined);
-    this.stats.malformed += peers.length - valid.length;
-    return valid;
+    return listPeers(this.#transport, this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs, this.stats);
   }
 
   drain(): void {
@@ -198,6 +192,7 @@ export class ClusterNode implements ClusterMember {
     this.#directory.clear();
     if (this.#transport.ready) {
       this.#send(this.#allChannel, { t: 'bye' });
+      this.#outbox.flush();
       await this.#transport.unregister(this.nodeId).catch(() => {});
     }
     this.#available = false;
@@ -292,13 +287,9 @@ export class ClusterNode implements ClusterMember {
     return `${this.#settings.prefix}:node:${nodeId}`;
   }
 
-  /** Encode and publish; a failure to publish is the transport's outage, counted here. */
+  /** Encode and publish (at the end of the tick); a failure to publish is the transport's outage, counted. */
   #send(channel: string, message: OutgoingMessage): void {
-    const bytes = encodeMessage(this.#settings.prefix, this.nodeId, this.incarnation, message);
-    this.stats.messagesOut++;
-    this.#transport.publish(channel, bytes).catch(() => {
-      this.stats.publishFailures++;
-    });
+    this.#outbox.post(channel, this.#outbox.encode(message));
   }
 
   /** ServingNode: the server is closing. */
@@ -322,24 +313,30 @@ export class ClusterNode implements ClusterMember {
     call.nodeId = nodeId;
     let bytes: Buffer;
     try {
-      bytes = encodeMessage(this.#settings.prefix, this.nodeId, this.incarnation, {
-        t: 'q',
-        id: call.id,
-        to: call.peerId,
-        m: call.method,
-        ms: timeoutMs,
-        v: params,
-      });
+      const message: OutgoingMessage = call.watch === undefined
+        ? { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, v: params }
+        : { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, a: 1, v: params };
+      bytes = this.#outbox.encode(message);
     } catch (error) {
       this.#outgoing.fail(call, error instanceof Error ? error : new InvalidArgError(String(error)));
       return;
     }
     call.sent = true;
-    this.stats.messagesOut++;
-    this.#transport.publish(this.#channelOf(nodeId), bytes).catch((error: unknown) => this.#outgoing.fail(call, clusterUnavailable(error)));
+    this.#outbox.post(this.#channelOf(nodeId), bytes, call);
   }
 
   #onMessage(bytes: Buffer): void {
+    if (this.#left) return;
+    if (!isBatch(bytes)) {
+      this.#onOne(bytes);
+      return;
+    }
+    const parts = splitBatch(bytes);
+    if (parts === undefined) this.stats.malformed++;
+    else for (const part of parts) this.#onOne(part);
+  }
+
+  #onOne(bytes: Buffer): void {
     if (this.#left) return;
     const decoded = decodeMessage(this.#settings.prefix, bytes);
     if (!decoded.ok) {
@@ -393,5 +390,4 @@ export class ClusterNode implements ClusterMember {
     const target = parsePeerId(peerId);
     return target !== undefined && target.nodeId === this.nodeId && target.incarnation === this.incarnation;
   }
-
 }

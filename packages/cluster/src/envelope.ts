@@ -8,6 +8,10 @@ import { isWireError, type WireError } from './wire-errors.js';
  *
  *   [0x50 0x43 'PC'][version u8 = 1][header length u32be][header: JSON][body: raw bytes]
  *
+ * Messages published to one channel in the same tick travel together as one batch (one PUBLISH):
+ *
+ *   [0x50 0x43 'PC'][version u8 = 2]([message length u32be][message, version 1 as above])...
+ *
  * The header names the cluster `prefix` (a message of another cluster is dropped), the type, the
  * sender (`n` node id, `k` its incarnation) and the type's fields; a value that is a Uint8Array
  * travels as the body (`bin: 1`), any other as JSON in `v`. Nothing secret is ever in a message:
@@ -53,6 +57,8 @@ export interface RequestMessage extends Sender {
   readonly m: string;
   /** Timeout the caller applies (0: none); the holding node applies it too. */
   readonly ms: number;
+  /** 1: the caller passed a signal (it may cancel before the timeout). */
+  readonly a?: 1 | undefined;
   readonly v: unknown;
 }
 /** The caller gave up on request `id` (timeout or abort). */
@@ -124,6 +130,7 @@ export type Decoded = { readonly ok: true; readonly message: ClusterMessage } | 
 const MAGIC_0 = 0x50;
 const MAGIC_1 = 0x43;
 const VERSION = 1;
+const BATCH_VERSION = 2;
 const FIXED = 7;
 
 /** Distributes a mapped type over a union, so `Omit` keeps each member's own fields. */
@@ -132,20 +139,29 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type OutgoingMessage = DistributiveOmit<ClusterMessage, 'n' | 'k'>;
 
 /**
- * Encode `message` (with the sender's `prefix`, node id and incarnation) into one Buffer.
+ * The end of every header a node writes, computed once per node: `,"p":…,"n":…,"k":…}` (the
+ * cluster prefix, the sender's node id and incarnation), so encoding a message never copies it.
+ */
+export function senderSuffix(prefix: string, nodeId: string, incarnation: string): string {
+  return `,"p":${JSON.stringify(prefix)},"n":${JSON.stringify(nodeId)},"k":${JSON.stringify(incarnation)}}`;
+}
+
+/**
+ * Encode `message` with a node's {@link senderSuffix} into one Buffer.
  * @throws InvalidArgError when the value cannot be carried as JSON (BigInt, a cycle).
  */
-export function encodeMessage(prefix: string, nodeId: string, incarnation: string, message: OutgoingMessage): Buffer {
+export function encodeWith(suffix: string, message: OutgoingMessage): Buffer {
   const value = 'v' in message ? message.v : undefined;
   const binary = value instanceof Uint8Array;
-  // JSON.stringify leaves `v: undefined` out: a binary value travels as the body instead.
-  const header = binary ? { ...message, v: undefined, bin: 1, p: prefix, n: nodeId, k: incarnation } : { ...message, p: prefix, n: nodeId, k: incarnation };
   let json: string;
   try {
-    json = JSON.stringify(header);
+    // JSON.stringify leaves `v: undefined` out: a binary value travels as the body instead.
+    json = JSON.stringify(binary ? { ...message, v: undefined, bin: 1 } : message);
   } catch (error) {
     throw new InvalidArgError('data or params are not JSON-serializable', { cause: error });
   }
+  // A message is a plain object: its JSON ends with the closing brace the suffix replaces.
+  json = json.slice(0, -1) + suffix;
   const headerBytes = Buffer.byteLength(json);
   const bodyBytes = binary ? value.byteLength : 0;
   const out = Buffer.allocUnsafe(FIXED + headerBytes + bodyBytes);
@@ -156,6 +172,52 @@ export function encodeMessage(prefix: string, nodeId: string, incarnation: strin
   out.write(json, FIXED, 'utf8');
   if (binary) out.set(value, FIXED + headerBytes);
   return out;
+}
+
+/**
+ * Encode `message` (with the sender's `prefix`, node id and incarnation) into one Buffer.
+ * @throws InvalidArgError when the value cannot be carried as JSON (BigInt, a cycle).
+ */
+export function encodeMessage(prefix: string, nodeId: string, incarnation: string, message: OutgoingMessage): Buffer {
+  return encodeWith(senderSuffix(prefix, nodeId, incarnation), message);
+}
+
+/** Several encoded messages for one channel as one batch (a single message stays as it is). */
+export function encodeBatch(messages: readonly Buffer[]): Buffer {
+  if (messages.length === 1) return messages[0]!;
+  let total = 3;
+  for (const message of messages) total += 4 + message.length;
+  const out = Buffer.allocUnsafe(total);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = BATCH_VERSION;
+  let at = 3;
+  for (const message of messages) {
+    out.writeUInt32BE(message.length, at);
+    out.set(message, at + 4);
+    at += 4 + message.length;
+  }
+  return out;
+}
+
+/** Whether `bytes` is a batch of messages ({@link splitBatch}) rather than one message. */
+export function isBatch(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === MAGIC_0 && bytes[1] === MAGIC_1 && bytes[2] === BATCH_VERSION;
+}
+
+/** The messages of a batch; undefined when it is cut or its lengths do not add up. Never throws. */
+export function splitBatch(bytes: Buffer): Buffer[] | undefined {
+  if (!isBatch(bytes)) return undefined;
+  const parts: Buffer[] = [];
+  let at = 3;
+  while (at < bytes.length) {
+    if (bytes.length - at < 4) return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (length > bytes.length - at - 4) return undefined;
+    parts.push(bytes.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return parts.length > 0 ? parts : undefined;
 }
 
 /** Decode and validate a message; never throws. */
@@ -195,7 +257,7 @@ function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & C
     case 's':
       return isEvent(h.e) && isName(h.to);
     case 'q':
-      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && typeof h.ms === 'number' && h.ms >= 0 && Number.isFinite(h.ms);
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && typeof h.ms === 'number' && h.ms >= 0 && Number.isFinite(h.ms) && (h.a === undefined || h.a === 1);
     case 'c':
       return isId(h.id);
     case 'r':

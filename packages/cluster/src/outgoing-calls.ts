@@ -1,5 +1,10 @@
 import type { RequestOptions } from '@proto/rpc';
+import { capturedReject, capturedResolve, DeadlineQueue, type Deadlined, type DueList, pendingPromise } from '@proto/rpc/internal';
 import { AbortedError, InvalidArgError, RequestTimeoutError } from './errors.js';
+
+/** Node's timers cannot wait longer than this. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 
 /**
  * The timeout a request runs under (`fallbackMs` unless it gives one), or the error it fails with
@@ -20,14 +25,31 @@ export interface GiveUp {
 }
 
 function onTimeout(call: OutgoingCall): void {
+  call.timer = undefined;
   call.table.giveUp(call, new RequestTimeoutError(`request ${call.method} to ${call.peerId} timed out`));
+}
+
+/** The abort listener of a call's signal (EventListenerObject: no closure per call). */
+class AbortWatch {
+  readonly call: OutgoingCall;
+  readonly signal: AbortSignal;
+
+  constructor(call: OutgoingCall, signal: AbortSignal) {
+    this.call = call;
+    this.signal = signal;
+  }
+
+  handleEvent(): void {
+    const call = this.call;
+    call.table.giveUp(call, new AbortedError(`request ${call.method} aborted`, { cause: this.signal.reason }));
+  }
 }
 
 /**
  * One request this node routed to another node, waiting for its answer. Settles exactly once:
  * the answer, a timeout, an abort, or the failure of its node or of the cluster.
  */
-export class OutgoingCall {
+export class OutgoingCall implements Deadlined {
   readonly table: OutgoingCalls;
   readonly id: number;
   readonly peerId: string;
@@ -37,27 +59,37 @@ export class OutgoingCall {
   /** Sent on the wire (a cancel is only worth sending then). */
   sent = false;
   readonly promise: Promise<unknown>;
-  resolve!: (value: unknown) => void;
-  reject!: (error: Error) => void;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  /** Own timer, only when the deadline queue has no list for its timeout. */
   timer: NodeJS.Timeout | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  /** Only when the caller passed a signal. */
+  watch: AbortWatch | undefined = undefined;
+  dueAt = 0;
+  dueList: DueList | undefined = undefined;
+  prevDue: OutgoingCall | undefined = undefined;
+  nextDue: OutgoingCall | undefined = undefined;
 
   constructor(table: OutgoingCalls, id: number, peerId: string, method: string) {
     this.table = table;
     this.id = id;
     this.peerId = peerId;
     this.method = method;
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    // No closure per call: the executor is rpc's one module-level function.
+    this.promise = pendingPromise();
+    this.resolve = capturedResolve();
+    this.reject = capturedReject();
   }
 }
 
-/** Requests in flight to other nodes, by id. Timers and abort listeners are released on every path. */
+/**
+ * Requests in flight to other nodes, by id. Their timeouts share one timer (rpc's
+ * {@link DeadlineQueue}: a FIFO list per timeout value) instead of one per request; a call has an
+ * abort listener only when its caller passed a signal. Both are released on every path.
+ */
 export class OutgoingCalls {
   readonly #calls = new Map<number, OutgoingCall>();
+  readonly #deadlines = new DeadlineQueue<OutgoingCall>(onTimeout);
   readonly #host: GiveUp;
   #nextId = 0;
 
@@ -69,15 +101,22 @@ export class OutgoingCalls {
     return this.#calls.size;
   }
 
+  /** Whether the shared deadline timer is armed (tests: it must not outlive the last call). */
+  get deadlineTimerArmed(): boolean {
+    return this.#deadlines.armed;
+  }
+
   /** Start a call: its timeout (0: none) and abort signal run from now on. */
   open(peerId: string, method: string, timeoutMs: number, signal: AbortSignal | undefined): OutgoingCall {
     const call = new OutgoingCall(this, ++this.#nextId, peerId, method);
     this.#calls.set(call.id, call);
-    if (timeoutMs > 0) call.timer = setTimeout(onTimeout, timeoutMs, call);
+    // Past the queue's distinct timeouts, a timer of its own (a longer delay than timers take: none).
+    if (timeoutMs > 0 && !this.#deadlines.add(call, timeoutMs) && timeoutMs <= MAX_TIMER_DELAY_MS) {
+      call.timer = setTimeout(onTimeout, timeoutMs, call);
+    }
     if (signal !== undefined) {
-      call.signal = signal;
-      call.onAbort = () => this.giveUp(call, new AbortedError(`request ${method} aborted`, { cause: signal.reason }));
-      signal.addEventListener('abort', call.onAbort, { once: true });
+      call.watch = new AbortWatch(call, signal);
+      signal.addEventListener('abort', call.watch, { once: true });
     }
     return call;
   }
@@ -122,7 +161,15 @@ export class OutgoingCalls {
 
   #release(call: OutgoingCall): void {
     this.#calls.delete(call.id);
-    clearTimeout(call.timer);
-    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
+    this.#deadlines.remove(call);
+    if (call.timer !== undefined) {
+      clearTimeout(call.timer);
+      call.timer = undefined;
+    }
+    const watch = call.watch;
+    if (watch !== undefined) {
+      call.watch = undefined;
+      watch.signal.removeEventListener('abort', watch);
+    }
   }
 }

@@ -1,5 +1,8 @@
 import type { ClusterPeerInfo } from '@proto/rpc';
-import type { StoredPeer } from './transport.js';
+import { clusterUnavailable } from './errors.js';
+import type { ClusterStats } from './stats.js';
+import { withTimeout } from './timeout.js';
+import type { ClusterTransport, StoredPeer } from './transport.js';
 
 /**
  * Cluster peer ids are `<nodeId>:<incarnation>:<n>`: the node that holds the peer, the random
@@ -35,3 +38,17 @@ export function parsePeer(stored: StoredPeer): ClusterPeerInfo | undefined {
 
 /** Node ids: 1 to 64 characters of letters, digits, `_`, `-` and `.`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Every node's peers from presence (`clusterPeers()`); malformed entries are counted and left out. */
+export async function listPeers(transport: ClusterTransport, timeoutMs: number, stats: ClusterStats): Promise<ClusterPeerInfo[]> {
+  let stored;
+  try {
+    stored = await withTimeout(transport.listPeers(), timeoutMs);
+  } catch (error) {
+    throw clusterUnavailable(error);
+  }
+  const peers = stored.map(parsePeer);
+  const valid = peers.filter((peer) => peer !== undefined);
+  stats.malformed += peers.length - valid.length;
+  return valid;
+}

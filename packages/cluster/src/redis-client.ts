@@ -10,7 +10,8 @@ export interface RedisClientLike {
   connect(): Promise<unknown>;
   /** A new client with the same options (plus `overrides`), not connected. */
   duplicate(overrides: { disableOfflineQueue: boolean }): RedisClientLike;
-  sendCommand(args: readonly (string | Buffer)[]): Promise<unknown>;
+  /** `options.timeout`: node-redis's per-command timeout (0: none). */
+  sendCommand(args: readonly (string | Buffer)[], options?: { readonly timeout: number }): Promise<unknown>;
   subscribe(channels: string[], listener: (message: Buffer, channel: Buffer) => unknown, bufferMode: true): Promise<void>;
   on(event: string, listener: (error?: unknown) => void): unknown;
   off(event: string, listener: (error?: unknown) => void): unknown;

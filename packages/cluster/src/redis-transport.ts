@@ -15,6 +15,14 @@ export interface RedisConnections {
 const EVENTS = ['ready', 'error', 'end', 'reconnecting'] as const;
 
 /**
+ * Options of every PUBLISH: no per-command timeout (node-redis v6 arms an `AbortSignal.timeout`
+ * per command by default, a timer per message). A publish cannot wait for ever: the request it
+ * carries has its own deadline, and a Redis that stops answering is detected by the heartbeat
+ * (`nodeTimeoutMs`) and fails everything in flight.
+ */
+const PUBLISH_OPTIONS = { timeout: 0 } as const;
+
+/**
  * Pub/sub and presence over Redis: one connection for commands and PUBLISH (the `client` passed
  * in, or one opened from `url`) plus one subscriber connection duplicated from it. Redis may go
  * away at any time: every command first checks that both connections are ready and otherwise
@@ -88,13 +96,13 @@ export class RedisTransport implements ClusterTransport {
   }
 
   /** Run a command on the command connection, or fail at once while Redis is unreachable. */
-  #run(args: readonly (string | Buffer)[]): Promise<unknown> {
+  #run(args: readonly (string | Buffer)[], options?: { readonly timeout: number }): Promise<unknown> {
     if (!this.ready) return Promise.reject(new ClusterUnavailableError('Redis is unreachable'));
-    return this.#commands.sendCommand(args);
+    return this.#commands.sendCommand(args, options);
   }
 
-  publish(channel: string, message: Buffer): Promise<void> {
-    return this.#run(['PUBLISH', channel, message]).then(() => undefined);
+  publish(channel: string, message: Buffer): Promise<unknown> {
+    return this.#run(['PUBLISH', channel, message], PUBLISH_OPTIONS);
   }
 
   async register(nodeId: string, incarnation: string, peers: ReadonlyMap<string, string>, ttlMs: number): Promise<void> {

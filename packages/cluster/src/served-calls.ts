@@ -20,15 +20,24 @@ function key(nodeId: string, id: number): string {
   return `${nodeId}\n${id}`;
 }
 
+/** A request being served; `controller` only when it can be cancelled from here. */
+interface Served {
+  readonly nodeId: string;
+  readonly controller: AbortController | undefined;
+}
+
 /**
  * Requests other nodes routed to this node's peers, while their local requests run, keyed by the
- * calling node and its id. Each runs as a local `server.request` under an AbortController, so a
- * cancel from the caller, or the caller's node dying, aborts the peer's handler (`ctx.signal`).
- * Every call is answered exactly once, or not at all once cancelled.
+ * calling node and its id. Each runs as a local `server.request` under the caller's timeout, so
+ * it ends here when it times out there. Only a request that can end otherwise runs under an
+ * AbortController (none per request on the common path): one whose caller passed a signal (`a`),
+ * or one without a timeout. A cancel from the caller, or the caller's node dying, aborts those
+ * (the peer's handler sees `ctx.signal`); the others end at their deadline. Every call is answered
+ * exactly once, or not at all once cancelled.
  */
 export class ServedCalls {
   readonly #node: ServingNode;
-  readonly #calls = new Map<string, { readonly nodeId: string; readonly controller: AbortController }>();
+  readonly #calls = new Map<string, Served>();
 
   constructor(node: ServingNode) {
     this.#node = node;
@@ -62,9 +71,10 @@ export class ServedCalls {
       return;
     }
     const k = key(nodeId, id);
-    const controller = new AbortController();
+    const controller = message.a === 1 || message.ms === 0 ? new AbortController() : undefined;
     this.#calls.set(k, { nodeId, controller });
-    this.#node.host.requestLocal(message.to, message.m, message.v, { timeoutMs: message.ms, signal: controller.signal }).then(
+    const options = controller === undefined ? { timeoutMs: message.ms } : { timeoutMs: message.ms, signal: controller.signal };
+    this.#node.host.requestLocal(message.to, message.m, message.v, options).then(
       (value) => {
         if (this.#calls.delete(k)) this.#node.reply(nodeId, { t: 'r', id, ok: true, v: value, err: undefined });
       },
@@ -80,7 +90,7 @@ export class ServedCalls {
     const call = this.#calls.get(k);
     if (call === undefined) return;
     this.#calls.delete(k);
-    call.controller.abort(reason);
+    call.controller?.abort(reason);
   }
 
   /** The calling node is gone (`nodeId` undefined: every node, the cluster is unreachable). */
@@ -88,7 +98,7 @@ export class ServedCalls {
     for (const [k, call] of this.#calls) {
       if (nodeId !== undefined && call.nodeId !== nodeId) continue;
       this.#calls.delete(k);
-      call.controller.abort(reason);
+      call.controller?.abort(reason);
     }
   }
 

@@ -29,8 +29,8 @@ export interface ClusterTransport {
   readonly ready: boolean;
   /** Connect and subscribe to `channels`; progress is reported through `handlers`. */
   start(channels: readonly string[], handlers: TransportHandlers): void;
-  /** Publish one message on `channel`. */
-  publish(channel: string, message: Buffer): Promise<void>;
+  /** Publish one message (or batch) on `channel`; settles when the engine took it. */
+  publish(channel: string, message: Buffer): Promise<unknown>;
   /** (Re)write this node's presence: its incarnation and every local peer, all expiring after `ttlMs`. */
   register(nodeId: string, incarnation: string, peers: ReadonlyMap<string, string>, ttlMs: number): Promise<void>;
   /** Heartbeat: push the expiry of this node's presence `ttlMs` ahead. */

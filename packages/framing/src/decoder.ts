@@ -50,7 +50,8 @@ export class FrameDecoder {
   private _header: Buffer | undefined;
   private readonly _maxHeaderBytes: number;
   private _headerLength = 0;
-  private readonly _payload = new PayloadAssembler();
+  /** Made by the first frame that spans chunks (an idle connection never needs one), then reused. */
+  private _payload: PayloadAssembler | undefined;
   private _failed = false;
   private _error: unknown = undefined;
 
@@ -80,7 +81,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet delivered: a partial header, or the received part of a partial payload. */
   get bufferedBytes(): number {
-    return this._headerLength + this._payload.receivedBytes;
+    return this._headerLength + (this._payload?.receivedBytes ?? 0);
   }
 
   /**
@@ -119,7 +120,7 @@ export class FrameDecoder {
     const error = new UnexpectedEofError(
       this._state === HEADER
         ? `stream ended inside a frame header (${String(this._headerLength)} bytes received)`
-        : `stream ended inside a frame (${String(this._payload.receivedBytes)} of ${String(this._payload.expectedBytes)} payload bytes received)`,
+        : `stream ended inside a frame (${String(this._payload!.receivedBytes)} of ${String(this._payload!.expectedBytes)} payload bytes received)`,
     );
     this._fail(error);
     throw error;
@@ -130,7 +131,7 @@ export class FrameDecoder {
     this._error = error;
     this._state = IDLE;
     this._headerLength = 0;
-    this._payload.reset();
+    this._payload?.reset();
   }
 
   /** The common case, kept tight: no calls besides `onFrame` and `subarray` per frame. */
@@ -198,8 +199,9 @@ export class FrameDecoder {
   }
 
   private _beginPayload(chunk: Buffer, offset: number, length: number): void {
-    this._payload.begin(length);
-    if (offset < chunk.length) this._payload.add(chunk.subarray(offset));
+    const payload = (this._payload ??= new PayloadAssembler());
+    payload.begin(length);
+    if (offset < chunk.length) payload.add(chunk.subarray(offset));
     this._state = PAYLOAD;
   }
 
@@ -207,12 +209,13 @@ export class FrameDecoder {
   private _resume<This>(chunk: Buffer, onFrame: FrameHandler<This>, thisArg: This | undefined): number {
     const end = chunk.length;
     if (this._state === PAYLOAD) {
-      const missing = this._payload.missingBytes;
+      const payload = this._payload!;
+      const missing = payload.missingBytes;
       if (end < missing) {
-        this._payload.add(chunk);
+        payload.add(chunk);
         return end;
       }
-      const frame = this._payload.finish(chunk.subarray(0, missing));
+      const frame = payload.finish(chunk.subarray(0, missing));
       this._state = IDLE;
       onFrame.call(thisArg as This, frame);
       return missing;

@@ -1,4 +1,4 @@
-import type { LinkExtension } from './link-types.js';
+import type { HelloDeadline, LinkExtension } from './link-types.js';
 import type { ResolvedResumeOptions } from './resume-options.js';
 import type { SessionStore } from './session-store.js';
 
@@ -22,4 +22,6 @@ export interface Acceptance {
   readonly failure: Error | undefined;
   /** The server's `resume` settings. */
   readonly resume: ResolvedResumeOptions | undefined;
+  /** The deadline for the client's hello (`helloTimeoutMs`; none when 0). */
+  readonly hello: HelloDeadline | undefined;
 }

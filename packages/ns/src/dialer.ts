@@ -1,6 +1,6 @@
 import { AbortedError, type ConnectOptions, connect as connectFramed, DEFAULT_CONNECT_TIMEOUT_MS, type FramedSocket, InvalidArgError } from '@proto/framing';
 import { resolveReconnectOptions } from './backoff.js';
-import type { LinkExtension } from './link-types.js';
+import type { HelloDeadline, LinkExtension } from './link-types.js';
 import type { NsClientOptions } from './options.js';
 import { Reconnector, type ScheduledAttempt } from './reconnect.js';
 import { toError } from '@proto/framing/internal';
@@ -187,7 +187,7 @@ export class Dialer<S extends object> {
    * Milliseconds left of the current attempt's `connectTimeoutMs` (counted from the dial), which
    * also bounds the wait for the peer's hello; undefined when the attempt has no bound.
    */
-  helloDeadline(): { leftMs: number; timeoutMs: number; option: string } | undefined {
+  helloDeadline(): HelloDeadline | undefined {
     const timeoutMs = this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     if (timeoutMs <= 0) return undefined;
     return { leftMs: Math.max(0, timeoutMs - (Date.now() - this.#startedAt)), timeoutMs, option: 'connectTimeoutMs' };

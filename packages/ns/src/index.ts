@@ -24,7 +24,7 @@ export { MessageType, NsMessageType, PROTOCOL_VERSION } from './message.js';
 export { NsSocket } from './ns-socket.js';
 export { DEFAULT_END_TIMEOUT_MS } from './options.js';
 export { DEFAULT_OFFLINE_QUEUE } from './offline-queue.js';
-export { createServer, NsServer } from './server.js';
+export { createServer, DEFAULT_HELLO_TIMEOUT_MS, NsServer } from './server.js';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,

@@ -11,14 +11,23 @@ export type LinkSocket = EventEmitter2 & NsExtensionSocket;
 /** The extension hooks as a link calls them (with its socket). */
 export type LinkExtension = NsExtensionHooks<LinkSocket>;
 
+/** The deadline for the peer's hello: a client's `connectTimeoutMs` (what is left of it), a server's `helloTimeoutMs`. */
+export interface HelloDeadline {
+  /** Milliseconds from now. */
+  readonly leftMs: number;
+  /** The option's value, and its name (for the error message). */
+  readonly timeoutMs: number;
+  readonly option: string;
+}
+
 /** How a link starts. */
 export interface LinkSettings {
   /** An accepted link (framing reports its errors to the server). */
   readonly accepted: boolean;
   /** Wire pause/resume/timeout at once (someone listens for them). */
   readonly flowEvents: boolean;
-  /** The deadline for the peer's hello (a client's `connectTimeoutMs`, what is left of it). */
-  readonly hello: { readonly leftMs: number; readonly timeoutMs: number } | undefined;
+  /** The deadline for the peer's hello. */
+  readonly hello: HelloDeadline | undefined;
   /** The socket has `resume` enabled: this link's session state. */
   readonly resume?: LinkResume | undefined;
   /** The link continues another link's transport, past its hello and handshake (a resumed session on the server). */

@@ -11,7 +11,7 @@ import { HeldEvents } from './held-events.js';
 import { checkHello, EVENT_HEADER_BYTES, EXTENSION_TYPE_MAX, EXTENSION_TYPE_MIN, eventBodyOffset, HELLO_MESSAGE, NsMessageType, parseJsonBody, unexpectedMessage } from './message.js';
 import type { LinkResume } from './link-resume.js';
 import { runOpening } from './link-opening.js';
-import type { LinkExtension, LinkSettings, LinkSocket } from './link-types.js';
+import type { HelloDeadline, LinkExtension, LinkSettings, LinkSocket } from './link-types.js';
 import { SessionMessageType } from './session-messages.js';
 import { beforeHello, firstBytes } from './foreign-peer.js';
 import { listen, listeningLink, stopListening } from './link-listeners.js';
@@ -37,8 +37,8 @@ export interface LinkHost {
   sessionMessage(link: Link, frame: Buffer): void;
 }
 
-// Bits of Link#flags. A client's link opens once it has both HELLO_RECEIVED and EXTENSION_OPENED,
-// in either order; an accepted link once it has EXTENSION_OPENED.
+// Bits of Link#flags. A link (a client's or an accepted one) opens once it has both HELLO_RECEIVED
+// and EXTENSION_OPENED, in either order.
 const HELLO_RECEIVED = 1;
 const PEER_READY = 2;
 const WAS_OPEN = 4;
@@ -48,13 +48,12 @@ const EXTENSION_OPENED = 8;
 /** The socket ends or destroys this link. */
 const ENDING = 16;
 const CLOSED = 32;
-const ACCEPTED = 64;
 
 function endTimerFired(link: Link): void {
   link.framed.destroy();
 }
-function helloTimerFired(link: Link, timeoutMs: number): void {
-  link.helloTimedOut(timeoutMs);
+function helloTimerFired(link: Link, hello: HelloDeadline): void {
+  link.helloTimedOut(hello.option, hello.timeoutMs);
 }
 function deliverHeldLater(link: Link): void {
   link.deliverHeld();
@@ -93,12 +92,13 @@ export class Link {
     this.socket = host.socket;
     this.#host = host;
     this.#extension = host.extension;
-    this.#flags = (settings.accepted ? ACCEPTED : 0) | (settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0);
+    this.#flags = settings.adopted === true ? HELLO_RECEIVED | EXTENSION_OPENED : 0;
     this.resume = settings.resume;
     // Frames come straight from framing's decoder to this link (no `frame` event).
     setFrameHandler(framed, Link.prototype.received, this);
     listen(framed, this, !settings.accepted, settings.flowEvents);
-    if (settings.hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, settings.hello.leftMs, this, settings.hello.timeoutMs);
+    const hello = settings.hello;
+    if (hello !== undefined) this.#helloTimer = setTimeout(helloTimerFired, hello.leftMs, this, hello);
   }
 
   /** Whether the socket ended or destroyed this link. */
@@ -121,12 +121,11 @@ export class Link {
   }
 
   /**
-   * Sends the hello and starts opening. A client's link opens once the server's hello has arrived
-   * and the extension (if any) has opened it: a server that accepts and closes, or never speaks ns,
-   * must not count as a connection (no `connect`, no backoff reset, no flush). An accepted link opens
-   * as soon as its extension has opened it (at once without one), so connection listeners run before
-   * the client's first byte is read. With `failure` (the server's extension factory threw) the link
-   * is destroyed instead.
+   * Sends the hello and starts opening. A link opens once the peer's hello has arrived and the
+   * extension (if any) has opened it: a server that accepts and closes, or never speaks ns, is no
+   * connection for a client (no `connect`, no backoff reset, no flush), nor is a client that never
+   * says hello for a server (no `connection`; the hello deadline closes it). With `failure` (the
+   * server's extension factory threw) the link is destroyed instead.
    */
   start(failure: Error | undefined): void {
     const framed = this.framed;
@@ -144,7 +143,6 @@ export class Link {
     const onLinkOpening = extension?.onLinkOpening;
     if (onLinkOpening === undefined) {
       this.#flags |= EXTENSION_OPENED;
-      if ((this.#flags & ACCEPTED) !== 0) this.#ready(false);
       return;
     }
     const controller = new AbortController();
@@ -159,25 +157,18 @@ export class Link {
     this.framed.destroy(toError(error));
   }
 
-  /** onLinkOpening resolved: the link opens now (a client: if the server's hello is in, else when it arrives). */
+  /** onLinkOpening resolved: the link opens now if the peer's hello is in, else when it arrives. */
   extensionOpened(controller: AbortController): void {
     if (this.#opening !== controller || (this.#flags & ENDING) !== 0) return;
     this.#opening = undefined;
     this.#flags |= EXTENSION_OPENED;
-    if ((this.#flags & (ACCEPTED | HELLO_RECEIVED)) !== 0) this.#ready(false);
+    if ((this.#flags & HELLO_RECEIVED) !== 0) this.#ready(false);
   }
 
-  /** Ready to open: with resume, a server first needs the client's hello, and both sides the session exchange. */
+  /** Both hellos are in and the extension opened the link: it opens (with resume on both sides, after the session exchange). */
   #ready(inFrame: boolean): void {
-    const resume = this.resume;
-    if (resume !== undefined) {
-      if ((this.#flags & HELLO_RECEIVED) === 0) return;
-      if (resume.peerResumes) {
-        this.#host.sessionReady(this, inFrame);
-        return;
-      }
-    }
-    this.#open(inFrame);
+    if (this.resume?.peerResumes === true) this.#host.sessionReady(this, inFrame);
+    else this.#open(inFrame);
   }
 
   /** The session exchange is done: the link opens (no-op once open or ending). */
@@ -214,10 +205,10 @@ export class Link {
   }
 
   /** @internal The hello timer fired: the attempt failed. */
-  helloTimedOut(timeoutMs: number): void {
+  helloTimedOut(option: string, timeoutMs: number): void {
     this.#helloTimer = undefined;
     if ((this.#flags & (HELLO_RECEIVED | WAS_OPEN | ENDING | CLOSED)) !== 0) return;
-    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within connectTimeoutMs (${String(timeoutMs)} ms)`));
+    this.framed.destroy(new ConnectTimeoutError(`the peer did not send its ns hello within ${option} (${String(timeoutMs)} ms)`));
   }
 
   #clearHelloTimer(): void {

@@ -18,6 +18,7 @@ import { encodeEvent } from './event-cache.js';
 import type { DefaultEvents, EventKey, EventMap, SendArgs } from './event-types.js';
 import { linkOf } from './link.js';
 import type { AcceptingServer } from './accepting-server.js';
+import type { HelloDeadline } from './link-types.js';
 import { type ResolvedResumeOptions, type ResumeOptions, resolveResumeOptions } from './resume-options.js';
 import { SessionStore } from './session-store.js';
 import { type NsExtension, NsSocket } from './ns-socket.js';
@@ -51,7 +52,17 @@ export interface NsServerOptions extends ServerOptions {
    * @default Infinity
    */
   maxTotalBufferedBytes?: number | undefined;
+  /**
+   * How long, in milliseconds, an accepted connection may take to send its ns hello. One that says
+   * nothing is closed with `ERR_CONNECT_TIMEOUT` (reported as `clientError`); it never was a
+   * `connection`. `0` waits for ever.
+   * @default 10000
+   */
+  helloTimeoutMs?: number | undefined;
 }
+
+/** The default of {@link NsServerOptions.helloTimeoutMs}. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
 
 function limitOption(name: string, value: unknown): number {
   return value === Number.POSITIVE_INFINITY ? value : integerOption(name, value, Number.POSITIVE_INFINITY);
@@ -88,13 +99,17 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #maxConnections: number;
   readonly #maxTotalBufferedBytes: number;
   readonly #resume: ResolvedResumeOptions | undefined;
+  /** The deadline for a client's hello, shared by every accepted link. */
+  readonly #hello: HelloDeadline | undefined;
   /** @internal The sessions of this server's sockets (with `resume`). */
   readonly sessions: SessionStore<object> | undefined;
 
   /** Use {@link createServer}. @throws InvalidArgError for invalid options. */
   constructor(options: NsServerOptions, onConnection: ((socket: NsSocket<Events>) => void) | undefined) {
     super();
-    const { extension, resume, maxConnections, maxTotalBufferedBytes, ...framingOptions } = options;
+    const { extension, resume, maxConnections, maxTotalBufferedBytes, helloTimeoutMs, ...framingOptions } = options;
+    const helloMs = integerOption('helloTimeoutMs', helloTimeoutMs, DEFAULT_HELLO_TIMEOUT_MS, 0, 0x7fffffff);
+    this.#hello = helloMs === 0 ? undefined : { leftMs: helloMs, timeoutMs: helloMs, option: 'helloTimeoutMs' };
     this.#maxConnections = limitOption('maxConnections', maxConnections);
     this.#maxTotalBufferedBytes = limitOption('maxTotalBufferedBytes', maxTotalBufferedBytes);
     this.#resume = resolveResumeOptions(resume);
@@ -249,7 +264,7 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
         failure = toError(error);
       }
     }
-    coreOf(socket).accept(framed, { server: this, extension, failure, resume: this.#resume });
+    coreOf(socket).accept(framed, { server: this, extension, failure, resume: this.#resume, hello: this.#hello });
   }
 }
 

@@ -11,7 +11,7 @@ import { publishConnect, publishDisconnect, publishReconnect } from './diagnosti
 import { isFatal } from './extension.js';
 import { Link, type LinkHost } from './link.js';
 import { listenForFlowEvents } from './link-listeners.js';
-import type { LinkExtension, LinkSocket } from './link-types.js';
+import type { HelloDeadline, LinkExtension, LinkSocket } from './link-types.js';
 import { READY_MESSAGE } from './message.js';
 import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
@@ -114,11 +114,11 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   }
 
   /** A connection accepted by a server: its first link. */
-  accept(framed: FramedSocket, { server, extension, failure, resume }: Acceptance): void {
+  accept(framed: FramedSocket, { server, extension, failure, resume, hello }: Acceptance): void {
     this.server = server;
     this.extension = extension;
     this.outbox.configure(undefined, resume);
-    this.#attach(framed, failure);
+    this.#attach(framed, failure, hello);
   }
 
   /** end(): resolves once `close` was emitted. */
@@ -199,10 +199,9 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   }
 
   /** Wires a new link and starts opening it (see {@link Link.start} for when it opens). */
-  #attach(framed: FramedSocket, failure: Error | undefined): void {
+  #attach(framed: FramedSocket, failure: Error | undefined, hello: HelloDeadline | undefined): void {
     const accepted = this.server !== undefined;
-    const hello = accepted || failure !== undefined ? undefined : this.dialer?.helloDeadline();
-    const link = new Link(framed, this, { accepted, flowEvents: this.flowEvents, hello, resume: linkResumeFor(this, accepted) });
+    const link = new Link(framed, this, { accepted, flowEvents: this.flowEvents, hello: failure === undefined ? hello : undefined, resume: linkResumeFor(this, accepted) });
     this.link = link;
     this.state = State.OPENING;
     link.start(failure);
@@ -231,7 +230,9 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
     // A resumed session on the server: the same socket goes on (no second `connection`).
     if (resumed && server !== undefined) return void socket.emit('resumed', { resent });
     publishConnect(socket, server !== undefined);
-    link.scheduleHeld(inFrame && dialer?.connectPending === true);
+    // Events right behind the hello that opened the link wait until `connect()` resolved or the
+    // `connection` listeners ran (also one awaiting `once(server, 'connection')`).
+    link.scheduleHeld(inFrame && (server !== undefined || dialer?.connectPending === true));
     try {
       socket.emit('connect');
       if (this.link === link) server?.socketOpened(socket);
@@ -298,7 +299,7 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   // ---- DialerHost -------------------------------------------------------------------------------
 
   dialed(framed: FramedSocket): void {
-    this.#attach(framed, undefined);
+    this.#attach(framed, undefined, this.dialer!.helloDeadline());
   }
 
   dialFailed(error: Error, fatal: boolean): void {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, NsSocket } from '@proto/ns';
-import { next, Resources } from './helpers.js';
+import { next, openSocket, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(async () => {
@@ -14,15 +14,17 @@ describe('cleanup', () => {
     const { server, port } = await resources.server();
     const client = new NsSocket({ host: '127.0.0.1', port, reconnect: { initialDelayMs: 1000, jitter: false } });
     await client.connect();
-    expect(vi.getTimerCount()).toBe(0); // the connect timeout was cleared
+    let peer = await openSocket(server);
+    expect(vi.getTimerCount()).toBe(0); // the connect timeout and the server's hello timeout were cleared
     for (let i = 0; i < 3; i++) {
       const retry = next(client, 'reconnecting');
-      [...server.sockets][0]!.destroy();
+      peer.destroy();
       await retry;
       expect(vi.getTimerCount()).toBe(1);
       const back = next(client, 'connect');
       await vi.advanceTimersByTimeAsync(1000);
       await back;
+      peer = await openSocket(server);
       expect(vi.getTimerCount()).toBe(0);
     }
     await client.end();
@@ -39,9 +41,10 @@ describe('cleanup', () => {
     const serverListeners = server.eventNames().map((name) => server.listenerCount(name));
     for (let i = 0; i < 20; i++) {
       const back = next(client, 'connect');
-      [...server.sockets][0]!.destroy();
+      (await openSocket(server)).destroy();
       await back;
     }
+    await openSocket(server);
     expect(names()).toEqual(before);
     expect(client.listenerCount('data::x')).toBe(1);
     expect(server.eventNames().map((name) => server.listenerCount(name))).toEqual(serverListeners);

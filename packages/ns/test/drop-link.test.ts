@@ -50,6 +50,8 @@ describe('dropLink() on a client with reconnect', () => {
     expect(client.send('queued', 1)).toBe(true);
     expect(client.send('queued', 2)).toBe(true);
 
+    // The client's link opens at the server's hello, the server's at the client's: either may come first.
+    const reconnected = next(client, 'connect');
     const newPeer = await accepted;
     const received: unknown[] = [];
     const done = new Promise<void>((resolve) =>
@@ -58,7 +60,7 @@ describe('dropLink() on a client with reconnect', () => {
         if (segments[0] === 'after') resolve();
       }),
     );
-    await next(client, 'connect');
+    await reconnected;
     client.send('after', 3);
     await done;
     expect(received).toEqual([

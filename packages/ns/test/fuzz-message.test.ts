@@ -38,8 +38,10 @@ interface Received {
 
 interface Link {
   raw: RawClient;
-  socket: NsSocket;
+  /** The server's socket, when the server opened one for this client (its hello arrived): `connection` fired. */
+  socket: NsSocket | undefined;
   events: Received[];
+  /** The socket's close (its error), or the server's `clientError` for a client it never opened. */
   closed: Promise<Error | undefined>;
 }
 
@@ -63,12 +65,32 @@ async function fixture(): Promise<{ server: NsServer; port: number; clientErrors
   return { server, port, clientErrors, ping };
 }
 
-async function openRaw(server: NsServer, port: number): Promise<Link> {
-  const accepted = once(server, 'connection');
+/**
+ * A raw client that writes `bytes` (and ends, with `end`) at once: the server's socket opens (fires
+ * `connection`) at the client's hello, so the bytes go out first. Resolves once the server opened a
+ * socket for it, refused it (`clientError`), or it closed without either (no hello, no error).
+ */
+async function openRaw(server: NsServer, port: number, bytes: Buffer, end = false): Promise<Link> {
   const raw = await rawConnect(port);
   cleanup.add(raw.socket, (s) => s.destroy());
-  const [socket] = (await accepted) as [NsSocket];
   const events: Received[] = [];
+  const first = new Promise<{ socket?: NsSocket; error?: Error }>((resolve) => {
+    const settle = (outcome: { socket?: NsSocket; error?: Error }): void => {
+      server.off('connection', onConnection);
+      server.off('clientError', onError);
+      resolve(outcome);
+    };
+    const onConnection = (socket: NsSocket): void => settle({ socket });
+    const onError = (error: Error): void => settle({ error });
+    server.on('connection', onConnection);
+    server.on('clientError', onError);
+    void raw.outcome.then(() => settle({}));
+  });
+  if (end) raw.socket.end(bytes);
+  else raw.socket.write(bytes);
+  const { socket, error } = await first;
+  if (socket === undefined) return { raw, socket, events, closed: Promise.resolve(error) };
+  // Events right behind the hello wait for the connection listeners, so this listener sees them all.
   socket.data('**', (data: unknown, segments: string[]) => {
     events.push({ segments, data });
   });
@@ -79,7 +101,8 @@ async function openRaw(server: NsServer, port: number): Promise<Link> {
 /** Resolves once the sentinel event arrived (true) or the link closed first (false). */
 function sentinelOrClose(link: Link): Promise<boolean> {
   return new Promise((resolve) => {
-    link.socket.dataOnce(SENTINEL, () => resolve(true));
+    if (link.events.some((event) => event.segments.join('::') === SENTINEL)) resolve(true);
+    link.socket?.dataOnce(SENTINEL, () => resolve(true));
     void link.closed.then(() => resolve(false));
   });
 }
@@ -133,7 +156,6 @@ describe('fuzz: ns messages from a raw client on a real NsServer', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(messageArb, { minLength: 1, maxLength: 5 }), async (messages) => {
         stats.runs++;
-        const link = await openRaw(server, port);
         const errorsBefore = clientErrors.length;
         const expected: Received[] = [];
         let failure: string | undefined;
@@ -147,16 +169,15 @@ describe('fuzz: ns messages from a raw client on a real NsServer', () => {
         }
         stats.add('messages', messages.length);
         stats.add(failure === undefined ? 'accepted' : 'rejected');
-        const sentinelSeen = sentinelOrClose(link);
-        link.raw.socket.write(
-          Buffer.concat([openingBytes(), ...messages.map((m) => frame32(m)), frame32(eventPayload(NS_EVENT_JSON, SENTINEL, '1'))]),
-        );
-        const reachedSentinel = await sentinelSeen;
+        const opening = Buffer.concat([openingBytes(), ...messages.map((m) => frame32(m)), frame32(eventPayload(NS_EVENT_JSON, SENTINEL, '1'))]);
+        const link = await openRaw(server, port, opening);
+        expect(link.socket).toBeDefined(); // a valid hello opens the server's socket
+        const reachedSentinel = await sentinelOrClose(link);
 
         if (failure === undefined) {
           expect(reachedSentinel).toBe(true);
           expect(link.events).toEqual([...expected, { segments: SENTINEL.split('::'), data: 1 }]);
-          expect(link.socket.connected).toBe(true);
+          expect(link.socket?.connected).toBe(true);
           link.raw.socket.end();
           expect(await link.closed).toBeUndefined();
         } else {
@@ -192,14 +213,11 @@ describe('fuzz: ns messages from a raw client on a real NsServer', () => {
     await fc.assert(
       fc.asyncProperty(firstArb, async (first) => {
         stats.runs++;
-        const link = await openRaw(server, port);
         const valid = isValidHello(first);
         stats.add(valid ? 'valid-hello' : 'rejected');
-        const sentinelSeen = sentinelOrClose(link);
-        link.raw.socket.write(
-          Buffer.concat([frame32(first), frame32([NS_READY]), frame32(eventPayload(NS_EVENT_JSON, SENTINEL, '1'))]),
-        );
-        expect(await sentinelSeen).toBe(valid);
+        const link = await openRaw(server, port, Buffer.concat([frame32(first), frame32([NS_READY]), frame32(eventPayload(NS_EVENT_JSON, SENTINEL, '1'))]));
+        expect(link.socket !== undefined).toBe(valid); // no connection without a valid hello
+        expect(await sentinelOrClose(link)).toBe(valid);
         if (valid) {
           link.raw.socket.end();
           expect(await link.closed).toBeUndefined();
@@ -223,8 +241,7 @@ describe('fuzz: ns messages from a raw client on a real NsServer', () => {
       fc.asyncProperty(fc.boolean(), fc.uint8Array({ maxLength: 200, size: 'medium' }), async (opened, bytes) => {
         stats.runs++;
         stats.add('bytes', bytes.length);
-        const link = await openRaw(server, port);
-        link.raw.socket.end(opened ? Buffer.concat([openingBytes(), bytes]) : bytes);
+        const link = await openRaw(server, port, opened ? Buffer.concat([openingBytes(), Buffer.from(bytes)]) : Buffer.from(bytes), true);
         const error = await link.closed;
         if (error !== undefined) {
           stats.add(String((error as ProtoError).code));

@@ -101,3 +101,12 @@ export function rawClosed(socket: net.Socket): Promise<Buffer> {
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   return new Promise((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks))));
 }
+
+/**
+ * The server's open socket, once it is open: a server's socket opens (joins `sockets`, fires
+ * `connection`) at the client's hello, which may arrive after the client's `connect()` resolved.
+ */
+export async function openSocket(server: NsServer): Promise<NsSocket> {
+  while (server.sockets.size === 0) await next(server, 'connection');
+  return [...server.sockets][0]!;
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NsSocket } from '@proto/ns';
-import { next, Resources } from './helpers.js';
+import { next, openSocket, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
@@ -41,7 +41,7 @@ describe('offline queue', () => {
       new NsSocket({ host: '127.0.0.1', port, offlineQueue: { maxMessages: 100 }, reconnect: { initialDelayMs: 20, jitter: false } }),
     );
     await client.connect();
-    const first = [...server.sockets][0]!;
+    const first = await openSocket(server);
     const { values, done } = collect(server, 5);
     const lost = next(client, 'disconnect');
     first.destroy();

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, createServer, type NsReconnectingInfo, NsSocket } from '@proto/ns';
-import { frame, hello, next, ready, Resources } from './helpers.js';
+import { frame, hello, next, openSocket, ready, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(async () => {
@@ -160,12 +160,13 @@ describe('reconnect', () => {
   it('the attempt counter starts over after a successful connection', async () => {
     const { server, port } = await resources.server();
     const client = resources.track(await connect({ host: '127.0.0.1', port, reconnect: fast }));
-    const peer = [...server.sockets][0]!;
+    const peer = await openSocket(server);
     let retry = next<[NsReconnectingInfo]>(client, 'reconnecting');
     peer.destroy();
     expect((await retry)[0].attempt).toBe(1);
     await next(client, 'connect');
-    const peer2 = [...server.sockets].find((socket) => socket !== peer)!;
+    const peer2 = await openSocket(server);
+    expect(peer2).not.toBe(peer);
     retry = next<[NsReconnectingInfo]>(client, 'reconnecting');
     peer2.destroy();
     expect((await retry)[0].attempt).toBe(1);

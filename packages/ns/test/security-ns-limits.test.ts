@@ -2,15 +2,16 @@
 import type * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type NsSocket } from '@proto/ns';
-import { next, rawClosed, rawConnect, Resources } from './helpers.js';
+import { hello, next, rawClosed, rawConnect, ready, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
 
-/** A raw client that opens a TCP connection and never reads (a stuck reader). */
+/** A raw client that opens an ns link (its hello and READY) and never reads (a stuck reader). */
 async function stuckReader(port: number): Promise<net.Socket> {
   const raw = await rawConnect(resources, port);
   raw.pause();
+  raw.write(Buffer.concat([hello(), ready()]));
   return raw;
 }
 
@@ -33,7 +34,9 @@ describe('security: stuck readers under broadcast', () => {
   it('maxTotalBufferedBytes bounds what all sockets hold together: the fullest are destroyed first', async () => {
     const budget = 4 * MiB;
     const { server, port } = await resources.server({ maxTotalBufferedBytes: budget });
+    const healthyOpened = next(server, 'connection');
     const healthy = resources.track(await connect({ host: '127.0.0.1', port }));
+    await healthyOpened;
     const stuck: NsSocket[] = [];
     for (let i = 0; i < 3; i++) {
       const connected = next<[NsSocket]>(server, 'connection');

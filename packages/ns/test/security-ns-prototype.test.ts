@@ -48,7 +48,9 @@ describe('security: listener patterns cannot reach shared built-ins', () => {
     server.on('clientError', (error) => clientErrors.push(error));
     const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
     const fired: unknown[] = [];
+    const bystanderOpened = once(server, 'connection');
     const bystander = await connect({ host: '127.0.0.1', port });
+    await bystanderOpened;
     cleanup.add(bystander, (s) => s.destroy());
     let refused = false;
     try {
@@ -60,10 +62,11 @@ describe('security: listener patterns cannot reach shared built-ins', () => {
     const accepted = once(server, 'connection');
     const attacker = await rawConnect(port);
     cleanup.add(attacker.socket, (s) => s.destroy());
+    // The server's socket opens at the hello; the event behind it waits for the connection listeners.
+    attacker.socket.write(Buffer.concat([openingBytes(), frame32(eventPayload(NS_EVENT_JSON, 'constructor', '{"from":"attacker"}'))]));
     const [peer] = (await accepted) as [NsSocket];
     const closed = new Promise<Error | undefined>((resolve) => peer.once('close', resolve));
     peer.data('chat', () => fired.push('chat'));
-    attacker.socket.write(Buffer.concat([openingBytes(), frame32(eventPayload(NS_EVENT_JSON, 'constructor', '{"from":"attacker"}'))]));
     // Refused as a protocol error on the attacker's own link; nobody's listener ran.
     expect(((await closed) as { code?: string } | undefined)?.code).toBe('ERR_PROTOCOL');
     expect(fired).toEqual([]);

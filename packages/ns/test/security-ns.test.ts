@@ -38,9 +38,10 @@ async function openRaw(r: Rig): Promise<{ raw: Awaited<ReturnType<typeof rawConn
   const accepted = once(r.server, 'connection');
   const raw = await rawConnect(r.port);
   cleanup.add(raw.socket, (s) => s.destroy());
+  // The server's socket opens (and `connection` fires) at the client's hello.
+  raw.socket.write(openingBytes());
   const [socket] = (await accepted) as [NsSocket];
   const closed = new Promise<Error | undefined>((resolve) => socket.once('close', resolve));
-  raw.socket.write(openingBytes());
   return { raw, socket, closed };
 }
 
@@ -144,9 +145,10 @@ describe('security: size limits on what a peer can send', () => {
 
   it('sending an oversize name or frame fails locally (ERR_INVALID_ARG, ERR_FRAME_TOO_LARGE), writes nothing, and the link stays usable', async () => {
     const r = await rig({ maxFrameBytes: 1024 });
+    const accepted = once(r.server, 'connection');
     const client = await connect({ host: '127.0.0.1', port: r.port, maxFrameBytes: 1024 });
     cleanup.add(client, (c) => c.destroy());
-    const [peer] = r.sockets;
+    const [peer] = (await accepted) as [NsSocket];
     const bytesBefore = client.stats.bytesOut;
     expect(() => client.send('x'.repeat(257), 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
     expect(() => client.send('big', Buffer.alloc(2048))).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));

@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, DEFAULT_END_TIMEOUT_MS, NsSocket } from '@proto/ns';
-import { frame, hello, jsonEvent, next, rawClosed, rawConnect, ready, Resources } from './helpers.js';
+import { frame, hello, jsonEvent, next, openSocket, rawClosed, rawConnect, ready, Resources } from './helpers.js';
 
 const resources = new Resources();
 const rawServers: net.Server[] = [];
@@ -206,7 +206,7 @@ describe('stats.reconnects counts successful reconnects', () => {
     expect(client.stats.reconnects).toBe(0);
     for (let i = 1; i <= 2; i++) {
       const again = next(client, 'connect');
-      for (const socket of server.sockets) socket.destroy();
+      (await openSocket(server)).destroy();
       await again;
       expect(client.stats.reconnects).toBe(i);
     }

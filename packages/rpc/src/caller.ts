@@ -67,7 +67,8 @@ export class Caller implements RequestTableHost {
     }
     const table = this.table;
     let id = table.nextId();
-    while (link.streams.holdsOutgoing(id)) id = table.nextId();
+    const streams = link.openedStreams;
+    if (streams !== undefined) while (streams.holdsOutgoing(id)) id = table.nextId();
     const header = requestHeader(id, encoding, prefix);
     try {
       link.socket.sendExtension(RpcMessageType.REQUEST, payload === undefined ? header : [header, payload]);
@@ -129,7 +130,7 @@ export class Caller implements RequestTableHost {
     const entry = this.table.take(id);
     if (entry === undefined) {
       // Not a request: the end of one of our streams, or an answer to one already settled.
-      this.#link.streams.onError(id, body[4] ?? ErrorKind.REMOTE, wire);
+      this.#link.openedStreams?.onError(id, body[4] ?? ErrorKind.REMOTE, wire);
       return;
     }
     const error = errorFromWire(body[4] ?? ErrorKind.REMOTE, wire, entry.method);

@@ -1,4 +1,5 @@
 import type { NsSocket } from '@proto/ns';
+import { deferred } from '@proto/ns/internal';
 import { AuthFailedError, AuthTimeoutError, OverloadedError, ProtocolError } from './errors.js';
 import {
   AuthFailCode,
@@ -54,17 +55,13 @@ export class ClientHandshake {
   #failed = false;
   #transcript: Transcript | undefined;
   #key: Buffer | undefined;
-  #resolve!: () => void;
-  #reject!: (error: Error) => void;
+  readonly #settled = deferred();
 
   constructor(socket: NsSocket, config: ClientAuthConfig, onAuthenticated: () => void) {
     this.#socket = socket;
     this.#config = config;
     this.#onAuthenticated = onAuthenticated;
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    this.promise = this.#settled.promise;
     this.#timer = setTimeout(onTimeout, config.authTimeoutMs, this);
   }
 
@@ -113,7 +110,7 @@ export class ClientHandshake {
     this.#failed = true;
     clearTimeout(this.#timer);
     this.#abort.abort(error);
-    this.#reject(error);
+    this.#settled.reject(error);
   }
 
   async #answer(body: Buffer): Promise<void> {
@@ -171,6 +168,6 @@ export class ClientHandshake {
     this.#stage = Stage.DONE;
     clearTimeout(this.#timer);
     this.#onAuthenticated();
-    this.#resolve();
+    this.#settled.resolve();
   }
 }

@@ -85,7 +85,10 @@ export class Connection implements NsExtension, PendingAuthHolder {
   onMessage(_socket: NsSocket, type: number, body: Buffer): void {
     const setup = this.#setup;
     if (setup === undefined) throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)} before authentication`);
-    setup.onMessage(type, body);
+    // Authenticated: straight to the link (the setup only routes the handshake's messages).
+    const link = setup.link;
+    if (link !== undefined) link.onMessage(type, body);
+    else setup.onMessage(type, body);
   }
 
   onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {

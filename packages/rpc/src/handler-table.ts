@@ -2,6 +2,7 @@ import { methodName } from './contract.js';
 import { InvalidArgError } from './errors.js';
 import type { Handler } from './inbound-call.js';
 import { MAX_METHOD_BYTES } from './messages.js';
+import type { StreamHandler } from './stream-types.js';
 
 /** A lone surrogate: a string UTF-8 cannot carry as it is. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -46,5 +47,31 @@ export class HandlerTable<H = Handler> {
 
   delete(method: string | readonly string[]): void {
     this.map.delete(methodName(method));
+  }
+}
+
+/**
+ * The handlers of one client or server, requests and streams: what its `handle`, `handleStream`
+ * and `removeHandler` change (the typed overloads stay on each class, typed by its own contract
+ * side) and what its links read.
+ */
+export class Handlers {
+  readonly requests = new HandlerTable();
+  readonly streams = new HandlerTable<StreamHandler>('handleStream');
+
+  /** `handle(method, handler)`. @throws InvalidArgError for a bad name or a non-function. */
+  handle(method: unknown, handler: unknown): void {
+    this.requests.set(method, handler);
+  }
+
+  /** `handleStream(method, handler)`. @throws InvalidArgError for a bad name or a non-function. */
+  handleStream(method: unknown, handler: unknown): void {
+    this.streams.set(method, handler);
+  }
+
+  /** `removeHandler(method)`: both kinds. */
+  remove(method: string | readonly string[]): void {
+    this.requests.delete(method);
+    this.streams.delete(method);
   }
 }

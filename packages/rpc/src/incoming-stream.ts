@@ -1,3 +1,4 @@
+import { toError } from '@proto/ns/internal';
 import type { z } from 'zod';
 import { validate } from './contract.js';
 import { AbortedError, InvalidArgError, InvalidParamsError, ProtocolError, ResultTooLargeError, RpcError } from './errors.js';
@@ -225,7 +226,7 @@ export class IncomingStream implements StreamContext<unknown>, PumpSink<unknown>
       this.#finish(error, ErrorKind.REMOTE, wire);
       return;
     }
-    const failure = error instanceof Error ? error : new Error(String(error));
+    const failure = toError(error);
     this.#wire.reportError(failure);
     if (!fromSource && failure instanceof ResultTooLargeError) {
       // Our own limit, not a detail of the handler: said as for an oversize result (kind 5).

@@ -1,4 +1,5 @@
 import { createHash, scrypt } from 'node:crypto';
+import { BoundedCache } from '@proto/ns/internal';
 
 /** scrypt cost parameters, chosen by the server and announced in its challenge. */
 export interface ScryptParams {
@@ -57,11 +58,10 @@ export function deriveKey(password: string | Uint8Array, salt: Uint8Array, param
  * promise so concurrent handshakes share one derivation. Bounded; the oldest entry goes first.
  */
 export class KeyCache {
-  readonly #entries = new Map<string, Promise<Buffer>>();
-  readonly #maxEntries: number;
+  readonly #entries: BoundedCache<string, Promise<Buffer>>;
 
   constructor(maxEntries = 64) {
-    this.#maxEntries = maxEntries;
+    this.#entries = new BoundedCache(maxEntries);
   }
 
   /** Number of cached keys. */
@@ -72,17 +72,14 @@ export class KeyCache {
   /** The key for `password` under `salt`, deriving it on first use. */
   get(password: string | Uint8Array, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
     const id = cacheId(password, salt, params);
-    let key = this.#entries.get(id);
+    const entries = this.#entries;
+    let key = entries.get(id);
     if (key === undefined) {
-      key = deriveKey(password, salt, params);
-      if (this.#entries.size >= this.#maxEntries) {
-        const oldest = this.#entries.keys().next();
-        if (oldest.done !== true) this.#entries.delete(oldest.value);
-      }
-      this.#entries.set(id, key);
+      key = entries.set(id, deriveKey(password, salt, params));
       // A failed derivation must not stay cached.
-      key.catch(() => {
-        if (this.#entries.get(id) === key) this.#entries.delete(id);
+      const derived = key;
+      derived.catch(() => {
+        if (entries.get(id) === derived) entries.delete(id);
       });
     }
     return key;

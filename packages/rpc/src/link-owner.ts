@@ -36,8 +36,10 @@ export interface LinkContext {
   readonly open: boolean;
   /** Graceful close under way: new requests are refused both ways. */
   readonly closing: boolean;
-  /** The streams of the link, both ways (they share the request id space). */
+  /** The streams of the link, both ways (they share the request id space); made on first use. */
   readonly streams: StreamSession;
+  /** The streams if they were ever made: for checks on every request, which must not make them. */
+  readonly openedStreams: StreamSession | undefined;
   /** A request in either direction settled: the close waiter may be due. */
   settled(): void;
   /** An answer's send returned `false`: stop reading requests until the answers drained. */

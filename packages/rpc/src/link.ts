@@ -27,8 +27,8 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   readonly caller: Caller;
   readonly responder: Responder;
   readonly keepAlive: KeepAlive | undefined;
-  /** Streams of this link, both ways. */
-  readonly streams: StreamSession;
+  /** Made by the first stream either way (see {@link Link.streams}): most links never have one. */
+  #streams: StreamSession | undefined = undefined;
   /** Inbound backpressure: reading pauses while our answers to the peer are past the high-water mark. */
   readonly gate: InboundGate;
   open = true;
@@ -42,9 +42,18 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     this.responder = new Responder(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
     this.peer = new RpcPeer(this, peerId, username);
-    this.streams = new StreamSession(this, owner);
     this.gate = new InboundGate(this);
     this.keepAlive?.start();
+  }
+
+  /** Streams of this link, both ways; made on first use, so a link without streams stays small. */
+  get streams(): StreamSession {
+    return (this.#streams ??= new StreamSession(this, this.owner));
+  }
+
+  /** LinkContext: the streams if any were ever made (checks that must not make them). */
+  get openedStreams(): StreamSession | undefined {
+    return this.#streams;
   }
 
   get requestsOut(): number {
@@ -66,13 +75,13 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     return this.gate.paused;
   }
   get openStreams(): number {
-    return this.streams.openStreams;
+    return this.#streams?.openStreams ?? 0;
   }
   get itemsIn(): number {
-    return this.streams.itemsIn;
+    return this.#streams?.itemsIn ?? 0;
   }
   get itemsOut(): number {
-    return this.streams.itemsOut;
+    return this.#streams?.itemsOut ?? 0;
   }
 
   /** PeerLink: open a stream on this link. */
@@ -135,7 +144,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     this.gate.closed();
     this.caller.closed(error);
     this.responder.closed(error);
-    this.streams.closed(error);
+    this.#streams?.closed(error);
     this.settled();
   }
 
@@ -207,6 +216,6 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   }
 
   #isIdle(): boolean {
-    return this.responder.calls.size === 0 && this.caller.table.size === 0 && this.streams.openStreams === 0;
+    return this.responder.calls.size === 0 && this.caller.table.size === 0 && (this.#streams?.openStreams ?? 0) === 0;
   }
 }

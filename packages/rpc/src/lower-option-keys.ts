@@ -34,6 +34,7 @@ export const NS_SERVER_KEYS = allKeysOf<Omit<NsServerOptions, 'extension'>>()([
   'resume',
   'maxConnections',
   'maxTotalBufferedBytes',
+  'helloTimeoutMs',
   'tls',
   'noDelay',
   'highWaterMark',

@@ -150,10 +150,12 @@ export function requestPayloadOffset(body: Buffer): number {
 export function readPayload(body: Buffer, encoding: number, offset: number): unknown {
   if (encoding === Encoding.JSON) {
     if (offset >= body.length) return undefined;
-    // A lossy decode would turn bytes no sender produced into U+FFFD: refuse them instead.
-    if (!isUtf8(body.subarray(offset))) throw new ProtocolError('rpc payload is not valid UTF-8');
+    const text = body.toString('utf8', offset);
+    // A lossy decode turns bytes no sender produced into U+FFFD: refuse them. Only a text with a
+    // U+FFFD (rare, and valid when sent as such) pays for the exact check and its Buffer view.
+    if (text.indexOf('\uFFFD') !== -1 && !isUtf8(body.subarray(offset))) throw new ProtocolError('rpc payload is not valid UTF-8');
     try {
-      return JSON.parse(body.toString('utf8', offset));
+      return JSON.parse(text);
     } catch (err) {
       throw new ProtocolError('rpc payload is not valid JSON', { cause: err });
     }

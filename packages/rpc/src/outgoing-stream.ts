@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { toError } from '@proto/ns/internal';
 import type { z } from 'zod';
 import { validate } from './contract.js';
 import { AbortedError, InvalidParamsError, ProtocolError, RequestTimeoutError } from './errors.js';
@@ -253,7 +254,7 @@ export class OutgoingStream<T> implements AsyncIterableIterator<T>, InboxHost, P
 
   /** The input threw, or one of its items could not be sent: the stream fails with that error. */
   failed(error: unknown): void {
-    this.cancel(error instanceof Error ? error : new Error(String(error)));
+    this.cancel(toError(error));
   }
 
   drained(): Promise<void> {

@@ -13,12 +13,13 @@ export interface RpcPeerStats {
   /** Bytes sent. */
   readonly bytesOut: number;
   /**
-   * ns messages received on this side's socket: user events and rpc messages (requests, answers,
-   * cancels, pings and pongs, the handshake's), counted since the socket was created (on a client,
+   * User events (`send`/`broadcast`, delivered to `data` listeners) received on this side's
+   * socket; rpc messages (requests, answers, cancels, pings, stream items, the handshake) are not
+   * counted: see `requestsIn` and `itemsIn`. Counted since the socket was created (on a client,
    * across reconnects).
    */
   readonly messagesIn: number;
-  /** ns messages sent, counted like `messagesIn`. */
+  /** User events sent (queued ones once flushed), counted like `messagesIn`. */
   readonly messagesOut: number;
   /** Requests this side sent on the connection. */
   readonly requestsOut: number;
@@ -150,8 +151,9 @@ export class RpcPeer {
   /**
    * Unique in this process. On a server, the client's id (`peer-<n>`) for `server.peers`,
    * `server.request(peerId, ...)` and logs. On a client (`client.peer`, `ctx.peer`), the client's
-   * own name for its current link to the server (`server-<n>`, new on every reconnect): not the id
-   * the server gave the same connection, which the client does not learn.
+   * own name for its current link to the server (`server-<n>`): new for every new link, kept
+   * across a resume (`resume`: the session, its requests and streams go on under the same id); not
+   * the id the server gave the same connection, which the client does not learn.
    */
   readonly id: string;
   /** Remote IP address (or socket path side), as seen at accept/connect time. */

@@ -1,3 +1,4 @@
+import { capturedReject, capturedResolve, pendingPromise } from './captured-promise.js';
 import { type Deadlined, DeadlineQueue, type DueList } from './deadline-queue.js';
 import { AbortedError, ConnectionClosedError, RequestTimeoutError } from './errors.js';
 import { IdSlots } from './id-slots.js';
@@ -8,15 +9,6 @@ export interface RequestTableHost {
   sendCancel(id: number): void;
   /** A request settled; `pending` is how many remain (lets graceful close wait for zero). */
   requestSettled(entry: PendingRequest, error: Error | undefined, pending: number): void;
-}
-
-let capturedResolve: (value: unknown) => void = noop;
-let capturedReject: (reason: Error) => void = noop;
-function noop(): void {}
-// Module-level executor: the promise's functions are captured without a closure per request.
-function capture(resolve: (value: unknown) => void, reject: (reason: Error) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 /**
@@ -87,9 +79,9 @@ export class PendingRequest implements Deadlined {
     this.id = id;
     this.method = method;
     this.startedAt = startedAt;
-    this.promise = new Promise(capture);
-    this.resolve = capturedResolve;
-    this.reject = capturedReject;
+    this.promise = pendingPromise();
+    this.resolve = capturedResolve();
+    this.reject = capturedReject();
   }
 }
 

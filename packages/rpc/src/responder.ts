@@ -1,3 +1,4 @@
+import { toError } from '@proto/ns/internal';
 import { schemasIn, validate } from './contract.js';
 import { publishEnd, publishError, publishStart, requestStartedAt } from './diagnostics.js';
 import {
@@ -79,7 +80,7 @@ export class Responder {
     }
     const method = this.#methodNames.read(body);
     const params = readPayload(body, body[4] ?? Encoding.JSON, requestPayloadOffset(body));
-    if (this.calls.get(id) !== undefined || link.streams.holdsIncoming(id)) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
+    if (this.calls.get(id) !== undefined || link.openedStreams?.holdsIncoming(id) === true) throw new ProtocolError(`peer reused request id ${id} while it was in flight`);
     this.received++;
     if (link.closing) {
       this.#sendError(id, ErrorKind.SHUTTING_DOWN, { message: 'the remote side is shutting down' });
@@ -135,7 +136,7 @@ export class Responder {
     const id = readU32(body, 4);
     const call = this.calls.get(id);
     if (call === undefined) {
-      this.#link.streams.onCancel(id);
+      this.#link.openedStreams?.onCancel(id);
       return;
     }
     // The handler's signal aborts, but the call keeps its slot until the handler settles (its
@@ -194,7 +195,7 @@ export class Responder {
       this.#sendError(call.id, ErrorKind.REMOTE, wire);
       return;
     }
-    this.#internalError(call, error instanceof Error ? error : new Error(String(error)));
+    this.#internalError(call, toError(error));
   }
 
   #internalError(call: InboundCall, error: Error): void {

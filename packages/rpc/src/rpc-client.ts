@@ -2,15 +2,15 @@ import { EventEmitter } from 'node:events';
 import {
   type DataListener,
   type EventPattern,
-  type NsExtension,
   type NsReconnectingInfo,
   type NsResumedInfo,
   type NsSessionLostInfo,
   NsSocket,
   type NsSocketOptions,
 } from '@proto/ns';
+import { emitErrorIfListened } from '@proto/ns/internal';
 import './debug-log.js';
-import { ClientHandshake } from './client-handshake.js';
+import { ClientConnection } from './client-connection.js';
 import {
   type Contract,
   type ContractDefinition,
@@ -22,26 +22,21 @@ import {
   type ResultOutput,
   type UntypedMethods,
 } from './contract.js';
-import { authChannel, publishError, timeoutChannel } from './diagnostics.js';
-import { AbortedError, ConnectionClosedError, InvalidArgError, KeepAliveTimeoutError, NotConnectedError, ProtocolError } from './errors.js';
+import { publishError, timeoutChannel } from './diagnostics.js';
+import { AbortedError, KeepAliveTimeoutError } from './errors.js';
 import type { Handler } from './inbound-call.js';
-import { HandlerTable } from './handler-table.js';
+import { Handlers } from './handler-table.js';
 import { KeyCache, SerialDeriver } from './key-derivation.js';
-import type { LinkOwner } from './link-owner.js';
-import type { Link } from './link.js';
-import { LinkSetup } from './link-setup.js';
-import { RPC_LINK_MESSAGE_TYPES } from './session-owner.js';
 import { NS_CLIENT_KEYS } from './lower-option-keys.js';
 import {
   checkOptions,
   clientOptionsSchema,
   DEFAULT_AUTH_MAX_FRAME_BYTES,
   lowerLayerOptions,
-  type ResolvedCommonOptions,
   resolveCommon,
   type RpcCommonOptions,
 } from './options.js';
-import { nextServerLinkId, type RpcPeer } from './peer.js';
+import type { RpcPeer } from './peer.js';
 import type { RequestArgs } from './request-args.js';
 import type {
   ItemInput,
@@ -54,7 +49,6 @@ import type {
   StreamParamsOutput,
 } from './stream-contract.js';
 import type { StreamHandler, StreamOptions } from './stream-types.js';
-import { FailedStream } from './outgoing-stream.js';
 import type { RequestOptions } from './request-options.js';
 import type { RpcConnectOptions, RpcEndOptions, RpcClientEvents, RpcClientOptions } from './client-options.js';
 import { waitWithTimeout } from './wait.js';
@@ -84,60 +78,45 @@ const clientKeys = new KeyCache(64);
  */
 export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcClientEvents> {
   readonly #socket: NsSocket;
-  readonly #common: ResolvedCommonOptions;
-  readonly #owner: LinkOwner;
-  readonly #handlers = new HandlerTable();
-  readonly #streamHandlers = new HandlerTable<StreamHandler>('handleStream');
-  readonly #password: string | Uint8Array;
-  readonly #username: string;
-  readonly #authMaxFrameBytes: number;
+  readonly #handlers = new Handlers();
+  /** The handshake and rpc link of each ns link: this client's ns extension. */
+  readonly #connection: ClientConnection;
   readonly #shutdownTimeoutMs: number;
   /** This client's key derivations, one at a time (a hostile server cannot pile them up). */
   readonly #keys = new SerialDeriver(clientKeys);
-  /** The current ns link's setup: its handshake, then its rpc link. */
-  #setup: LinkSetup | undefined;
-  #handshake: ClientHandshake | undefined;
-  /** With `resume`: the rpc link kept across a link drop while the session lives. */
-  #kept: Link | undefined;
   #closing = false;
 
   constructor(options: RpcClientOptions<D, C>) {
     super();
     checkOptions(clientOptionsSchema, options, 'RpcClient', NS_CLIENT_KEYS);
-    this.#common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
-    this.#password = options.password;
-    this.#username = options.username ?? '';
-    this.#authMaxFrameBytes = options.authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES;
+    const common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     const contract = options.contract as Contract | undefined;
-    const validateResults = options.validateResults ?? false;
-    const handlers = this.#handlers.map;
-    const common = this.#common;
-    this.#owner = {
-      side: 'client',
-      handlers,
-      handled: contract?.clientMethods,
-      called: contract?.methods,
-      validateResults,
-      maxConcurrentRequests: common.maxConcurrentRequests,
-      streamHandlers: this.#streamHandlers.map,
-      maxConcurrentStreams: common.maxConcurrentStreams,
-      requestTimeoutMs: common.requestTimeoutMs,
-      reportError: (error) => this.#emitError(error),
-      linkTimedOut: (peer) => this.#linkTimedOut(peer),
-    };
+    this.#connection = new ClientConnection({
+      owner: {
+        side: 'client',
+        handlers: this.#handlers.requests.map,
+        handled: contract?.clientMethods,
+        called: contract?.methods,
+        validateResults: options.validateResults ?? false,
+        maxConcurrentRequests: common.maxConcurrentRequests,
+        streamHandlers: this.#handlers.streams.map,
+        maxConcurrentStreams: common.maxConcurrentStreams,
+        requestTimeoutMs: common.requestTimeoutMs,
+        reportError: (error) => this.#emitError(error),
+        linkTimedOut: (peer) => this.#linkTimedOut(peer),
+      },
+      password: options.password,
+      username: options.username ?? '',
+      authTimeoutMs: common.authTimeoutMs,
+      keepAlive: common.keepAlive,
+      authMaxFrameBytes: options.authMaxFrameBytes ?? DEFAULT_AUTH_MAX_FRAME_BYTES,
+      keys: this.#keys,
+    });
     const nsOptions = lowerLayerOptions(clientOptionsSchema, options);
-    const extension: NsExtension = {
-      onMessage: (_socket, type, body) => this.#onMessage(type, body),
-      onLinkOpening: (socket, signal) => this.#onLinkOpening(socket, signal),
-      onLinkClosed: (_socket, error) => this.#onLinkClosed(error),
-      linkMessageTypes: RPC_LINK_MESSAGE_TYPES,
-      onLinkResumed: () => this.#setup?.link?.keepAlive?.start(),
-      onSessionLost: () => this.#onSessionLost(),
-    };
-    this.#socket = new NsSocket({ ...(nsOptions as NsSocketOptions), extension });
+    this.#socket = new NsSocket({ ...(nsOptions as NsSocketOptions), extension: this.#connection });
     this.#socket.on('connect', () => {
-      const link = this.#setup?.link;
+      const link = this.#connection.link;
       if (link !== undefined) this.emit('authenticated', link.peer);
     });
     this.#socket.on('disconnect', (error: Error | undefined) => this.emit('disconnect', error));
@@ -150,12 +129,12 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
 
   /** Whether a link is open and authenticated. */
   get connected(): boolean {
-    return this.#setup?.link !== undefined && this.#socket.connected;
+    return this.#connection.link !== undefined && this.#socket.connected;
   }
 
   /** The server's side of the current link (stats, requests, events); undefined while disconnected. */
   get peer(): RpcPeer | undefined {
-    return this.#setup?.link?.peer;
+    return this.#connection.link?.peer;
   }
 
   /**
@@ -197,17 +176,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   request<M extends MethodName<D>>(method: M, ...args: RequestArgs<ParamsInput<D, M>>): Promise<ResultOutput<D, M>>;
   request(method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {
-    // In a resumable session, a request made while the link is down waits in the window.
-    const link = this.#setup?.link ?? this.#kept;
-    const name = typeof method === 'string' ? method : methodName(method);
-    if (link === undefined) {
-      const signal = options?.signal;
-      if (signal?.aborted === true) {
-        return Promise.reject(new AbortedError(`request ${name} aborted before it was sent`, { cause: signal.reason }));
-      }
-      return Promise.reject(new NotConnectedError(`cannot send request ${name}: not connected`));
-    }
-    return link.request(name, params, options);
+    return this.#connection.request(typeof method === 'string' ? method : methodName(method), params, options);
   }
 
   /**
@@ -232,15 +201,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     options?: StreamOptions,
   ): AsyncIterableIterator<T>;
   stream(method: string | readonly string[], params?: unknown, options?: StreamOptions): AsyncIterableIterator<unknown> {
-    // In a resumable session, a request made while the link is down waits in the window.
-    const link = this.#setup?.link ?? this.#kept;
-    const name = typeof method === 'string' ? method : methodName(method);
-    if (link === undefined) {
-      const signal = options?.signal;
-      if (signal?.aborted === true) return new FailedStream(new AbortedError(`stream ${name} aborted before it was opened`, { cause: signal.reason }));
-      return new FailedStream(new NotConnectedError(`cannot open stream ${name}: not connected`));
-    }
-    return link.streams.open(name, params, options);
+    return this.#connection.stream(typeof method === 'string' ? method : methodName(method), params, options);
   }
 
   /**
@@ -256,7 +217,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
   handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
-    this.#handlers.set(method, handler);
+    this.#handlers.handle(method, handler);
     return this;
   }
 
@@ -275,14 +236,13 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
   handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
-    this.#streamHandlers.set(method, handler);
+    this.#handlers.handleStream(method, handler);
     return this;
   }
 
   /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    this.#handlers.delete(method);
-    this.#streamHandlers.delete(method);
+    this.#handlers.remove(method);
     return this;
   }
 
@@ -318,7 +278,7 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    */
   async close(options?: RpcEndOptions): Promise<void> {
     this.#closing = true;
-    const link = this.#setup?.link;
+    const link = this.#connection.link;
     if (link !== undefined) {
       link.closing = true;
       await waitWithTimeout(link.whenIdle(), options?.timeoutMs ?? this.#shutdownTimeoutMs);
@@ -342,71 +302,10 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
     await this.close();
   }
 
-  // ---- extension hooks ---------------------------------------------------------------------
-
-  #onLinkOpening(socket: NsSocket, signal: AbortSignal): Promise<void> {
-    const setup = new LinkSetup(socket, this.#owner, this.#common.keepAlive, this.#authMaxFrameBytes);
-    const handshake = new ClientHandshake(
-      socket,
-      { password: this.#password, username: this.#username, authTimeoutMs: this.#common.authTimeoutMs, keys: this.#keys },
-      // With a resumable session the link kept from before the drop goes on (its requests, calls, streams).
-      () => setup.authenticated(nextServerLinkId(), this.#username, this.#kept),
-    );
-    setup.handshake = handshake;
-    this.#setup = setup;
-    this.#handshake = handshake;
-    signal.addEventListener('abort', () => handshake.fail(new ConnectionClosedError('the link closed during authentication')), {
-      once: true,
-    });
-    return handshake.promise.then(
-      () => {
-        this.#handshake = undefined;
-        if (authChannel.hasSubscribers) {
-          authChannel.publish({ side: 'client', address: socket.remoteAddress, ok: true });
-        }
-      },
-      (error: Error) => {
-        if (authChannel.hasSubscribers) {
-          authChannel.publish({ side: 'client', address: socket.remoteAddress, ok: false, reason: error.message });
-        }
-        throw error;
-      },
-    );
-  }
-
-  #onMessage(type: number, body: Buffer): void {
-    const setup = this.#setup;
-    if (setup === undefined) throw new ProtocolError(`unexpected rpc message 0x${type.toString(16)}`);
-    setup.onMessage(type, body);
-  }
-
-  #onLinkClosed(error: Error | undefined): void {
-    this.#handshake?.fail(new ConnectionClosedError('the link closed during authentication'));
-    this.#handshake = undefined;
-    const setup = this.#setup;
-    this.#setup = undefined;
-    const link = setup?.link ?? this.#kept;
-    if (link !== undefined && this.#socket.inSession) {
-      // ns keeps the session: what is in flight is answered after the resume; timeouts keep running.
-      link.keepAlive?.stop();
-      this.#kept = link;
-      return;
-    }
-    this.#kept = undefined;
-    setup?.closed(error);
-  }
-
-  /** The session ended or was lost: what was in flight in it fails; a new link (if any) starts afresh. */
-  #onSessionLost(): void {
-    const old = this.#kept ?? this.#setup?.link;
-    this.#kept = undefined;
-    old?.closed(new ConnectionClosedError('the session was lost'));
-    const setup = this.#setup;
-    if (setup !== undefined && setup.link === old && old !== undefined) setup.authenticated(nextServerLinkId(), this.#username);
-  }
+  // ---- reports of the links ---------------------------------------------------------------
 
   #linkTimedOut(peer: RpcPeer): void {
-    if (this.#setup?.link?.peer !== peer) return;
+    if (this.#connection.link?.peer !== peer) return;
     if (timeoutChannel.hasSubscribers) timeoutChannel.publish({ side: 'client', peerId: peer.id });
     this.emit('timeout');
     const error = new KeepAliveTimeoutError('the server stopped answering keepalive pings');
@@ -417,8 +316,6 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   #emitError(error: Error): void {
-    const emitted = this.listenerCount('error') > 0;
-    publishError('client', this.#setup?.link?.peer.id, error, emitted);
-    if (emitted) this.emit('error', error);
+    publishError('client', this.#connection.link?.peer.id, error, emitErrorIfListened(this, error));
   }
 }

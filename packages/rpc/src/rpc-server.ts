@@ -9,6 +9,7 @@ import {
   type NsSocket,
   type ServerAddress,
 } from '@proto/ns';
+import { emitErrorIfListened } from '@proto/ns/internal';
 import './debug-log.js';
 import { AuthThrottle } from './auth-throttle.js';
 import {
@@ -41,7 +42,7 @@ import type { ClusterPeerInfo } from './cluster-adapter.js';
 import { PeerRouting, peerInfo } from './cluster-routing.js';
 import { InvalidArgError, KeepAliveTimeoutError } from './errors.js';
 import type { Handler } from './inbound-call.js';
-import { HandlerTable } from './handler-table.js';
+import { Handlers } from './handler-table.js';
 import type { Link } from './link.js';
 import type { LinkOwner } from './link-owner.js';
 import {
@@ -74,8 +75,7 @@ import { waitWithTimeout } from './wait.js';
  */
 export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends ContractDefinition = UntypedMethods> extends EventEmitter<RpcServerEvents> {
   readonly #ns: NsServer;
-  readonly #handlers = new HandlerTable();
-  readonly #streamHandlers = new HandlerTable<StreamHandler>('handleStream');
+  readonly #handlers = new Handlers();
   readonly #registry = new PeerRegistry();
   /** The admission state of each accepted ns socket (ns hands the socket, not the extension, to its listeners). */
   readonly #connections = new WeakMap<NsSocket, Connection>();
@@ -94,17 +94,18 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     const common = resolveCommon(options as RpcCommonOptions<ContractDefinition, ContractDefinition>);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     if (options.describe === true) {
-      this.#handlers.set(DESCRIBE_METHOD, describeHandler({ requests: this.#handlers.map, streams: this.#streamHandlers.map, methods: (contract as Contract | undefined)?.methods }));
+      const { requests, streams } = this.#handlers;
+      this.#handlers.handle(DESCRIBE_METHOD, describeHandler({ requests: requests.map, streams: streams.map, methods: (contract as Contract | undefined)?.methods }));
     }
     const throttle = options.authThrottle === false ? undefined : new AuthThrottle(options.authThrottle ?? {});
     const owner: LinkOwner = {
       side: 'server',
-      handlers: this.#handlers.map,
+      handlers: this.#handlers.requests.map,
       handled: (contract as Contract | undefined)?.methods,
       called: (contract as Contract | undefined)?.clientMethods,
       validateResults: false,
       maxConcurrentRequests: common.maxConcurrentRequests,
-      streamHandlers: this.#streamHandlers.map,
+      streamHandlers: this.#handlers.streams.map,
       maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
@@ -207,7 +208,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handle<P = unknown>(method: readonly string[], handler: Handler<P>): this;
   handle(method: string | readonly string[], handler: Handler<never, unknown>): this {
-    this.#handlers.set(method, handler);
+    this.#handlers.handle(method, handler);
     return this;
   }
 
@@ -226,14 +227,13 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   ): this;
   handleStream<P = unknown, I = unknown, In = unknown>(method: readonly string[], handler: StreamHandler<P, I, In>): this;
   handleStream(method: string | readonly string[], handler: StreamHandler<never, unknown, never>): this {
-    this.#streamHandlers.set(method, handler);
+    this.#handlers.handleStream(method, handler);
     return this;
   }
 
   /** Remove the handler (request or stream) of `method`; later calls get `ERR_METHOD_NOT_FOUND`. */
   removeHandler(method: string | readonly string[]): this {
-    this.#handlers.delete(method);
-    this.#streamHandlers.delete(method);
+    this.#handlers.remove(method);
     return this;
   }
 
@@ -383,10 +383,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
   }
 
   #emitError(error: Error, peer?: RpcPeer): void {
-    const emitted = this.listenerCount('error') > 0;
+    const emitted = peer === undefined ? emitErrorIfListened(this, error) : emitErrorIfListened(this, error, peer);
     publishError('server', peer?.id, error, emitted);
-    if (!emitted) return;
-    if (peer === undefined) this.emit('error', error);
-    else this.emit('error', error, peer);
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { toError } from '@proto/ns/internal';
 import { KeyCache, type ScryptParams } from './key-derivation.js';
 import type { AuthInfo } from './server-handshake.js';
 
@@ -42,7 +43,7 @@ export function userKeyLookup(options: UserKeyOptions): (info: AuthInfo) => Prom
     try {
       secret = await authenticate(info);
     } catch (error) {
-      onLookupError(error instanceof Error ? error : new Error(String(error)));
+      onLookupError(toError(error));
       return decoy(info.username);
     }
     if (secret === undefined || (typeof secret === 'string' ? secret.length === 0 : secret.byteLength === 0)) {

@@ -188,6 +188,24 @@ describe('ids', () => {
   });
 });
 
+describe('stats', () => {
+  it('messagesIn and messagesOut count user events only, not requests, answers or the handshake', async () => {
+    const { server, client, peer } = await resources.pair();
+    server.handle('echo', (value: unknown) => value);
+    const before = { in: peer.stats.messagesIn, clientIn: client.peer!.stats.messagesIn };
+    expect(before).toEqual({ in: 0, clientIn: 0 });
+    for (let i = 0; i < 3; i++) expect(await client.request('echo', i)).toBe(i);
+    expect(peer.stats.messagesIn).toBe(0);
+    expect(client.peer!.stats.messagesIn).toBe(0);
+    const arrived = new Promise<void>((resolve) => server.data('note', () => resolve()));
+    client.send('note', 1);
+    await arrived;
+    expect(peer.stats.messagesIn).toBe(1);
+    expect(client.peer!.stats.messagesOut).toBe(1);
+    expect(peer.stats.requestsIn).toBe(3);
+  });
+});
+
 describe('answers the caller can act on', () => {
   it('a result over the frame limit gives the caller ERR_RESULT_TOO_LARGE and the server an error event', async () => {
     const { server, client } = await resources.pair({ maxFrameBytes: 8192 });

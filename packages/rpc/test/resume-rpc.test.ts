@@ -72,6 +72,20 @@ describe('rpc over resumable sessions', () => {
     expect([...server.peers.keys()]).toEqual([peer.id]);
   });
 
+  it("client.peer keeps its id (and its requests) across a resume; a new session names a new one", async () => {
+    const { server, proxy } = await rig();
+    const c = await client(proxy);
+    const id = c.peer!.id;
+    const resumed = once(c, 'resumed');
+    proxy.resetAll();
+    await resumed;
+    expect(c.peer!.id).toBe(id);
+    expect(await c.request('work', { n: 3 })).toBe(6);
+    expect(server.peers.size).toBe(1);
+    const other = await client(proxy);
+    expect(other.peer!.id).not.toBe(id);
+  });
+
   it('many requests across seeded resets: each answered with its own result, each run exactly once', async () => {
     const { proxy, runs } = await rig();
     const random = new SeededRandom(41);

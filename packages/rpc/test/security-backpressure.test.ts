@@ -50,7 +50,7 @@ describe('security: a peer that stops reading its answers', () => {
 
     link.stall('toClient'); // the client's socket reads nothing more: its loop is "busy"
     const answers = Array.from({ length: total }, (_, n) => client.request('big', n));
-    const outcomes = answers.map((answer) => answer.then((value) => ({ value }), (error: Error) => ({ error })));
+    const outcomes = answers.map((answer) => answer.then((value) => ({ value }), (error: Error & { code?: string }) => ({ error })));
     // The server is backpressured: reading stopped (fixed), or answers were refused (before the fix).
     await vi.waitFor(() => expect(peer!.stats.readingPaused || errors.length > 0).toBe(true), { timeout: 60_000, interval: 5 });
     const handledWhilePaused = handled;
@@ -59,7 +59,7 @@ describe('security: a peer that stops reading its answers', () => {
 
     const settled = await Promise.all(outcomes);
     const failures = settled.filter((outcome) => 'error' in outcome);
-    expect(failures.map((f) => ('error' in f ? `${f.error.code ?? ''} ${(f.error as { remoteCode?: string }).remoteCode ?? ''}` : '')).slice(0, 5)).toEqual([]);
+    expect(failures.map((f) => ('error' in f ? `${(f.error as { code?: string }).code ?? ''} ${(f.error as { remoteCode?: string }).remoteCode ?? ''}` : '')).slice(0, 5)).toEqual([]);
     settled.forEach((outcome, n) => {
       const value = (outcome as { value: Buffer }).value;
       expect(value.length).toBe(RESULT_BYTES);
