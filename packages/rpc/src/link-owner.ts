@@ -1,5 +1,6 @@
 import type { NsSocket } from '@proto/ns';
 import type { ContractDefinition } from './contract.js';
+import type { BufferOverflowError } from './errors.js';
 import type { RpcSide } from './diagnostics.js';
 import type { Handler } from './inbound-call.js';
 import type { RpcPeer } from './peer.js';
@@ -41,4 +42,8 @@ export interface LinkContext {
   readonly openedStreams: StreamSession | undefined;
   /** A request in either direction settled: the close waiter may be due. */
   settled(): void;
+  /** An answer's send returned `false`: stop reading requests until the answers drained. */
+  answerBackpressured(): void;
+  /** An answer could not be buffered at all: the link fails as a whole (no answer is dropped). */
+  answerOverflowed(what: string, cause: BufferOverflowError): void;
 }
