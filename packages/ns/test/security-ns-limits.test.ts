@@ -65,6 +65,34 @@ describe('security: stuck readers under broadcast', () => {
   });
 });
 
+describe('security: maxTotalBufferedBytes on single sends', () => {
+  it('sends from server sockets (no broadcast) past the budget destroy the fullest with ERR_BUFFER_OVERFLOW, reported as clientError', async () => {
+    const budget = 4 * MiB;
+    const { server, port } = await resources.server({ maxTotalBufferedBytes: budget });
+    const stuck: NsSocket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const connected = next<[NsSocket]>(server, 'connection');
+      await stuckReader(port);
+      stuck.push((await connected)[0]);
+    }
+    const errors: [Error, NsSocket | undefined][] = [];
+    server.on('clientError', (error, socket) => errors.push([error, socket]));
+    const payload = Buffer.alloc(MiB);
+    // Each socket alone stays far below its own maxBufferedBytes (16 MiB); together they pass the budget.
+    for (let i = 0; i < 32 && errors.length === 0; i++) {
+      for (const socket of stuck) if (socket.state === 'open') socket.send('flood', payload);
+    }
+    expect(errors.length).toBeGreaterThan(0);
+    for (const [error, socket] of errors) {
+      expect(error).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW', message: expect.stringContaining('maxTotalBufferedBytes') });
+      expect(stuck).toContain(socket);
+      expect(socket!.connected).toBe(false); // destroyed (its close follows)
+    }
+    const left = stuck.filter((socket) => socket.state === 'open');
+    expect(left.reduce((sum, socket) => sum + socket.bufferedBytes, 0)).toBeLessThanOrEqual(budget);
+  });
+});
+
 describe('security: connection floods', () => {
   it('maxConnections refuses one more connection at accept (ERR_CLIENT_REJECTED), and admits again once one left', async () => {
     const { server, port } = await resources.server({ maxConnections: 2 });
