@@ -1,5 +1,11 @@
 // Idle-connection memory: how much the server process's heap grows per accepted, idle connection.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { bestOfRounds, errorRow, progress } from './contenders.js';
+import { retainedPerConnection } from './heap-breakdown.js';
+import { formatBytes } from './stats.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
 import type { Measurement } from './types.js';
@@ -14,6 +20,8 @@ export interface IdleParams {
   batch: number;
   /** Quiet time after the last accept, for handshakes to finish. */
   settleMs: number;
+  /** Write a heap snapshot here after the measurement (see lib/heap-breakdown.ts). */
+  snapshot?: string;
 }
 
 export interface IdleResult {
@@ -49,7 +57,7 @@ export class IdleMeter {
   #wake: (() => void) | undefined;
   #waitingFor = Number.POSITIVE_INFINITY;
 
-  constructor(ipc: Ipc, params: Pick<IdleParams, 'warm' | 'connections' | 'settleMs'>) {
+  constructor(ipc: Ipc, params: Pick<IdleParams, 'warm' | 'connections' | 'settleMs' | 'snapshot'>) {
     this.done = this.#run(ipc, params);
   }
 
@@ -65,7 +73,7 @@ export class IdleMeter {
     });
   }
 
-  async #run(ipc: Ipc, params: Pick<IdleParams, 'warm' | 'connections' | 'settleMs'>): Promise<IdleResult> {
+  async #run(ipc: Ipc, params: Pick<IdleParams, 'warm' | 'connections' | 'settleMs' | 'snapshot'>): Promise<IdleResult> {
     await ipc.next('baseline');
     await withTimeout(this.#until(params.warm), 60_000, 'warm-up connections');
     await sleep(params.settleMs);
@@ -75,6 +83,7 @@ export class IdleMeter {
     await withTimeout(this.#until(total), 120_000, `${total} connections (have ${this.accepted})`);
     await sleep(params.settleMs);
     const after = await sample();
+    if (params.snapshot !== undefined) writeHeapSnapshot(params.snapshot);
     const n = params.connections;
     return {
       connections: n,
@@ -108,14 +117,25 @@ export interface IdleRun {
   server: string;
   client: string;
   params: Omit<IdleParams, 'port'>;
+  /** Also say what the connections hold (a heap snapshot of the server, lib/heap-breakdown.ts). */
+  breakdown?: boolean;
+}
+
+/** "FramedSocket 776 B, Socket 816 B, ...": what one connection's root-held objects retain. */
+function breakdownNote(file: string, connections: number): string {
+  const shares = retainedPerConnection(file, connections);
+  const each = (s: (typeof shares)[number]) => `${s.name}${s.perConnection >= 1.5 ? ` x${s.perConnection.toFixed(0)}` : ''} ${formatBytes(s.bytesPerConnection)}`;
+  return `retained per connection (heap snapshot, objects held by GC roots, by constructor): ${shares.map(each).join(', ')}`;
 }
 
 export async function runIdle(contender: string, run: IdleRun): Promise<Measurement> {
   const fdLimit = run.params.warm + run.params.connections + 1024;
   const server = new Worker({ exposeGc: true, fdLimit });
   const client = new Worker({ fdLimit, role: 'client' });
+  const snapshot = run.breakdown === true ? join(tmpdir(), `proto-bench-idle-${process.pid}-${Date.now()}.heapsnapshot`) : undefined;
   try {
-    const serverDone = server.call<IdleResult>(run.module, run.server, run.params, 300_000);
+    const params = snapshot === undefined ? run.params : { ...run.params, snapshot };
+    const serverDone = server.call<IdleResult>(run.module, run.server, params, 300_000);
     serverDone.catch(() => {});
     const port = await Promise.race([
       server.next<number>('ready', 30_000),
@@ -129,9 +149,11 @@ export async function runIdle(contender: string, run: IdleRun): Promise<Measurem
     client.post('go');
     await clientDone;
     const result = await serverDone;
+    const note = snapshot === undefined ? undefined : breakdownNote(snapshot, run.params.warm + run.params.connections);
     return {
       contender,
       status: 'ok',
+      ...(note === undefined ? {} : { note }),
       heapPerConn: result.heapPerConn,
       externalPerConn: result.externalPerConn,
       rssPerConn: result.rssPerConn,
@@ -141,6 +163,7 @@ export async function runIdle(contender: string, run: IdleRun): Promise<Measurem
     return errorRow(contender, error);
   } finally {
     await Promise.all([server.stop(), client.stop()]);
+    if (snapshot !== undefined) rmSync(snapshot, { force: true });
   }
 }
 

@@ -11,7 +11,7 @@ export const nsIdleSuite = idleSuite({
   title: 'ns idle memory: server heap per idle connection',
   what: 'idle connections to one server process',
   contenders: [
-    { name: NS, module: PROTO, server: 'nsServer', client: 'nsClient' },
+    { name: NS, module: PROTO, server: 'nsServer', client: 'nsClient', breakdown: true },
     { name: REFERENCE, module: PEERS, server: 'rawServer', client: 'rawClient' },
     { name: 'nssocket', module: PEERS, server: 'nssocketServer', client: 'nssocketClient' },
   ],

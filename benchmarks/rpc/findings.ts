@@ -22,15 +22,22 @@ export function tailFinding(contender: Measurement | undefined, reference: Measu
     `In the same window it allocated ${bytes(contender.serverAllocPerOp)} (server) + ${bytes(contender.clientAllocPerOp)} (client) per request ` +
     `against ${bytes(reference.serverAllocPerOp)} + ${bytes(reference.clientAllocPerOp)}, and the two processes spent ${pct(share)} of the time in GC pauses ` +
     `(raw: ${pct(refShare)}), the longest ${ms(contender.gcMaxMs)} (raw: ${ms(reference.gcMaxMs)}). `;
+  const ratio = contender.p99Ms / reference.p99Ms;
+  const level = ratio <= 1.3 ? 'The tail is within 1.3x of the raw baseline\'s. ' : '';
+  if (bigYoung?.status === 'ok' && bigYoung.p99Ms !== undefined) {
+    const shrinks = bigYoung.p99Ms < contender.p99Ms * 0.85;
+    return (
+      head + level +
+      `Check in the same run: with a young generation 4x larger (${bigYoung.contender}: about a quarter of the collections) its p99 was ${ms(bigYoung.p99Ms)} ` +
+      `(${(bigYoung.p99Ms / reference.p99Ms).toFixed(2)}x raw) with ${pct(pauseShare(bigYoung))} of the time in pauses: ` +
+      (shrinks
+        ? 'the tail shrinks with the collections, so young-generation pauses are its main source, and the allocation per request (which sets how often they come) is the lever.'
+        : 'the tail hardly moves, so collections are not its main source: what remains is scheduling and CPU per request (a request waits for the reads, handler runs and flushes of the requests ahead of it).')
+    );
+  }
   const verdict =
     share !== undefined && share >= 0.01
-      ? 'More than 1% of the time one of the processes is paused, so the slowest 1% of requests is mostly requests that waited out a young-generation collection: the p99 follows the allocation per request, which sets how often the collector runs.'
-      : 'Less than 1% of the time is spent in pauses, so collection alone does not set the p99: the remaining difference is scheduling (when responses are flushed relative to the reads that carried their requests).';
-  const check =
-    bigYoung?.status === 'ok' && bigYoung.p99Ms !== undefined
-      ? ` Check in the same run: with a young generation 4x larger (${bigYoung.contender}, so about a quarter of the collections) its p99 was ${ms(bigYoung.p99Ms)} ` +
-        `(${(bigYoung.p99Ms / reference.p99Ms).toFixed(2)}x raw) with ${pct(pauseShare(bigYoung))} of the time in pauses: ` +
-        (bigYoung.p99Ms < contender.p99Ms * 0.85 ? 'the tail shrinks with the collections, so they are its main source.' : 'the tail hardly moves, so collections are not its main source.')
-      : '';
-  return head + verdict + check;
+      ? 'More than 1% of the time one of the processes is paused, so pauses can reach the slowest 1% of requests.'
+      : 'Less than 1% of the time is spent in pauses, so collection alone does not set the p99.';
+  return head + level + verdict;
 }

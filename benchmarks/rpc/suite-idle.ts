@@ -11,7 +11,7 @@ export const rpcIdleSuite = idleSuite({
   title: 'rpc idle memory: server heap per idle authenticated peer',
   what: 'idle authenticated peers on one server process',
   contenders: [
-    { name: RPC, module: IDLE, server: 'rpcIdleServer', client: 'rpcIdleClient' },
+    { name: RPC, module: IDLE, server: 'rpcIdleServer', client: 'rpcIdleClient', breakdown: true },
     { name: REFERENCE, module: NS_PEERS, server: 'rawServer', client: 'rawClient' },
   ],
   reference: REFERENCE,

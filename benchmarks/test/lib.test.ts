@@ -1,4 +1,9 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { retainedPerConnection } from '../lib/heap-breakdown.js';
 import { medianOfRounds } from '../lib/contenders.js';
 import { curveChart } from '../lib/curves.js';
 import { type CpuSample, heapPerConnection, serverWindow } from '../lib/cpu.js';
@@ -123,5 +128,20 @@ describe('benchmark infrastructure', () => {
     expect(tailFinding(row('rpc', 0.8, 0.2), raw)).toMatch(/2\.00x.*2\.0% of the time.*More than 1%/);
     expect(tailFinding(row('rpc', 0.8, 0.05), raw)).toMatch(/0\.5% of the time.*Less than 1%/);
     expect(tailFinding(undefined, raw)).toBeUndefined();
+    expect(tailFinding(row('rpc', 0.8, 0.2), raw, row('rpc, big young', 0.5, 0.05))).toMatch(/1\.25x raw.*the tail shrinks/);
+    expect(tailFinding(row('rpc', 0.5, 0.2), raw, row('rpc, big young', 0.48, 0.05))).toMatch(/within 1\.3x.*hardly moves/);
+  });
+
+  it("sums what root-held objects retain per constructor from a heap snapshot, largest first", () => {
+    const file = join(tmpdir(), `bench-lib-test-${process.pid}.heapsnapshot`);
+    writeHeapSnapshot(file);
+    try {
+      const shares = retainedPerConnection(file, 1, 5);
+      expect(shares.length).toBeGreaterThan(0);
+      expect(shares.every((x) => x.bytesPerConnection > 0 && x.perConnection >= 1)).toBe(true);
+      expect(shares.map((x) => x.bytesPerConnection)).toEqual([...shares.map((x) => x.bytesPerConnection)].sort((a, b) => b - a));
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });
