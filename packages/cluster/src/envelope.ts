@@ -82,6 +82,8 @@ export interface StreamOpenMessage extends Sender {
   readonly to: string;
   readonly m: string;
   readonly hwm: number;
+  /** 1: the caller sends input (`ctx.input`), under the credit the holding node grants (`ic`). */
+  readonly in?: 1 | undefined;
   readonly v: unknown;
 }
 /** One item of stream `id`, from the node holding the peer. */
@@ -109,6 +111,24 @@ export interface StreamCancelMessage extends Sender {
   readonly id: number;
 }
 
+/** The holding node accepts `c` more input items of stream `id`. */
+export interface StreamInputCreditMessage extends Sender {
+  readonly t: 'ic';
+  readonly id: number;
+  readonly c: number;
+}
+/** One input item of stream `id`, from the caller's node. */
+export interface StreamInputItemMessage extends Sender {
+  readonly t: 'ii';
+  readonly id: number;
+  readonly v: unknown;
+}
+/** The caller's input of stream `id` finished. */
+export interface StreamInputEndMessage extends Sender {
+  readonly t: 'ie';
+  readonly id: number;
+}
+
 /** Any message between nodes. */
 export type ClusterMessage =
   | StreamOpenMessage
@@ -116,6 +136,9 @@ export type ClusterMessage =
   | StreamCreditMessage
   | StreamEndMessage
   | StreamCancelMessage
+  | StreamInputCreditMessage
+  | StreamInputItemMessage
+  | StreamInputEndMessage
   | HeartbeatMessage
   | ByeMessage
   | BroadcastMessage
@@ -263,11 +286,14 @@ function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & C
     case 'r':
       return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));
     case 'so':
-      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && isId(h.hwm);
+      return isId(h.id) && isName(h.to) && typeof h.m === 'string' && h.m.length > 0 && isId(h.hwm) && (h.in === undefined || h.in === 1);
     case 'si':
     case 'sx':
+    case 'ii':
+    case 'ie':
       return isId(h.id);
     case 'sc':
+    case 'ic':
       return isId(h.id) && isId(h.c);
     case 'se':
       return isId(h.id) && (h.ok === true || (h.ok === false && isWireError(h.err)));

@@ -1,4 +1,5 @@
 import type { ClusterStreamOptions } from '@proto/rpc';
+import { isItemSource, type ItemSource } from '@proto/rpc/internal';
 import type { ClusterMessage, OutgoingMessage } from './envelope.js';
 import { AbortedError, clusterUnavailable, InvalidArgError } from './errors.js';
 import { DEFAULT_HIGH_WATER_MARK, type RemoteStream, RemoteStreams } from './remote-streams.js';
@@ -40,17 +41,17 @@ export class NodeStreams {
       stream.fail(new AbortedError(`stream ${method} aborted before it was sent`, { cause: signal.reason }));
     } else if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
       stream.fail(new InvalidArgError(`highWaterMark must be a positive integer, got ${String(highWaterMark)}`));
-    } else if (options.input !== undefined) {
-      stream.fail(new InvalidArgError('streams with input to a peer on another node are not supported yet'));
+    } else if (options.input !== undefined && !isItemSource(options.input)) {
+      stream.fail(new InvalidArgError('input must be an AsyncIterable or an Iterable'));
     } else if (!this.#node.available) {
       stream.fail(clusterUnavailable());
     } else {
-      this.#route(stream, params);
+      this.#route(stream, params, options.input);
     }
     return stream;
   }
 
-  #route(stream: RemoteStream, params: unknown): void {
+  #route(stream: RemoteStream, params: unknown, input: ItemSource<unknown> | undefined): void {
     let route: string | Promise<string>;
     try {
       route = this.#node.router.resolve(stream.peerId);
@@ -60,7 +61,9 @@ export class NodeStreams {
     }
     const send = (nodeId: string): void => {
       stream.nodeId = nodeId;
-      const open: OutgoingMessage = { t: 'so', id: stream.id, to: stream.peerId, m: stream.method, hwm: stream.highWaterMark, v: params };
+      const open: OutgoingMessage = input === undefined
+        ? { t: 'so', id: stream.id, to: stream.peerId, m: stream.method, hwm: stream.highWaterMark, v: params }
+        : { t: 'so', id: stream.id, to: stream.peerId, m: stream.method, hwm: stream.highWaterMark, in: 1, v: params };
       try {
         this.#node.publishTo(nodeId, open);
       } catch (error) {
@@ -68,6 +71,8 @@ export class NodeStreams {
         return;
       }
       stream.sent = true;
+      // Pulled only within the credit the holding node grants (`ic`), none before it accepted.
+      if (input !== undefined) stream.sendInput(input, this.#node);
     };
     if (typeof route === 'string') send(route);
     else route.then((nodeId) => send(nodeId), (error: Error) => stream.fail(error));
@@ -84,6 +89,15 @@ export class NodeStreams {
         return true;
       case 'sx':
         this.#served.cancel(message.n, message.id);
+        return true;
+      case 'ii':
+        this.#served.inputItem(message.n, message.id, message.v);
+        return true;
+      case 'ie':
+        this.#served.inputEnd(message.n, message.id);
+        return true;
+      case 'ic':
+        this.#remote.get(message.id, message.n)?.inputCredit(message.c);
         return true;
       case 'si':
         this.#remote.get(message.id, message.n)?.item(message.v);

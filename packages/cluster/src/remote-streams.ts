@@ -1,4 +1,41 @@
+import { type ItemSource, Pump, type PumpSink } from '@proto/rpc/internal';
+import type { OutgoingMessage } from './envelope.js';
 import { AbortedError, RequestTimeoutError } from './errors.js';
+
+/** Where a stream's input goes: the node holding its peer. */
+export interface InputLink {
+  /** @throws InvalidArgError when the message cannot be encoded. */
+  publishTo(nodeId: string, message: OutgoingMessage): void;
+}
+
+/** A stream's input on its way to the holding node (rpc's {@link Pump}, sending `ii`/`ie`). */
+class InputSink implements PumpSink<unknown> {
+  readonly #stream: RemoteStream;
+  readonly #link: InputLink;
+
+  constructor(stream: RemoteStream, link: InputLink) {
+    this.#stream = stream;
+    this.#link = link;
+  }
+
+  sendItem(value: unknown): boolean {
+    this.#link.publishTo(this.#stream.nodeId, { t: 'ii', id: this.#stream.id, v: value });
+    return true;
+  }
+
+  sendEnd(): void {
+    this.#link.publishTo(this.#stream.nodeId, { t: 'ie', id: this.#stream.id });
+  }
+
+  /** The input threw or an item could not be encoded: the stream fails with that error, cancelled. */
+  failed(error: unknown): void {
+    this.#stream.fail(error instanceof Error ? error : new Error(String(error)), true);
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 /** What the streams table needs from its node. */
 export interface StreamLink {
@@ -41,6 +78,7 @@ export class RemoteStream implements AsyncIterableIterator<unknown> {
   #timer: NodeJS.Timeout | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: (() => void) | undefined;
+  #input: Pump<unknown> | undefined;
 
   constructor(table: RemoteStreams, id: number, peerId: string, method: string, highWaterMark: number, timeoutMs: number, signal: AbortSignal | undefined) {
     this.#table = table;
@@ -58,6 +96,24 @@ export class RemoteStream implements AsyncIterableIterator<unknown> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Start sending `input` (no credit yet: the holding node grants it once the stream is open). */
+  sendInput(input: ItemSource<unknown>, link: InputLink): void {
+    if (this.#finished) return;
+    this.#input = new Pump(input, new InputSink(this, link), 0);
+    this.#input.start();
+  }
+
+  /** The holding node accepts `count` more input items. */
+  inputCredit(count: number): void {
+    const input = this.#input;
+    if (input === undefined || input.stopped) return;
+    try {
+      input.grant(count);
+    } catch (error) {
+      this.fail(error as Error, true);
+    }
   }
 
   next(): Promise<IteratorResult<unknown>> {
@@ -127,6 +183,8 @@ export class RemoteStream implements AsyncIterableIterator<unknown> {
 
   #end(cancel: boolean): void {
     this.#finished = true;
+    // Closes the caller's input (its generator's finally runs).
+    this.#input?.stop();
     clearTimeout(this.#timer);
     if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#table.release(this);

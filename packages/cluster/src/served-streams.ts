@@ -1,5 +1,7 @@
 import type { StreamOpenMessage } from './envelope.js';
+import { ProtocolError } from '@proto/rpc';
 import { AbortedError, ConnectionClosedError, MethodNotFoundError, peerNotFound, ProtoError } from './errors.js';
+import { InputFeed } from './input-feed.js';
 import type { ServingNode } from './served-calls.js';
 import { errorToWire } from './wire-errors.js';
 
@@ -15,6 +17,8 @@ interface ServedStream {
   pulling: boolean;
   /** Cancelled or ended: nothing more is sent. */
   closed: boolean;
+  /** The caller's input, when it sends one. */
+  readonly input: InputFeed | undefined;
 }
 
 function key(nodeId: string, id: number): string {
@@ -46,14 +50,17 @@ export class ServedStreams {
     if (!this.#node.isMine(message.to)) return this.#fail(nodeId, id, peerNotFound(message.to));
     if (streamLocal === undefined) return this.#fail(nodeId, id, new MethodNotFoundError('this server has no streams', message.m));
     const controller = new AbortController();
+    const input = message.in === 1 ? new InputFeed((count) => this.#node.reply(nodeId, { t: 'ic', id, c: count })) : undefined;
     let local: AsyncIterableIterator<unknown>;
     try {
-      local = streamLocal.call(this.#node.host, message.to, message.m, message.v, { highWaterMark: message.hwm, signal: controller.signal });
+      const options = { highWaterMark: message.hwm, signal: controller.signal, ...(input === undefined ? {} : { input }) };
+      local = streamLocal.call(this.#node.host, message.to, message.m, message.v, options);
     } catch (error) {
       return this.#fail(nodeId, id, error);
     }
-    const stream: ServedStream = { nodeId, id, local, controller, credit: message.hwm, pulling: false, closed: false };
+    const stream: ServedStream = { nodeId, id, local, controller, credit: message.hwm, pulling: false, closed: false, input };
     this.#streams.set(key(nodeId, id), stream);
+    input?.start();
     void this.#pump(stream);
   }
 
@@ -63,6 +70,19 @@ export class ServedStreams {
     if (stream === undefined) return;
     stream.credit += count;
     if (!stream.pulling) void this.#pump(stream);
+  }
+
+  /** An input item from the calling node; past the credit granted, the stream fails. */
+  inputItem(nodeId: string, id: number, value: unknown): void {
+    const stream = this.#streams.get(key(nodeId, id));
+    if (stream?.input === undefined || stream.input.push(value)) return;
+    this.#close(stream);
+    this.#fail(nodeId, id, new ProtocolError(`input of stream ${id} sent past the credit granted`));
+  }
+
+  /** The calling node's input finished. */
+  inputEnd(nodeId: string, id: number): void {
+    this.#streams.get(key(nodeId, id))?.input?.end();
   }
 
   /** The calling node cancelled. */
@@ -85,6 +105,7 @@ export class ServedStreams {
         if (result.done === true) {
           this.#streams.delete(key(stream.nodeId, stream.id));
           stream.closed = true;
+          stream.input?.close();
           this.#node.reply(stream.nodeId, { t: 'se', id: stream.id, ok: true, err: undefined });
           return;
         }
@@ -95,6 +116,7 @@ export class ServedStreams {
       if (stream.closed) return;
       this.#streams.delete(key(stream.nodeId, stream.id));
       stream.closed = true;
+      stream.input?.close();
       this.#fail(stream.nodeId, stream.id, error);
     } finally {
       stream.pulling = false;
@@ -105,6 +127,7 @@ export class ServedStreams {
     this.#streams.delete(key(stream.nodeId, stream.id));
     if (stream.closed) return;
     stream.closed = true;
+    stream.input?.close();
     stream.controller.abort(new AbortedError('the caller cancelled the stream'));
     stream.local.return?.().catch(() => {});
   }
