@@ -1,6 +1,6 @@
 // Ad-hoc: two Redis-cluster servers and a client in one process; CPU µs per cross-node request.
-// node --conditions=@proto/source --import tsx benchmarks/cluster/hop-profile.ts [concurrency] [count]
-import { createRedisCluster } from '@proto/cluster';
+// node --conditions=@proto/source --import tsx benchmarks/cluster/hop-profile.ts [concurrency] [count] [redis|memory]
+import { createMemoryCluster, createRedisCluster, type RedisCluster } from '@proto/cluster';
 import { RpcClient, RpcServer } from '@proto/rpc';
 import { RedisServer } from '../../testing/redis-server.js';
 
@@ -8,14 +8,15 @@ const concurrency = Number(process.argv[2] ?? 32);
 const count = Number(process.argv[3] ?? 20000);
 const redis = new RedisServer();
 await redis.start();
-const a = createRedisCluster({ url: redis.url, nodeId: 'a' });
-const b = createRedisCluster({ url: redis.url, nodeId: 'b' });
+const memory = process.argv[4] === 'memory' ? createMemoryCluster() : undefined;
+const a = memory ?? createRedisCluster({ url: redis.url, nodeId: 'a' });
+const b = memory ?? createRedisCluster({ url: redis.url, nodeId: 'b' });
 const sa = new RpcServer({ password: 'p', keepAlive: false, cluster: a });
 const sb = new RpcServer({ password: 'p', keepAlive: false, cluster: b });
 await sa.listen({ host: '127.0.0.1', port: 0 });
 await sb.listen({ host: '127.0.0.1', port: 0 });
-await a.ready();
-await b.ready();
+if (memory === undefined) await (a as RedisCluster).ready();
+if (memory === undefined) await (b as RedisCluster).ready();
 const client = new RpcClient({ host: '127.0.0.1', port: sb.address().port, password: 'p', keepAlive: false });
 client.handle('math::add', (p) => (p as { a: number; b: number }).a + (p as { a: number; b: number }).b);
 const joined = new Promise<string>((resolve) => sb.once('authenticated', (peer) => resolve(peer.id)));
