@@ -180,7 +180,9 @@ export class ProxyLink {
     };
     client.on('close', () => onClose(client));
     upstream.on('close', () => onClose(upstream));
-    this.closed = Promise.all([once(client, 'close'), once(upstream, 'close')]).then(() => undefined);
+    // Not events.once: it rejects on 'error' (an upstream ECONNREFUSED, a reset), which would leave
+    // an unhandled rejection behind; a link that failed still closes.
+    this.closed = Promise.all([closeOf(client), closeOf(upstream)]).then(() => undefined);
   }
 
   /** Bytes forwarded each way so far. */
@@ -404,4 +406,9 @@ class Pipe {
     }
     if (!this.#sink.destroyed) this.#sink.end();
   }
+}
+
+/** Resolves when `socket` closes, whatever error came first. */
+function closeOf(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => socket.once('close', () => resolve()));
 }

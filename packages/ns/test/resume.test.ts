@@ -41,6 +41,15 @@ async function client(proxy: FaultProxy, options: NsSocketOptions = {}): Promise
   return socket;
 }
 
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 function next<T = void>(socket: NsSocket, event: string): Promise<T> {
   return new Promise((resolve) => socket.once(event, (value: T) => resolve(value)));
 }
@@ -137,11 +146,17 @@ describe('resumable sessions (ns)', () => {
     const oldClosed = next(peer, 'close');
     const lost = next<{ reason: string; unsent: number }>(socket, 'sessionLost');
     const fresh = nextAccepted();
+    // The client must come back only after the server saw the old link die (ttl 0 ends the session
+    // then); a reconnect that overtook the reset would simply resume. Until then the proxy forwards
+    // new links to a closed port, so reconnect attempts fail.
+    const target = proxy.options.target;
+    proxy.options = { ...proxy.options, target: { port: await closedPort() } };
     // Messages the server will never acknowledge: the link is cut before they leave.
     proxy.resetAll();
     socket.send('x', 1);
     socket.send('x', 2);
     await oldClosed;
+    proxy.options = { ...proxy.options, target };
     expect(await lost).toEqual({ reason: 'expired', unsent: 2 });
     const peer2 = await fresh;
     expect(peer2).not.toBe(peer);
