@@ -6,6 +6,7 @@ import { FramedSocket } from './framed-socket.js';
 import { resolveFrameOptions } from './frame-options.js';
 import { integerOption } from './integer-option.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
+import { SocketReader } from './socket-reader.js';
 import { resolveTlsClientOptions, type TlsClientOptions } from './tls-options.js';
 
 /** Default of {@link ConnectOptions.connectTimeoutMs}. */
@@ -63,6 +64,8 @@ export async function connect(options: ConnectOptions): Promise<FramedSocket> {
   const where = address.kind === 'unix' ? { path: address.path } : { host: address.host ?? 'localhost', port: address.port };
   const label = address.kind === 'unix' ? address.path : `${where.host ?? ''}:${String(address.port)}`;
   const secure = options.tls !== undefined && options.tls !== false;
+  // TCP and Unix sockets read large frames in place (TLS sockets have no `onread`).
+  const reader = secure ? undefined : new SocketReader();
   const stream: net.Socket = secure
     ? tls.connect({
         ...resolveTlsClientOptions(options.tls as true | TlsClientOptions),
@@ -70,7 +73,8 @@ export async function connect(options: ConnectOptions): Promise<FramedSocket> {
         // Honoured by tls.connect though missing from its type: we end our side ourselves (see FramedSocket).
         ...({ allowHalfOpen: true } as object),
       })
-    : net.connect({ ...where, allowHalfOpen: true });
+    : net.connect({ ...where, allowHalfOpen: true, onread: reader!.onread });
+  reader?.bind(stream);
 
   let onAbort: (() => void) | undefined;
   let onReady: (() => void) | undefined;

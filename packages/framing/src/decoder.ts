@@ -84,6 +84,45 @@ export class FrameDecoder {
     return this._headerLength + (this._payload?.receivedBytes ?? 0);
   }
 
+  /** Payload bytes still missing from the frame being collected (0 between frames and in a header). */
+  get missingPayloadBytes(): number {
+    return this._state === PAYLOAD ? this._payload!.missingBytes : 0;
+  }
+
+  /**
+   * For a reader that can choose where the next bytes land (Node's `onread`): the unfilled rest of
+   * the frame being collected, in the frame's own buffer (allocated now if need be, with the bytes
+   * received so far copied in). Write only the frame's next bytes into it, from its start, then call
+   * {@link FrameDecoder.payloadFilled}. The caller decides when the allocation is warranted by the
+   * bytes received; call it only while {@link FrameDecoder.missingPayloadBytes} is above 0.
+   */
+  payloadTarget(): Buffer {
+    if (this._state !== PAYLOAD || this._failed) throw new ProtocolError('payloadTarget() called with no payload to collect');
+    return this._payload!.target();
+  }
+
+  /**
+   * Accounts for `count` bytes written at the start of the last {@link FrameDecoder.payloadTarget}
+   * and delivers the frame once it is complete; in every other respect like {@link FrameDecoder.push}.
+   */
+  payloadFilled<This = void>(count: number, onFrame: FrameHandler<This>, thisArg?: This): void {
+    if (this._failed) throw this._error;
+    try {
+      const payload = this._payload;
+      if (payload === undefined) throw new ProtocolError('payloadFilled() called with no payload to collect');
+      if (this._state !== PAYLOAD || !payload.targeted || !(count > 0 && count <= payload.missingBytes)) {
+        throw new ProtocolError(`payloadFilled(${String(count)}) does not fit the frame being collected`);
+      }
+      const frame = payload.filled(count);
+      if (frame === undefined) return;
+      this._state = IDLE;
+      onFrame.call(thisArg as This, frame);
+    } catch (error) {
+      this._fail(error);
+      throw error;
+    }
+  }
+
   /**
    * Decodes `chunk`, calling `onFrame` for every frame it completes, in order (zero-length frames
    * as an empty Buffer). Bytes left over are kept for the next push. `thisArg` becomes `this` in

@@ -8,6 +8,7 @@ import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
+import { type ReadSink, readerOf, type SocketReader } from './socket-reader.js';
 import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
@@ -79,6 +80,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   readonly #backpressure: Backpressure;
   readonly #stats: FramedSocketStats = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
   readonly #idleTimer: NodeJS.Timeout | undefined;
+  /** Sockets made by connect() and createServer() over TCP/Unix read through `onread`. */
+  readonly #reader: SocketReader | undefined;
+  /** The peer's end arrived while reads were held (paused): handled once they are decoded. */
+  #endHeld = false;
   #maxFrameBytes: number;
   #state: Lifecycle = OPEN;
   /** Whether an `error` was emitted (reported by `close`). */
@@ -118,7 +123,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     stream.on('error', FramedSocket.#streamOnError);
     stream.on('close', FramedSocket.#streamOnClose);
     stream.on('end', FramedSocket.#streamOnEnd);
+    // Also with a reader (no `data` events then): the stream flows, so `end` fires.
     stream.on('data', FramedSocket.#streamOnData);
+    this.#reader = readerOf(stream);
+    this.#reader?.attach(this.#readSink());
     if (limits.idleTimeoutMs > 0) {
       if (stream instanceof Socket) {
         // net.Socket refreshes its own timer on every read and write, at no cost per frame.
@@ -229,12 +237,14 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   /** Stops reading inbound bytes (frames already received in the current chunk are still delivered). */
   pause(): void {
-    this.stream.pause();
+    if (this.#reader === undefined) this.stream.pause();
+    else this.#reader.pause();
   }
 
   /** Resumes reading inbound bytes after {@link FramedSocket.pause}. */
   resume(): void {
-    this.stream.resume();
+    if (this.#reader === undefined) this.stream.resume();
+    else this.#reader.resume();
   }
 
   /**
@@ -287,6 +297,26 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     }
   }
 
+  #readSink(): ReadSink<FramedSocket> {
+    const [onFrame, onBytes, onError] = [FramedSocket.#decoderOnFrame, FramedSocket.#readerOnBytes, FramedSocket.#readerOnError];
+    return { decoder: this.#decoder, onFrame, onBytes, onError, onReplayed: FramedSocket.#readerOnReplayed, thisArg: this };
+  }
+
+  static #readerOnBytes(this: FramedSocket, bytes: number): void {
+    this.#stats.bytesIn += bytes;
+    this.#idleTimer?.refresh();
+  }
+
+  static #readerOnError(this: FramedSocket, error: unknown): void {
+    this.destroy(toError(error));
+  }
+
+  static #readerOnReplayed(this: FramedSocket): void {
+    if (!this.#endHeld) return;
+    this.#endHeld = false;
+    this.#peerEnded();
+  }
+
   static #decoderOnFrame(this: FramedSocket, frame: Buffer): void {
     if (this.#state >= DESTROYED) return;
     this.#stats.framesIn++;
@@ -297,19 +327,25 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   static #streamOnEnd(this: FramedStream): void {
     const socket = this[kFramed];
+    // As a paused net.Socket emits `end` only once its buffered data is read.
+    if (socket.#reader?.holding === true) socket.#endHeld = true;
+    else socket.#peerEnded();
+  }
+
+  #peerEnded(): void {
     try {
-      socket.#decoder.end();
+      this.#decoder.end();
     } catch (error) {
-      socket.destroy(toError(error));
+      this.destroy(toError(error));
       return;
     }
     // The peer is done; we have no half-open mode. A half-open stream is ours to end (after the
     // batch, so frames sent before this still go out); otherwise the stream ends itself and any
     // further write would fail.
-    const wasOpen = socket.#state === OPEN;
-    if (wasOpen) socket.#state = ENDING;
-    if (!socket.stream.allowHalfOpen) socket.#writer.close();
-    else if (wasOpen) socket.#writer.end();
+    const wasOpen = this.#state === OPEN;
+    if (wasOpen) this.#state = ENDING;
+    if (!this.stream.allowHalfOpen) this.#writer.close();
+    else if (wasOpen) this.#writer.end();
   }
 
   static #streamOnError(this: FramedStream, error: Error): void {

@@ -16,6 +16,8 @@ export class PayloadAssembler {
   private _stageLength = 0;
   private _received = 0;
   private _expected = 0;
+  /** The frame's own buffer once {@link PayloadAssembler.target} made it; filled from then on. */
+  private _frame: Buffer | null = null;
 
   /** Payload bytes received so far. */
   get receivedBytes(): number {
@@ -32,6 +34,11 @@ export class PayloadAssembler {
     return this._expected - this._received;
   }
 
+  /** Whether {@link PayloadAssembler.target} made the frame's buffer. */
+  get targeted(): boolean {
+    return this._frame !== null;
+  }
+
   /** Starts collecting a frame whose payload is `expected` bytes (allocates nothing). */
   begin(expected: number): void {
     this._expected = expected;
@@ -41,6 +48,11 @@ export class PayloadAssembler {
   add(piece: Buffer): void {
     const n = piece.length;
     if (n === 0) return;
+    if (this._frame !== null) {
+      piece.copy(this._frame, this._received);
+      this._received += n;
+      return;
+    }
     if (n >= REFERENCE_MIN_BYTES) {
       this._sealStage();
       this._pieces.push(piece);
@@ -58,7 +70,10 @@ export class PayloadAssembler {
     const expected = this._expected;
     let frame: Buffer;
     const stage = this._stage;
-    if (this._pieces.length === 0 && stage !== null && stage.length === expected) {
+    if (this._frame !== null) {
+      last.copy(this._frame, this._received);
+      frame = this._frame;
+    } else if (this._pieces.length === 0 && stage !== null && stage.length === expected) {
       // The staging buffer grew to exactly the frame: hand it out as is.
       last.copy(stage, this._stageLength);
       frame = stage;
@@ -73,8 +88,37 @@ export class PayloadAssembler {
     return frame;
   }
 
+  /**
+   * The unfilled rest of the frame's own buffer, which is allocated on the first call (the pieces
+   * received so far copied into it). Bytes written there count once {@link PayloadAssembler.filled}.
+   */
+  target(): Buffer {
+    let frame = this._frame;
+    if (frame === null) {
+      frame = Buffer.allocUnsafe(this._expected);
+      let offset = 0;
+      for (const piece of this._pieces) offset += piece.copy(frame, offset);
+      if (this._stage !== null) this._stage.copy(frame, offset, 0, this._stageLength);
+      this._pieces = [];
+      this._stage = null;
+      this._stageLength = 0;
+      this._frame = frame;
+    }
+    return frame.subarray(this._received);
+  }
+
+  /** `count` more bytes were written into {@link PayloadAssembler.target}; returns the frame once complete. */
+  filled(count: number): Buffer | undefined {
+    this._received += count;
+    if (this._received < this._expected) return undefined;
+    const frame = this._frame!;
+    this.reset();
+    return frame;
+  }
+
   /** Drops everything collected. */
   reset(): void {
+    this._frame = null;
     if (this._pieces.length !== 0) this._pieces = [];
     this._stage = null;
     this._stageLength = 0;

@@ -20,6 +20,7 @@ import {
   type ServerOptions,
 } from './server-options.js';
 import { shareSocketLimits } from './socket-options.js';
+import { adoptAccepted } from './socket-reader.js';
 import { toError } from './to-error.js';
 import { resolveTlsServerOptions } from './tls-options.js';
 import { removeUnixPath, socketInode } from './unix-socket.js';
@@ -74,7 +75,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
       });
       this.#server = server;
     } else {
-      this.#server = net.createServer({ allowHalfOpen: true });
+      // Accepted sockets start paused: #track makes them again with an `onread` reader (socket-reader.ts).
+      this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     }
     this.#server.on('connection', (socket: net.Socket) => this.#track(socket, options.tls === undefined));
     this.#server.on('error', (error: Error) => this.#onServerError(error));
@@ -172,7 +174,8 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
     if (!emitErrorIfListened(this, error)) process.emitWarning(error);
   }
 
-  #track(socket: net.Socket, plain: boolean): void {
+  #track(accepted: net.Socket, plain: boolean): void {
+    const socket = plain ? adoptAccepted(accepted, true) : accepted;
     if (this.#noDelay) socket.setNoDelay(true);
     // TLS handshakes in progress are not connections yet; keep them to drop them on close().
     if (plain) this.#accept(socket);

@@ -9,6 +9,8 @@ import type { SessionStore } from './session-store.js';
 export interface AcceptingServer {
   socketOpened(socket: object): void;
   socketClosed(socket: object): void;
+  /** One of its sockets wrote to its link: the server's running total of buffered bytes is updated (maxTotalBufferedBytes). */
+  sent(socket: object): void;
   /** The sessions of a server with `resume` (its sockets). */
   readonly sessions: SessionStore<object> | undefined;
 }

@@ -27,6 +27,9 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
   /** Whether an extension message of `type` belongs to the session (not a link message of the extension). */
   protected abstract sequenced(type: number): boolean;
 
+  /** The current link took a send: an accepted socket tells its server (its buffered-bytes total). */
+  protected abstract sentOnLink(): void;
+
   /** Whether a session is established (see NsSocket.inSession). */
   abstract get inSession(): boolean;
 
@@ -121,7 +124,9 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
     if (session !== undefined && this.inSession && this.sequenced(type)) return this.#sendSequenced(session, type, body);
     const link = this.currentLink;
     if (link === undefined || link.ending) throw new NotConnectedError('cannot send an extension message without a live link');
-    return sendTyped(link.framed, type, body);
+    const ok = sendTyped(link.framed, type, body);
+    this.sentOnLink();
+    return ok;
   }
 
   /** An extension message of the session: copied whole into the window (the caller may reuse its buffers). */

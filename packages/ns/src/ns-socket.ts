@@ -153,6 +153,10 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
     this.#core.dropLink(error);
   }
 
+  protected sentOnLink(): void {
+    this.#core.server?.sent(this);
+  }
+
   protected get currentLink(): Link | undefined {
     return this.#core.link;
   }

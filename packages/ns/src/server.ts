@@ -46,9 +46,10 @@ export interface NsServerOptions extends ServerOptions {
    */
   maxConnections?: number | undefined;
   /**
-   * Budget for the outbound bytes buffered across all open sockets, checked after every
-   * `broadcast()`: past it, the sockets holding the most are destroyed with `ERR_BUFFER_OVERFLOW`
-   * (reported as `clientError`) until the total fits. Each socket is also bounded by `maxBufferedBytes`.
+   * Budget for the outbound bytes buffered across all open sockets, checked after every send from
+   * a server socket (`send`, `sendExtension`, `broadcast()`): past it, the sockets holding the most
+   * are destroyed with `ERR_BUFFER_OVERFLOW` (reported as `clientError`) until the total fits. Each
+   * socket is also bounded by `maxBufferedBytes`.
    * @default Infinity
    */
   maxTotalBufferedBytes?: number | undefined;
@@ -99,6 +100,12 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
   readonly #maxConnections: number;
   readonly #maxTotalBufferedBytes: number;
   readonly #resume: ResolvedResumeOptions | undefined;
+  /**
+   * Running total of the sockets' buffered bytes as last counted (each socket's share in its core's
+   * `countedBytes`, updated when it sends): bytes drained since are still counted, so a total past
+   * the budget is recounted exactly before anyone is destroyed. No scan per send.
+   */
+  #counted = 0;
   /** The deadline for a client's hello, shared by every accepted link. */
   readonly #hello: HelloDeadline | undefined;
   /** @internal The sessions of this server's sockets (with `resume`). */
@@ -198,15 +205,25 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
     let buffered = 0;
     for (const socket of this.#sockets) {
       try {
-        if (coreOf(socket).sendEncoded(message)) sent++;
-        buffered += socket.bufferedBytes;
+        const core = coreOf(socket);
+        if (core.sendEncoded(message)) sent++;
+        buffered += core.countedBytes = socket.bufferedBytes;
       } catch (error) {
         if (error instanceof BufferOverflowError) this.#overflowed(socket, error);
         else if (!(error instanceof NotConnectedError)) throw error; // a link going away: skip it
       }
     }
+    this.#counted = buffered;
     if (buffered > this.#maxTotalBufferedBytes) this.#overBudget(buffered);
     return sent;
+  }
+
+  /** Counts every open socket's buffered bytes again (the running total overestimates after drains). */
+  #recount(): number {
+    let total = 0;
+    for (const socket of this.#sockets) total += coreOf(socket).countedBytes = socket.bufferedBytes;
+    this.#counted = total;
+    return total;
   }
 
   /** Destroys the sockets holding the most buffered bytes until the total fits the budget. */
@@ -243,7 +260,23 @@ export class NsServer<Events extends EventMap = DefaultEvents> extends EventEmit
 
   /** @internal */
   socketClosed(socket: object): void {
-    this.#sockets.delete(socket as NsSocket<Events>);
+    if (!this.#sockets.delete(socket as NsSocket<Events>)) return;
+    const core = coreOf(socket);
+    this.#counted -= core.countedBytes;
+    core.countedBytes = 0;
+  }
+
+  /** @internal One open socket sent: its share of the running total is updated; past the budget, recounted and enforced. */
+  sent(socket: object): void {
+    const budget = this.#maxTotalBufferedBytes;
+    if (budget === Number.POSITIVE_INFINITY || !this.#sockets.has(socket as NsSocket<Events>)) return;
+    const core = coreOf(socket);
+    const now = core.link?.framed.bufferedBytes ?? 0;
+    this.#counted += now - core.countedBytes;
+    core.countedBytes = now;
+    if (this.#counted <= budget) return;
+    const total = this.#recount();
+    if (total > budget) this.#overBudget(total);
   }
 
   #accept(framed: FramedSocket): void {

@@ -50,6 +50,8 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   /** Allocated on first use, so an idle accepted socket stays small. */
   totals: SocketTotals | undefined;
   #stats: LiveStats | undefined;
+  /** Server sockets: the outbound bytes the server last counted for this socket (its running total for maxTotalBufferedBytes). */
+  countedBytes = 0;
   /** Whether new links wire pause/resume/idle at once (someone listens for them). */
   flowEvents = false;
   /** The error given to destroy(). */
@@ -155,7 +157,11 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   send(message: OutgoingMessage, maxFrameBytes: number): boolean {
     const link = this.link;
     const state = this.state;
-    if (state === State.OPEN && link!.writable) return this.outbox.write(link!.framed, message);
+    if (state === State.OPEN && link!.writable) {
+      const ok = this.outbox.write(link!.framed, message);
+      this.server?.sent(this.socket);
+      return ok;
+    }
     const ending = state === State.OPEN ? (this.dialer?.reconnects === true ? 'ending' : 'final') : 'down';
     return this.outbox.hold(message, state >= State.CLOSING ? 'closed' : ending, maxFrameBytes);
   }

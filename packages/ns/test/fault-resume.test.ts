@@ -38,9 +38,14 @@ class Receiver {
   }
 }
 
-/** Sends `count` JSON and `count` binary messages, sequence-numbered, yielding now and then so cuts land mid-stream. */
-async function produce(socket: NsSocket, count: number, random: SeededRandom): Promise<void> {
-  for (let seq = 0; seq < count; seq++) {
+/**
+ * Sends `count` JSON and `count` binary messages, sequence-numbered, yielding now and then so cuts
+ * land mid-stream; with `more`, goes on past `count` while it returns true (up to `limit`).
+ * @returns how many of each kind were sent.
+ */
+async function produce(socket: NsSocket, count: number, random: SeededRandom, more?: () => boolean, limit = 1_000_000): Promise<number> {
+  let seq = 0;
+  for (; seq < limit && (seq < count || (more !== undefined && (seq % 25 !== 0 || more()))); seq++) {
     socket.send('json', { seq, pad: 'é'.repeat(random.int(0, 40)) });
     socket.send('bin', checkedPayload(seq, random.bytes(random.int(0, 300))));
     if (seq % 25 === 0) {
@@ -48,6 +53,7 @@ async function produce(socket: NsSocket, count: number, random: SeededRandom): P
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
+  return seq;
 }
 
 function sequence(count: number): number[] {
@@ -87,7 +93,7 @@ describe('fault injection: resumable ns sessions through a fault proxy', () => {
     proxy.on('link', (link) => {
       if (linksCut >= cuts) return;
       linksCut++;
-      link.resetAfter(random.next() < 0.5 ? 'toServer' : 'toClient', random.int(100, 40_000));
+      link.resetAfter(random.next() < 0.5 ? 'toServer' : 'toClient', random.int(100, 20_000));
     });
     const socket = await client(proxy);
     const peer = await serverSide;
@@ -101,26 +107,31 @@ describe('fault injection: resumable ns sessions through a fault proxy', () => {
     peer.on('close', () => (peerClosed = true));
     const lost: unknown[] = [];
     socket.on('sessionLost', (info: unknown) => lost.push(info));
-    const count = 3000;
-    await Promise.all([produce(socket, count, new SeededRandom(22)), produce(peer, count, new SeededRandom(23))]);
+    // At least 3,000 each way, and on until every planned cut has happened (each is asserted below).
+    const uncut = (): boolean => proxy.stats.resets < cuts;
+    const [up, down] = await Promise.all([produce(socket, 3000, new SeededRandom(22), uncut), produce(peer, 3000, new SeededRandom(23), uncut)]);
     await Promise.all([
-      fromClient.waitFor('json', count),
-      fromClient.waitFor('binary', count),
-      fromServer.waitFor('json', count),
-      fromServer.waitFor('binary', count),
+      fromClient.waitFor('json', up),
+      fromClient.waitFor('binary', up),
+      fromServer.waitFor('json', down),
+      fromServer.waitFor('binary', down),
     ]);
-    expect(fromClient.json).toEqual(sequence(count));
-    expect(fromClient.binary).toEqual(sequence(count));
-    expect(fromServer.json).toEqual(sequence(count));
-    expect(fromServer.binary).toEqual(sequence(count));
+    expect(fromClient.json).toEqual(sequence(up));
+    expect(fromClient.binary).toEqual(sequence(up));
+    expect(fromServer.json).toEqual(sequence(down));
+    expect(fromServer.binary).toEqual(sequence(down));
     expect(lost).toEqual([]);
     expect(peerClosed).toBe(false);
     expect(server.sockets.size).toBe(1);
     expect([...server.sockets][0]).toBe(peer);
     expect(resumedClient).toBeGreaterThan(0);
     expect(resumedServer).toBe(resumedClient);
+    // Every planned cut happened (the figure RELIABILITY.md quotes), and each one was resumed.
+    expect(proxy.stats.resets).toBe(cuts);
+    expect(resumedClient).toBe(cuts);
     stats.runs = linksCut;
-    stats.add('messagesEachWay', 2 * count);
+    stats.add('messagesToServer', 2 * up);
+    stats.add('messagesToClient', 2 * down);
     stats.add('resets', proxy.stats.resets);
     stats.add('resumes', resumedClient);
     stats.report();

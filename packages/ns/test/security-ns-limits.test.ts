@@ -1,7 +1,7 @@
 // Issue 10's ns items, as attacks with raw sockets: stuck readers under broadcast, connection floods.
 import type * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type NsSocket } from '@proto/ns';
+import { connect, type NsServer, type NsSocket } from '@proto/ns';
 import { hello, next, rawClosed, rawConnect, ready, Resources } from './helpers.js';
 
 const resources = new Resources();
@@ -13,6 +13,19 @@ async function stuckReader(port: number): Promise<net.Socket> {
   raw.pause();
   raw.write(Buffer.concat([hello(), ready()]));
   return raw;
+}
+
+/** `count` stuck readers and their (open) server sockets; `errors` records the server's clientError events from then on. */
+async function stuckPeers(server: NsServer, port: number, count: number): Promise<{ stuck: NsSocket[]; errors: [Error, NsSocket | undefined][] }> {
+  const stuck: NsSocket[] = [];
+  for (let i = 0; i < count; i++) {
+    const connected = next<[NsSocket]>(server, 'connection');
+    await stuckReader(port);
+    stuck.push((await connected)[0]);
+  }
+  const errors: [Error, NsSocket | undefined][] = [];
+  server.on('clientError', (error, socket) => errors.push([error, socket]));
+  return { stuck, errors };
 }
 
 const MiB = 1024 * 1024;
@@ -37,14 +50,7 @@ describe('security: stuck readers under broadcast', () => {
     const healthyOpened = next(server, 'connection');
     const healthy = resources.track(await connect({ host: '127.0.0.1', port }));
     await healthyOpened;
-    const stuck: NsSocket[] = [];
-    for (let i = 0; i < 3; i++) {
-      const connected = next<[NsSocket]>(server, 'connection');
-      await stuckReader(port);
-      stuck.push((await connected)[0]);
-    }
-    const errors: [Error, NsSocket | undefined][] = [];
-    server.on('clientError', (error, socket) => errors.push([error, socket]));
+    const { stuck, errors } = await stuckPeers(server, port, 3);
     const payload = Buffer.alloc(MiB);
     let peak = 0;
     for (let i = 0; i < 64 && errors.length === 0; i++) {
@@ -62,6 +68,27 @@ describe('security: stuck readers under broadcast', () => {
     expect([...server.sockets].filter((socket) => socket.state === 'open').reduce((sum, socket) => sum + socket.bufferedBytes, 0)).toBeLessThanOrEqual(budget);
     expect(peak).toBeLessThanOrEqual(budget + 4 * MiB);
     expect(healthy.connected).toBe(true);
+  });
+});
+
+describe('security: maxTotalBufferedBytes on single sends', () => {
+  it('sends from server sockets (no broadcast) past the budget destroy the fullest with ERR_BUFFER_OVERFLOW, reported as clientError', async () => {
+    const budget = 4 * MiB;
+    const { server, port } = await resources.server({ maxTotalBufferedBytes: budget });
+    const { stuck, errors } = await stuckPeers(server, port, 2);
+    const payload = Buffer.alloc(MiB);
+    // Each socket alone stays far below its own maxBufferedBytes (16 MiB); together they pass the budget.
+    for (let i = 0; i < 32 && errors.length === 0; i++) {
+      for (const socket of stuck) if (socket.state === 'open') socket.send('flood', payload);
+    }
+    expect(errors.length).toBeGreaterThan(0);
+    for (const [error, socket] of errors) {
+      expect(error).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW', message: expect.stringContaining('maxTotalBufferedBytes') });
+      expect(stuck).toContain(socket);
+      expect(socket!.connected).toBe(false); // destroyed (its close follows)
+    }
+    const left = stuck.filter((socket) => socket.state === 'open');
+    expect(left.reduce((sum, socket) => sum + socket.bufferedBytes, 0)).toBeLessThanOrEqual(budget);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { NsSocket } from '@proto/ns';
 import type { ContractDefinition } from './contract.js';
+import type { BufferOverflowError } from './errors.js';
 import type { RpcSide } from './diagnostics.js';
 import type { Handler } from './inbound-call.js';
 import type { RpcPeer } from './peer.js';
@@ -19,8 +20,8 @@ export interface LinkOwner extends StreamOwner {
   readonly requestTimeoutMs: number;
   /** A handler threw something that is not an RpcError, or an answer could not be sent. */
   reportError(error: Error, peer: RpcPeer): void;
-  /** Keepalive declared `peer` dead; its link is about to be dropped. */
-  linkTimedOut(peer: RpcPeer): void;
+  /** Keepalive declared `peer` dead; its link (on `socket`) is about to be dropped. */
+  linkTimedOut(peer: RpcPeer, socket: NsSocket): void;
 }
 
 /**
@@ -41,4 +42,8 @@ export interface LinkContext {
   readonly openedStreams: StreamSession | undefined;
   /** A request in either direction settled: the close waiter may be due. */
   settled(): void;
+  /** An answer's send returned `false`: stop reading requests until the answers drained. */
+  answerBackpressured(): void;
+  /** An answer could not be buffered at all: the link fails as a whole (no answer is dropped). */
+  answerOverflowed(what: string, cause: BufferOverflowError): void;
 }

@@ -1,7 +1,8 @@
 import type { NsSocket } from '@proto/ns';
 import { Caller } from './caller.js';
 import { publishError } from './diagnostics.js';
-import { ProtocolError } from './errors.js';
+import { BufferOverflowError, ProtocolError } from './errors.js';
+import { InboundGate } from './inbound-gate.js';
 import { KeepAlive, type KeepAliveHost, type KeepAliveOptions } from './keepalive.js';
 import type { LinkContext, LinkOwner } from './link-owner.js';
 import { RpcMessageType } from './message-types.js';
@@ -28,6 +29,8 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   readonly keepAlive: KeepAlive | undefined;
   /** Made by the first stream either way (see {@link Link.streams}): most links never have one. */
   #streams: StreamSession | undefined = undefined;
+  /** Inbound backpressure: reading pauses while our answers to the peer are past the high-water mark. */
+  readonly gate: InboundGate;
   open = true;
   closing = false;
   #idleWaiter: (() => void) | undefined;
@@ -39,6 +42,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     this.responder = new Responder(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
     this.peer = new RpcPeer(this, peerId, username);
+    this.gate = new InboundGate(this);
     this.keepAlive?.start();
   }
 
@@ -66,6 +70,9 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   }
   get rttMs(): number | undefined {
     return this.keepAlive?.rttMs;
+  }
+  get readingPaused(): boolean {
+    return this.gate.paused;
   }
   get openStreams(): number {
     return this.#streams?.openStreams ?? 0;
@@ -99,6 +106,11 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
 
   /** An rpc message arrived on this link. Throws ProtocolError on bad input. */
   onMessage(type: number, body: Buffer): void {
+    if (this.gate.admit(type, body)) this.dispatch(type, body);
+  }
+
+  /** GateHost: handles one message, past the gate. Throws ProtocolError on bad input. */
+  dispatch(type: number, body: Buffer): void {
     switch (type) {
       case RpcMessageType.REQUEST:
         return this.responder.onRequest(body);
@@ -129,15 +141,47 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     if (!this.open) return;
     this.open = false;
     this.keepAlive?.stop();
+    this.gate.closed();
     this.caller.closed(error);
     this.responder.closed(error);
     this.#streams?.closed(error);
     this.settled();
   }
 
-  /** KeepAliveHost */
+  /**
+   * KeepAliveHost. While reading is paused for backpressure, a pong may sit unread in the kernel:
+   * then the bytes the peer took from us count as life too (a peer reading its answers is alive;
+   * one that takes nothing for the keepalive deadline is dead, or stuck, all the same).
+   */
   keepAliveBytesIn(): number {
-    return this.socket.stats.bytesIn;
+    const socket = this.socket;
+    const stats = socket.stats;
+    return this.gate.paused ? stats.bytesIn + stats.bytesOut - socket.bufferedBytes : stats.bytesIn;
+  }
+
+  /** LinkContext: an answer left the outbound buffer past the high-water mark. */
+  answerBackpressured(): void {
+    this.gate.backpressured();
+  }
+
+  /**
+   * LinkContext: an answer could not be buffered (past `maxBufferedBytes`). Dropping it would break
+   * the promise of one answer per request, so the link fails as a whole: the peer's requests in
+   * flight settle with ERR_CONNECTION_CLOSED on its side. In a resumable session the session ends
+   * too (resuming it would resend everything but the answer that did not fit).
+   */
+  answerOverflowed(what: string, cause: BufferOverflowError): void {
+    if (!this.open) return;
+    const error = new BufferOverflowError(
+      `${what} does not fit the outbound buffer (maxBufferedBytes): the peer is not reading its answers; closing the link instead of dropping it`,
+      { cause },
+    );
+    this.owner.reportError(error, this.peer);
+    // Dead from now on: the calls still running are cancelled, their answers go nowhere.
+    this.closed(error);
+    const socket = this.socket;
+    if (socket.inSession) socket.destroy(error);
+    else socket.dropLink(error);
   }
 
   /** KeepAliveHost */
@@ -151,7 +195,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
 
   /** KeepAliveHost */
   keepAliveTimedOut(): void {
-    this.owner.linkTimedOut(this.peer);
+    this.owner.linkTimedOut(this.peer, this.socket);
   }
 
   /** Resolves once no request is in flight in either direction (or the link closed). */

@@ -39,6 +39,13 @@ export interface RpcPeerStats {
   readonly rttMs: number | undefined;
   /** `Date.now()` when authentication completed. */
   readonly connectedAt: number;
+  /** Outbound bytes accepted but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /**
+   * Whether this side stopped reading from the connection because the other side is not reading
+   * its answers (they passed the high-water mark); reading resumes at the low-water mark.
+   */
+  readonly readingPaused: boolean;
 }
 
 /** What a peer reads from and asks of the link it stands for (implemented by the rpc link). */
@@ -54,6 +61,7 @@ export interface PeerLink {
   readonly openStreams: number;
   readonly itemsIn: number;
   readonly itemsOut: number;
+  readonly readingPaused: boolean;
   request(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown>;
   stream<T>(method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<T>;
 }
@@ -104,10 +112,16 @@ class LiveStats implements RpcPeerStats {
   get itemsOut(): number {
     return this.#link.itemsOut;
   }
+  get bufferedBytes(): number {
+    return this.#link.socket.bufferedBytes;
+  }
+  get readingPaused(): boolean {
+    return this.#link.readingPaused;
+  }
 
   toJSON(): RpcPeerStats {
-    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt } = this;
-    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt };
+    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt, bufferedBytes, readingPaused } = this;
+    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt, bufferedBytes, readingPaused };
   }
 }
 

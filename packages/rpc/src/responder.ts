@@ -3,6 +3,7 @@ import { schemasIn, validate } from './contract.js';
 import { publishEnd, publishError, publishStart, requestStartedAt } from './diagnostics.js';
 import {
   AbortedError,
+  BufferOverflowError,
   ConnectionClosedError,
   FrameTooLargeError,
   InvalidArgError,
@@ -171,9 +172,10 @@ export class Responder {
     }
     const header = responseHeader(call.id, encoding);
     try {
-      link.socket.sendExtension(RpcMessageType.RESULT, payload === undefined ? header : [header, payload]);
+      if (!link.socket.sendExtension(RpcMessageType.RESULT, payload === undefined ? header : [header, payload])) link.answerBackpressured();
     } catch (error) {
       if (error instanceof FrameTooLargeError) this.#resultTooLarge(call, error);
+      else if (error instanceof BufferOverflowError) link.answerOverflowed(`the result of request ${call.id} (${call.method})`, error);
       // Tell the caller something went wrong instead of leaving it to time out.
       else this.#internalError(call, error as Error);
       return;
@@ -231,8 +233,12 @@ export class Responder {
     }
     const link = this.#link;
     try {
-      link.socket.sendExtension(RpcMessageType.ERROR, [responseHeader(id, kind), text]);
+      if (!link.socket.sendExtension(RpcMessageType.ERROR, [responseHeader(id, kind), text])) link.answerBackpressured();
     } catch (error) {
+      if (error instanceof BufferOverflowError) {
+        link.answerOverflowed(`the error answer of request ${id}`, error);
+        return;
+      }
       publishError(link.owner.side, link.peer.id, error as Error, false, `send the error answer of request ${id}`);
     }
   }

@@ -109,7 +109,7 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
       maxConcurrentStreams: common.maxConcurrentStreams,
       requestTimeoutMs: common.requestTimeoutMs,
       reportError: (error, peer) => this.#emitError(error, peer),
-      linkTimedOut: (peer) => this.#linkTimedOut(peer),
+      linkTimedOut: (peer, socket) => this.#linkTimedOut(peer, socket),
     };
     const server = this;
     this.#side = {
@@ -371,10 +371,12 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
     if (this.#registry.remove(link)) this.emit('close', link.peer);
   }
 
-  #linkTimedOut(peer: RpcPeer): void {
+  #linkTimedOut(peer: RpcPeer, socket: NsSocket): void {
     if (timeoutChannel.hasSubscribers) timeoutChannel.publish({ side: 'server', peerId: peer.id });
     this.emit('timeout', peer);
-    peer.destroy(new KeepAliveTimeoutError('the client stopped answering keepalive pings'));
+    // A dead link is what a resumable session outlives: only the link drops, the session waits
+    // ttlMs for the client (without a session, dropLink closes the socket as destroy does).
+    socket.dropLink(new KeepAliveTimeoutError('the client stopped answering keepalive pings'));
   }
 
   #reportAuthFailure(address: string | undefined, reason: AuthFailureReason, error?: Error): void {

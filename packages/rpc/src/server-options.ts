@@ -93,7 +93,7 @@ export interface RpcServerEvents {
   authFailed: [info: AuthFailedInfo];
   /** An authenticated client's connection closed; it has left `peers`. */
   close: [peer: RpcPeer];
-  /** Keepalive found a client unresponsive; its connection is being closed (`close` follows). */
+  /** Keepalive found a client unresponsive; its connection is being closed (`close` follows; with `resume` only the link drops and the session waits `ttlMs`). */
   timeout: [peer: RpcPeer];
   /** With `resume`: a client's session continued on a new link; `peer` is the same (same id). */
   resumed: [peer: RpcPeer];
