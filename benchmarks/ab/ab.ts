@@ -1,0 +1,204 @@
+// A/B of two commits in one invocation: each side is checked out into a temporary git worktree and
+// installed offline, then the same workloads (./workload.ts, copied into each side) run against
+// both sides alternately. The headline is load-independent: callgrind instructions per message or
+// request by the delta method, (Ir(N2) - Ir(N1)) / (N2 - N1), which cancels start-up and warm-up.
+// Wall-clock medians are printed for information (the machine may be shared).
+//
+//   node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts [--base=REV] [--head=REV]
+//        [--rounds=5] [--callgrind-rounds=1] [--no-callgrind] [--quick] [--write] [--keep]
+//
+// --write puts the report into benchmarks/RESTRUCTURE.md; --keep leaves the worktrees and the
+// callgrind files in the temporary directory (for callgrind_annotate).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..');
+/** main just before the first restructure commit (4f0a996, framing) landed: see RESTRUCTURE.md. */
+const DEFAULT_BASE = 'cedbc0b';
+
+interface Workload {
+  readonly name: string;
+  readonly unit: string;
+  /** Timed units of one wall-clock run. */
+  readonly wall: number;
+  /** The two counts of the callgrind delta. */
+  readonly n1: number;
+  readonly n2: number;
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { name: 'ns-oneway', unit: 'message', wall: 50_000, n1: 5_000, n2: 25_000 },
+  { name: 'rpc-c1', unit: 'request', wall: 10_000, n1: 2_000, n2: 10_000 },
+  { name: 'rpc-c100', unit: 'request', wall: 20_000, n1: 2_000, n2: 10_000 },
+];
+const WARM = 2_000;
+
+interface Side {
+  readonly label: 'base' | 'head';
+  readonly rev: string;
+  readonly sha: string;
+  readonly subject: string;
+  readonly dir: string;
+}
+
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [key = '', value = 'true'] = arg.replace(/^--/, '').split('=');
+    return [key, value] as const;
+  }),
+);
+const quick = args.has('quick');
+const rounds = Number(args.get('rounds') ?? (quick ? 2 : 5));
+const callgrindRounds = args.has('no-callgrind') ? 0 : Number(args.get('callgrind-rounds') ?? 1);
+const scale = quick ? 0.2 : 1;
+const work = join(tmpdir(), 'proto-ab');
+
+function git(...gitArgs: string[]): string {
+  return execFileSync('git', gitArgs, { cwd: REPO, encoding: 'utf8' }).trim();
+}
+
+function prepare(label: Side['label'], rev: string): Side {
+  const sha = git('rev-parse', `${rev}^{commit}`);
+  const subject = git('log', '-1', '--format=%s', sha);
+  const dir = join(work, sha.slice(0, 12));
+  if (!existsSync(join(dir, 'node_modules'))) {
+    if (existsSync(dir)) git('worktree', 'remove', '--force', dir);
+    mkdirSync(work, { recursive: true });
+    git('worktree', 'add', '--detach', dir, sha);
+    console.error(`[ab] ${label} ${sha.slice(0, 12)}: pnpm install --frozen-lockfile --offline`);
+    execFileSync('pnpm', ['install', '--frozen-lockfile', '--offline'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  copyFileSync(join(HERE, 'workload.ts'), join(dir, 'benchmarks', 'ab-workload.ts'));
+  return { label, rev, sha, subject, dir };
+}
+
+const NODE_ARGS = ['--conditions=@proto/source', '--import', 'tsx', 'benchmarks/ab-workload.ts'];
+
+function wallRun(side: Side, workload: Workload): number {
+  const count = Math.round(workload.wall * scale);
+  const result = spawnSync('node', [...NODE_ARGS, workload.name, String(count), String(WARM)], { cwd: side.dir, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${side.label} ${workload.name} failed: ${result.stderr}`);
+  const { ms } = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { ms: number };
+  return (ms * 1000) / count;
+}
+
+function instructions(side: Side, workload: Workload, count: number, round: number): number {
+  const out = join(work, `callgrind.${side.label}.${workload.name}.${count}.r${round}.out`);
+  const result = spawnSync(
+    'valgrind',
+    ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${out}`, 'node', ...NODE_ARGS, workload.name, String(count), String(WARM)],
+    { cwd: side.dir, encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`callgrind ${side.label} ${workload.name} ${count} failed: ${result.stderr.slice(-2000)}`);
+  const totals = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+  if (totals === null) throw new Error(`no totals line in ${out}`);
+  return Number(totals[1]);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (head: number, base: number): string => `${(head / base).toFixed(3)}`;
+
+const startedAt = new Date();
+const loadStart = loadavg();
+const sides = [prepare('base', args.get('base') ?? DEFAULT_BASE), prepare('head', args.get('head') ?? 'HEAD')] as const;
+
+// Wall clock: base and head alternate (the order flips every round), so drifting load hits both.
+const wall = new Map<string, number[]>();
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
+  for (const workload of WORKLOADS) {
+    for (const side of order) {
+      const key = `${side.label}:${workload.name}`;
+      const us = wallRun(side, workload);
+      wall.set(key, [...(wall.get(key) ?? []), us]);
+      console.error(`[ab] wall round ${round + 1}/${rounds} ${side.label} ${workload.name}: ${fmt(us, 2)} µs/${workload.unit}`);
+    }
+  }
+}
+
+// Callgrind delta per side and workload, alternating too.
+const perUnit = new Map<string, number[]>();
+for (let round = 0; round < callgrindRounds; round++) {
+  const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
+  for (const workload of WORKLOADS) {
+    for (const side of order) {
+      const n1 = Math.round(workload.n1 * scale);
+      const n2 = Math.round(workload.n2 * scale);
+      const ir1 = instructions(side, workload, n1, round);
+      const ir2 = instructions(side, workload, n2, round);
+      const value = (ir2 - ir1) / (n2 - n1);
+      const key = `${side.label}:${workload.name}`;
+      perUnit.set(key, [...(perUnit.get(key) ?? []), value]);
+      console.error(`[ab] callgrind round ${round + 1}/${callgrindRounds} ${side.label} ${workload.name}: Ir(${n1})=${ir1} Ir(${n2})=${ir2} -> ${fmt(value)} Ir/${workload.unit}`);
+    }
+  }
+}
+const loadEnd = loadavg();
+
+const lines: string[] = [];
+lines.push('| workload | unit | base Ir/unit | head Ir/unit | head/base (Ir) | base µs/unit | head µs/unit | head/base (wall) |');
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const workload of WORKLOADS) {
+  const irBase = median(perUnit.get(`base:${workload.name}`) ?? []);
+  const irHead = median(perUnit.get(`head:${workload.name}`) ?? []);
+  const usBase = median(wall.get(`base:${workload.name}`) ?? []);
+  const usHead = median(wall.get(`head:${workload.name}`) ?? []);
+  const ir = callgrindRounds > 0;
+  lines.push(
+    `| ${workload.name} | ${workload.unit} | ${ir ? fmt(irBase) : '-'} | ${ir ? fmt(irHead) : '-'} | ${ir ? ratio(irHead, irBase) : '-'} | ${fmt(usBase, 2)} | ${fmt(usHead, 2)} | ${ratio(usHead, usBase)} |`,
+  );
+}
+const table = lines.join('\n');
+console.log(table);
+
+const raw: string[] = [];
+for (const [key, values] of perUnit) raw.push(`- callgrind ${key}: ${values.map((v) => fmt(v)).join(', ')} Ir/unit`);
+for (const [key, values] of wall) raw.push(`- wall ${key}: ${values.map((v) => fmt(v, 2)).join(', ')} µs/unit`);
+
+const command = `node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts ${process.argv.slice(2).join(' ')}`.trim();
+const report = `# Restructure A/B (issue 11): base vs head in one run
+
+Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).
+
+- Command: \`${command}\`
+- Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
+- Base: \`${sides[0].sha}\` (${sides[0].rev}): ${sides[0].subject}
+- Head: \`${sides[1].sha}\` (${sides[1].rev}): ${sides[1].subject}
+- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
+- Wall clock: ${rounds} rounds, base and head alternating (order flipped every round), median per side; warm-up ${WARM} units per run
+- Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
+
+Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
+copied into each side's worktree), so the instruction count covers both ends of every message or
+request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
+backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
+1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
+before the first restructure commit (4f0a996, framing) landed; the head includes everything since
+(the restructure of framing, ns and rpc, and the features that landed on it: resumable sessions,
+streams), so a difference is not the restructure's alone.
+
+${table}
+
+Raw values:
+
+${raw.join('\n')}
+`;
+if (args.has('write')) {
+  writeFileSync(join(HERE, '..', 'RESTRUCTURE.md'), report);
+  console.error('[ab] wrote benchmarks/RESTRUCTURE.md');
+}
+if (!args.has('keep')) {
+  for (const side of sides) git('worktree', 'remove', '--force', side.dir);
+} else {
+  console.error(`[ab] kept ${work} (worktrees and callgrind files)`);
+}
