@@ -5,8 +5,10 @@
 // Wall-clock medians are printed for information (the machine may be shared).
 //
 //   node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts [--base=REV] [--head=REV]
-//        [--rounds=5] [--callgrind-rounds=1] [--no-callgrind] [--quick] [--write] [--keep]
+//        [--mid=REV] [--rounds=5] [--callgrind-rounds=1] [--no-callgrind] [--quick] [--write] [--keep]
 //
+// --mid adds a third side between the two (measured the same way, each ratio is against base),
+// to tell a step's cost from what landed after it.
 // --write puts the report into benchmarks/RESTRUCTURE.md; --keep leaves the worktrees and the
 // callgrind files in the temporary directory (for callgrind_annotate).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +21,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 /** main just before the first restructure commit (4f0a996, framing) landed: see RESTRUCTURE.md. */
 const DEFAULT_BASE = 'cedbc0b';
+/** The first commit holding all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534). */
+const RESTRUCTURED = 'b9b844f';
 
 interface Workload {
   readonly name: string;
@@ -38,7 +42,7 @@ const WORKLOADS: readonly Workload[] = [
 const WARM = 2_000;
 
 interface Side {
-  readonly label: 'base' | 'head';
+  readonly label: 'base' | 'mid' | 'head';
   readonly rev: string;
   readonly sha: string;
   readonly subject: string;
@@ -110,14 +114,20 @@ const ratio = (head: number, base: number): string => `${(head / base).toFixed(3
 
 const startedAt = new Date();
 const loadStart = loadavg();
-const sides = [prepare('base', args.get('base') ?? DEFAULT_BASE), prepare('head', args.get('head') ?? 'HEAD')] as const;
+const mid = args.get('mid') === 'true' ? RESTRUCTURED : args.get('mid');
+const sides: readonly Side[] = [
+  prepare('base', args.get('base') ?? DEFAULT_BASE),
+  ...(mid === undefined ? [] : [prepare('mid', mid)]),
+  prepare('head', args.get('head') ?? 'HEAD'),
+];
+/** Every round runs the sides in turn, the order reversed every other round, so drifting load hits all. */
+const orderOf = (round: number): readonly Side[] => (round % 2 === 0 ? sides : [...sides].reverse());
 
 // Wall clock: base and head alternate (the order flips every round), so drifting load hits both.
 const wall = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
-  const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
   for (const workload of WORKLOADS) {
-    for (const side of order) {
+    for (const side of orderOf(round)) {
       const key = `${side.label}:${workload.name}`;
       const us = wallRun(side, workload);
       wall.set(key, [...(wall.get(key) ?? []), us]);
@@ -129,9 +139,8 @@ for (let round = 0; round < rounds; round++) {
 // Callgrind delta per side and workload, alternating too.
 const perUnit = new Map<string, number[]>();
 for (let round = 0; round < callgrindRounds; round++) {
-  const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
   for (const workload of WORKLOADS) {
-    for (const side of order) {
+    for (const side of orderOf(round)) {
       const n1 = Math.round(workload.n1 * scale);
       const n2 = Math.round(workload.n2 * scale);
       const ir1 = instructions(side, workload, n1, round);
@@ -146,16 +155,18 @@ for (let round = 0; round < callgrindRounds; round++) {
 const loadEnd = loadavg();
 
 const lines: string[] = [];
-lines.push('| workload | unit | base Ir/unit | head Ir/unit | head/base (Ir) | base µs/unit | head µs/unit | head/base (wall) |');
-lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+const others = sides.slice(1);
+const ir = callgrindRounds > 0;
+lines.push(
+  `| workload | unit | ${sides.map((side) => `${side.label} Ir/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (Ir)`).join(' | ')} | ${sides.map((side) => `${side.label} µs/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (wall)`).join(' | ')} |`,
+);
+lines.push(`| --- | --- |${' ---: |'.repeat(sides.length * 2 + others.length * 2)}`);
 for (const workload of WORKLOADS) {
-  const irBase = median(perUnit.get(`base:${workload.name}`) ?? []);
-  const irHead = median(perUnit.get(`head:${workload.name}`) ?? []);
-  const usBase = median(wall.get(`base:${workload.name}`) ?? []);
-  const usHead = median(wall.get(`head:${workload.name}`) ?? []);
-  const ir = callgrindRounds > 0;
+  const irOf = (side: Side): number => median(perUnit.get(`${side.label}:${workload.name}`) ?? []);
+  const usOf = (side: Side): number => median(wall.get(`${side.label}:${workload.name}`) ?? []);
+  const base = sides[0]!;
   lines.push(
-    `| ${workload.name} | ${workload.unit} | ${ir ? fmt(irBase) : '-'} | ${ir ? fmt(irHead) : '-'} | ${ir ? ratio(irHead, irBase) : '-'} | ${fmt(usBase, 2)} | ${fmt(usHead, 2)} | ${ratio(usHead, usBase)} |`,
+    `| ${workload.name} | ${workload.unit} | ${sides.map((side) => (ir ? fmt(irOf(side)) : '-')).join(' | ')} | ${others.map((side) => (ir ? ratio(irOf(side), irOf(base)) : '-')).join(' | ')} | ${sides.map((side) => fmt(usOf(side), 2)).join(' | ')} | ${others.map((side) => ratio(usOf(side), usOf(base))).join(' | ')} |`,
   );
 }
 const table = lines.join('\n');
@@ -172,10 +183,9 @@ Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).
 
 - Command: \`${command}\`
 - Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
-- Base: \`${sides[0].sha}\` (${sides[0].rev}): ${sides[0].subject}
-- Head: \`${sides[1].sha}\` (${sides[1].rev}): ${sides[1].subject}
+${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
 - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
-- Wall clock: ${rounds} rounds, base and head alternating (order flipped every round), median per side; warm-up ${WARM} units per run
+- Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WARM} units per run
 - Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
 
 Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
@@ -183,9 +193,12 @@ copied into each side's worktree), so the instruction count covers both ends of 
 request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
 backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
 1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
-before the first restructure commit (4f0a996, framing) landed; the head includes everything since
-(the restructure of framing, ns and rpc, and the features that landed on it: resumable sessions,
-streams), so a difference is not the restructure's alone.
+before the first restructure commit (4f0a996, framing) landed (\`git log --first-parent\` of main
+runs through the feature branches that were fast-forwarded onto it, so "just before" is the main
+that 4f0a996 was merged with: cedbc0b, the second parent of 6c6894e). The head includes everything
+since (the restructure of framing, ns and rpc, and the features and fixes that landed on it:
+resumable sessions, streams, the issue 9/10 input checks), so a head/base difference is not the
+restructure's alone.${mid === undefined ? '' : ` The mid side (${mid}) is the first commit that holds all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534); it also holds ${git('rev-list', '--count', '--no-merges', `${sides[0]!.sha}..${sides[1]!.sha}`)} non-merge commits in all since base, among them the rpc auth hardening and the resumable-session wire format (phase 1).`}
 
 ${table}
 
