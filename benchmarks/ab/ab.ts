@@ -5,17 +5,18 @@
 // Wall-clock medians are printed for information (the machine may be shared).
 //
 //   node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts [--base=REV] [--head=REV]
-//        [--mid=REV] [--rounds=5] [--callgrind-rounds=1] [--no-callgrind] [--quick] [--write] [--keep]
+//        [--mid=REV] [--rounds=5] [--callgrind-rounds=1] [--jobs=1] [--no-callgrind] [--quick] [--write] [--keep]
 //
 // --mid adds a third side between the two (measured the same way, each ratio is against base),
 // to tell a step's cost from what landed after it.
 // --write puts the report into benchmarks/RESTRUCTURE.md; --keep leaves the worktrees and the
 // callgrind files in the temporary directory (for callgrind_annotate).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
@@ -32,14 +33,15 @@ interface Workload {
   /** The two counts of the callgrind delta. */
   readonly n1: number;
   readonly n2: number;
+  /** Untimed units first (JIT tiers up), in every run and both counts, so the delta is steady state. */
+  readonly warm: number;
 }
 
 const WORKLOADS: readonly Workload[] = [
-  { name: 'ns-oneway', unit: 'message', wall: 50_000, n1: 5_000, n2: 25_000 },
-  { name: 'rpc-c1', unit: 'request', wall: 10_000, n1: 2_000, n2: 10_000 },
-  { name: 'rpc-c100', unit: 'request', wall: 20_000, n1: 2_000, n2: 10_000 },
+  { name: 'ns-oneway', unit: 'message', wall: 50_000, n1: 10_000, n2: 50_000, warm: 20_000 },
+  { name: 'rpc-c1', unit: 'request', wall: 10_000, n1: 2_000, n2: 12_000, warm: 5_000 },
+  { name: 'rpc-c100', unit: 'request', wall: 20_000, n1: 2_000, n2: 12_000, warm: 5_000 },
 ];
-const WARM = 2_000;
 
 interface Side {
   readonly label: 'base' | 'mid' | 'head';
@@ -58,6 +60,8 @@ const args = new Map(
 const quick = args.has('quick');
 const rounds = Number(args.get('rounds') ?? (quick ? 2 : 5));
 const callgrindRounds = args.has('no-callgrind') ? 0 : Number(args.get('callgrind-rounds') ?? 1);
+/** Callgrind runs at once: instruction counts do not depend on load, so they may share the cores. */
+const jobs = Number(args.get('jobs') ?? 1);
 const scale = quick ? 0.2 : 1;
 const work = join(tmpdir(), 'proto-ab');
 
@@ -84,23 +88,41 @@ const NODE_ARGS = ['--conditions=@proto/source', '--import', 'tsx', 'benchmarks/
 
 function wallRun(side: Side, workload: Workload): number {
   const count = Math.round(workload.wall * scale);
-  const result = spawnSync('node', [...NODE_ARGS, workload.name, String(count), String(WARM)], { cwd: side.dir, encoding: 'utf8' });
+  const warm = Math.round(workload.warm * scale);
+  const result = spawnSync('node', [...NODE_ARGS, workload.name, String(count), String(warm)], { cwd: side.dir, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${side.label} ${workload.name} failed: ${result.stderr}`);
   const { ms } = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { ms: number };
   return (ms * 1000) / count;
 }
 
-function instructions(side: Side, workload: Workload, count: number, round: number): number {
+const execFileAsync = promisify(execFile);
+
+async function instructions(side: Side, workload: Workload, count: number, round: number): Promise<number> {
   const out = join(work, `callgrind.${side.label}.${workload.name}.${count}.r${round}.out`);
-  const result = spawnSync(
-    'valgrind',
-    ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${out}`, 'node', ...NODE_ARGS, workload.name, String(count), String(WARM)],
-    { cwd: side.dir, encoding: 'utf8' },
-  );
-  if (result.status !== 0) throw new Error(`callgrind ${side.label} ${workload.name} ${count} failed: ${result.stderr.slice(-2000)}`);
+  const warm = Math.round(workload.warm * scale);
+  const valgrind = ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${out}`];
+  try {
+    await execFileAsync('valgrind', [...valgrind, 'node', ...NODE_ARGS, workload.name, String(count), String(warm)], { cwd: side.dir, maxBuffer: 64 << 20 });
+  } catch (error) {
+    throw new Error(`callgrind ${side.label} ${workload.name} ${count} failed`, { cause: error });
+  }
   const totals = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
   if (totals === null) throw new Error(`no totals line in ${out}`);
   return Number(totals[1]);
+}
+
+/** Runs `tasks` with at most `limit` at once, results in order. */
+async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
+  return results;
 }
 
 function median(values: readonly number[]): number {
@@ -136,22 +158,29 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-// Callgrind delta per side and workload, alternating too.
+// Callgrind delta per side and workload, alternating too (`jobs` runs at once).
 const perUnit = new Map<string, number[]>();
+const deltas: (() => Promise<void>)[] = [];
 for (let round = 0; round < callgrindRounds; round++) {
   for (const workload of WORKLOADS) {
     for (const side of orderOf(round)) {
-      const n1 = Math.round(workload.n1 * scale);
-      const n2 = Math.round(workload.n2 * scale);
-      const ir1 = instructions(side, workload, n1, round);
-      const ir2 = instructions(side, workload, n2, round);
-      const value = (ir2 - ir1) / (n2 - n1);
-      const key = `${side.label}:${workload.name}`;
-      perUnit.set(key, [...(perUnit.get(key) ?? []), value]);
-      console.error(`[ab] callgrind round ${round + 1}/${callgrindRounds} ${side.label} ${workload.name}: Ir(${n1})=${ir1} Ir(${n2})=${ir2} -> ${fmt(value)} Ir/${workload.unit}`);
+      deltas.push(async () => {
+        const n1 = Math.round(workload.n1 * scale);
+        const n2 = Math.round(workload.n2 * scale);
+        const [ir1 = 0, ir2 = 0] =
+          jobs >= 2
+            ? await Promise.all([instructions(side, workload, n1, round), instructions(side, workload, n2, round)])
+            : [await instructions(side, workload, n1, round), await instructions(side, workload, n2, round)];
+        const value = (ir2 - ir1) / (n2 - n1);
+        const key = `${side.label}:${workload.name}`;
+        perUnit.set(key, [...(perUnit.get(key) ?? []), value]);
+        console.error(`[ab] callgrind round ${round + 1}/${callgrindRounds} ${side.label} ${workload.name}: Ir(${n1})=${ir1} Ir(${n2})=${ir2} -> ${fmt(value)} Ir/${workload.unit}`);
+      });
     }
   }
 }
+// With jobs >= 2 a task runs its two counts at once: jobs / 2 tasks at a time.
+await pool(deltas, Math.max(1, Math.floor(jobs / 2)));
 const loadEnd = loadavg();
 
 const lines: string[] = [];
@@ -185,8 +214,8 @@ Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).
 - Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
 ${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
 - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
-- Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WARM} units per run
-- Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
+- Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WORKLOADS.map((w) => `${w.name} ${Math.round(w.warm * scale)}`).join(', ')} units per run
+- Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts (after the same warm-up), ${jobs} at once, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
 
 Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
 copied into each side's worktree), so the instruction count covers both ends of every message or
