@@ -11,7 +11,7 @@
 // to tell a step's cost from what landed after it.
 // --write puts the report into benchmarks/RESTRUCTURE.md; --keep leaves the worktrees and the
 // callgrind files in the temporary directory (for callgrind_annotate).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -96,15 +96,27 @@ function wallRun(side: Side, workload: Workload): number {
 }
 
 const execFileAsync = promisify(execFile);
+/** Callgrind processes under way, stopped with this one (they would go on as orphans). */
+const running = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of running) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
 
 async function instructions(side: Side, workload: Workload, count: number, round: number): Promise<number> {
   const out = join(work, `callgrind.${side.label}.${workload.name}.${count}.r${round}.out`);
   const warm = Math.round(workload.warm * scale);
   const valgrind = ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${out}`];
+  const pending = execFileAsync('valgrind', [...valgrind, 'node', ...NODE_ARGS, workload.name, String(count), String(warm)], { cwd: side.dir, maxBuffer: 64 << 20 });
+  running.add(pending.child);
   try {
-    await execFileAsync('valgrind', [...valgrind, 'node', ...NODE_ARGS, workload.name, String(count), String(warm)], { cwd: side.dir, maxBuffer: 64 << 20 });
+    await pending;
   } catch (error) {
     throw new Error(`callgrind ${side.label} ${workload.name} ${count} failed`, { cause: error });
+  } finally {
+    running.delete(pending.child);
   }
   const totals = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
   if (totals === null) throw new Error(`no totals line in ${out}`);
@@ -145,6 +157,68 @@ const sides: readonly Side[] = [
 /** Every round runs the sides in turn, the order reversed every other round, so drifting load hits all. */
 const orderOf = (round: number): readonly Side[] => (round % 2 === 0 ? sides : [...sides].reverse());
 
+/** The report of what has been measured so far (`done` says whether every run finished). */
+function report(done: boolean): { table: string; text: string } {
+  const loadEnd = loadavg();
+
+  const lines: string[] = [];
+  const others = sides.slice(1);
+  const ir = callgrindRounds > 0;
+  lines.push(
+    `| workload | unit | ${sides.map((side) => `${side.label} Ir/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (Ir)`).join(' | ')} | ${sides.map((side) => `${side.label} µs/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (wall)`).join(' | ')} |`,
+  );
+  lines.push(`| --- | --- |${' ---: |'.repeat(sides.length * 2 + others.length * 2)}`);
+  for (const workload of WORKLOADS) {
+    const irOf = (side: Side): number => median(perUnit.get(`${side.label}:${workload.name}`) ?? []);
+    const usOf = (side: Side): number => median(wall.get(`${side.label}:${workload.name}`) ?? []);
+    const base = sides[0]!;
+    lines.push(
+      `| ${workload.name} | ${workload.unit} | ${sides.map((side) => (ir ? fmt(irOf(side)) : '-')).join(' | ')} | ${others.map((side) => (ir ? ratio(irOf(side), irOf(base)) : '-')).join(' | ')} | ${sides.map((side) => fmt(usOf(side), 2)).join(' | ')} | ${others.map((side) => ratio(usOf(side), usOf(base))).join(' | ')} |`,
+    );
+  }
+  const table = lines.join('\n');
+
+  const raw: string[] = [];
+  for (const [key, values] of perUnit) raw.push(`- callgrind ${key}: ${values.map((v) => fmt(v)).join(', ')} Ir/unit`);
+  for (const [key, values] of wall) raw.push(`- wall ${key}: ${values.map((v) => fmt(v, 2)).join(', ')} µs/unit`);
+
+  const command = `node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const text = `# Restructure A/B (issue 11): base vs head in one run
+
+  Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).${done ? '' : ' **Partial: the run was still going (or was stopped) when this was written; missing values show as NaN.**'}
+
+  - Command: \`${command}\`
+  - Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
+  ${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
+  - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
+  - Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WORKLOADS.map((w) => `${w.name} ${Math.round(w.warm * scale)}`).join(', ')} units per run
+  - Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts (after the same warm-up), ${jobs} at once, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
+
+  Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
+  copied into each side's worktree), so the instruction count covers both ends of every message or
+  request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
+  backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
+  1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
+  before the first restructure commit (4f0a996, framing) landed (\`git log --first-parent\` of main
+  runs through the feature branches that were fast-forwarded onto it, so "just before" is the main
+  that 4f0a996 was merged with: cedbc0b, the second parent of 6c6894e). The head includes everything
+  since (the restructure of framing, ns and rpc, and the features and fixes that landed on it:
+  resumable sessions, streams, the issue 9/10 input checks), so a head/base difference is not the
+  restructure's alone.${mid === undefined ? '' : ` The mid side (${mid}) is the first commit that holds all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534); it also holds ${git('rev-list', '--count', '--no-merges', `${sides[0]!.sha}..${sides[1]!.sha}`)} non-merge commits in all since base, among them the rpc auth hardening and the resumable-session wire format (phase 1).`}
+
+  ${table}
+
+  Raw values:
+
+  ${raw.join('\n')}
+  `;
+  return { table, text };
+}
+
+function writeReport(done: boolean): void {
+  if (args.has('write')) writeFileSync(join(HERE, '..', 'RESTRUCTURE.md'), report(done).text);
+}
+
 // Wall clock: base and head alternate (the order flips every round), so drifting load hits both.
 const wall = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
@@ -174,6 +248,7 @@ for (let round = 0; round < callgrindRounds; round++) {
         const value = (ir2 - ir1) / (n2 - n1);
         const key = `${side.label}:${workload.name}`;
         perUnit.set(key, [...(perUnit.get(key) ?? []), value]);
+        writeReport(false);
         console.error(`[ab] callgrind round ${round + 1}/${callgrindRounds} ${side.label} ${workload.name}: Ir(${n1})=${ir1} Ir(${n2})=${ir2} -> ${fmt(value)} Ir/${workload.unit}`);
       });
     }
@@ -181,64 +256,10 @@ for (let round = 0; round < callgrindRounds; round++) {
 }
 // With jobs >= 2 a task runs its two counts at once: jobs / 2 tasks at a time.
 await pool(deltas, Math.max(1, Math.floor(jobs / 2)));
-const loadEnd = loadavg();
-
-const lines: string[] = [];
-const others = sides.slice(1);
-const ir = callgrindRounds > 0;
-lines.push(
-  `| workload | unit | ${sides.map((side) => `${side.label} Ir/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (Ir)`).join(' | ')} | ${sides.map((side) => `${side.label} µs/unit`).join(' | ')} | ${others.map((side) => `${side.label}/base (wall)`).join(' | ')} |`,
-);
-lines.push(`| --- | --- |${' ---: |'.repeat(sides.length * 2 + others.length * 2)}`);
-for (const workload of WORKLOADS) {
-  const irOf = (side: Side): number => median(perUnit.get(`${side.label}:${workload.name}`) ?? []);
-  const usOf = (side: Side): number => median(wall.get(`${side.label}:${workload.name}`) ?? []);
-  const base = sides[0]!;
-  lines.push(
-    `| ${workload.name} | ${workload.unit} | ${sides.map((side) => (ir ? fmt(irOf(side)) : '-')).join(' | ')} | ${others.map((side) => (ir ? ratio(irOf(side), irOf(base)) : '-')).join(' | ')} | ${sides.map((side) => fmt(usOf(side), 2)).join(' | ')} | ${others.map((side) => ratio(usOf(side), usOf(base))).join(' | ')} |`,
-  );
-}
-const table = lines.join('\n');
+const { table } = report(true);
 console.log(table);
-
-const raw: string[] = [];
-for (const [key, values] of perUnit) raw.push(`- callgrind ${key}: ${values.map((v) => fmt(v)).join(', ')} Ir/unit`);
-for (const [key, values] of wall) raw.push(`- wall ${key}: ${values.map((v) => fmt(v, 2)).join(', ')} µs/unit`);
-
-const command = `node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts ${process.argv.slice(2).join(' ')}`.trim();
-const report = `# Restructure A/B (issue 11): base vs head in one run
-
-Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).
-
-- Command: \`${command}\`
-- Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
-${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
-- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
-- Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WORKLOADS.map((w) => `${w.name} ${Math.round(w.warm * scale)}`).join(', ')} units per run
-- Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts (after the same warm-up), ${jobs} at once, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
-
-Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
-copied into each side's worktree), so the instruction count covers both ends of every message or
-request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
-backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
-1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
-before the first restructure commit (4f0a996, framing) landed (\`git log --first-parent\` of main
-runs through the feature branches that were fast-forwarded onto it, so "just before" is the main
-that 4f0a996 was merged with: cedbc0b, the second parent of 6c6894e). The head includes everything
-since (the restructure of framing, ns and rpc, and the features and fixes that landed on it:
-resumable sessions, streams, the issue 9/10 input checks), so a head/base difference is not the
-restructure's alone.${mid === undefined ? '' : ` The mid side (${mid}) is the first commit that holds all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534); it also holds ${git('rev-list', '--count', '--no-merges', `${sides[0]!.sha}..${sides[1]!.sha}`)} non-merge commits in all since base, among them the rpc auth hardening and the resumable-session wire format (phase 1).`}
-
-${table}
-
-Raw values:
-
-${raw.join('\n')}
-`;
-if (args.has('write')) {
-  writeFileSync(join(HERE, '..', 'RESTRUCTURE.md'), report);
-  console.error('[ab] wrote benchmarks/RESTRUCTURE.md');
-}
+writeReport(true);
+if (args.has('write')) console.error('[ab] wrote benchmarks/RESTRUCTURE.md');
 if (!args.has('keep')) {
   for (const side of sides) git('worktree', 'remove', '--force', side.dir);
 } else {
