@@ -56,10 +56,11 @@ function add(params: unknown): number {
 }
 
 async function requests(concurrency: number, count: number, warm: number): Promise<number> {
-  const server = new RpcServer({ password: PASSWORD });
+  // No keepalive: under callgrind a process runs ~50x slower, and a 5 s pong deadline would drop the link.
+  const server = new RpcServer({ password: PASSWORD, keepAlive: false });
   server.handle('math::add', add);
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
-  const client = new RpcClient({ host: '127.0.0.1', port, password: PASSWORD });
+  const client = new RpcClient({ host: '127.0.0.1', port, password: PASSWORD, keepAlive: false });
   await client.connect();
   const phase = async (total: number): Promise<void> => {
     let next = 0;
