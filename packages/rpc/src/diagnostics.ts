@@ -77,13 +77,14 @@ export interface RequestErrorMessage extends RequestStartMessage {
 /** Published on `proto:rpc:timeout`. */
 export interface TimeoutMessage {
   readonly side: RpcSide;
+  /** The link that timed out, named as in {@link RequestStartMessage.peerId} (on a client, `client.peer.id`). */
   readonly peerId: string;
 }
 
 /** Published on `proto:rpc:error`. */
 export interface ErrorMessage {
   readonly side: RpcSide;
-  /** The peer it concerns, when there is one. */
+  /** The peer it concerns, when there is one, named as in {@link RequestStartMessage.peerId}. */
   readonly peerId: string | undefined;
   readonly error: Error;
   /** Whether it was emitted as an `error` event (false: nobody listened, or it was only logged). */
