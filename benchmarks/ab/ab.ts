@@ -185,33 +185,33 @@ function report(done: boolean): { table: string; text: string } {
   const command = `node --conditions=@proto/source --import tsx benchmarks/ab/ab.ts ${process.argv.slice(2).join(' ')}`.trim();
   const text = `# Restructure A/B (issue 11): base vs head in one run
 
-  Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).${done ? '' : ' **Partial: the run was still going (or was stopped) when this was written; missing values show as NaN.**'}
+Written by \`benchmarks/ab/ab.ts\` (no hand edits; rerun it to refresh).${done ? '' : ' **Partial: the run was still going (or was stopped) when this was written; missing values show as NaN.**'}
 
-  - Command: \`${command}\`
-  - Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
-  ${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
-  - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
-  - Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WORKLOADS.map((w) => `${w.name} ${Math.round(w.warm * scale)}`).join(', ')} units per run
-  - Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts (after the same warm-up), ${jobs} at once, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
+- Command: \`${command}\`
+- Date: ${startedAt.toISOString()} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)
+${sides.map((side) => `- ${side.label}: \`${side.sha}\` (${side.rev}): ${side.subject}`).join('\n')}
+- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at end
+- Wall clock: ${rounds} rounds, the sides in turn (order reversed every other round), median per side; warm-up ${WORKLOADS.map((w) => `${w.name} ${Math.round(w.warm * scale)}`).join(', ')} units per run
+- Instructions: ${callgrindRounds} round(s) of \`valgrind --tool=callgrind --dump-instr=no\` per side and workload at two counts (after the same warm-up), ${jobs} at once, reported as (Ir(N2) - Ir(N1)) / (N2 - N1): ${WORKLOADS.map((w) => `${w.name} N1=${Math.round(w.n1 * scale)}, N2=${Math.round(w.n2 * scale)}`).join('; ')}
 
-  Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
-  copied into each side's worktree), so the instruction count covers both ends of every message or
-  request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
-  backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
-  1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
-  before the first restructure commit (4f0a996, framing) landed (\`git log --first-parent\` of main
-  runs through the feature branches that were fast-forwarded onto it, so "just before" is the main
-  that 4f0a996 was merged with: cedbc0b, the second parent of 6c6894e). The head includes everything
-  since (the restructure of framing, ns and rpc, and the features and fixes that landed on it:
-  resumable sessions, streams, the issue 9/10 input checks), so a head/base difference is not the
-  restructure's alone.${mid === undefined ? '' : ` The mid side (${mid}) is the first commit that holds all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534); it also holds ${git('rev-list', '--count', '--no-merges', `${sides[0]!.sha}..${sides[1]!.sha}`)} non-merge commits in all since base, among them the rpc auth hardening and the resumable-session wire format (phase 1).`}
+Each workload is one process with a loopback server and client of the same side (\`benchmarks/ab/workload.ts\`,
+copied into each side's worktree), so the instruction count covers both ends of every message or
+request: ns one-way small JSON messages (\`send(['bench','msg'], { i, s: 'hello world' })\` with
+backpressure, counted by a \`data(['bench','*'])\` listener), rpc \`math::add\` request/response at
+1 and 100 in flight over one authenticated connection. The base is the commit main stood at just
+before the first restructure commit (4f0a996, framing) landed (\`git log --first-parent\` of main
+runs through the feature branches that were fast-forwarded onto it, so "just before" is the main
+that 4f0a996 was merged with: cedbc0b, the second parent of 6c6894e). The head includes everything
+since (the restructure of framing, ns and rpc, and the features and fixes that landed on it:
+resumable sessions, streams, the issue 9/10 input checks), so a head/base difference is not the
+restructure's alone.${mid === undefined ? '' : ` The mid side (${mid}) is the first commit that holds all three restructure commits (framing 4f0a996, ns d4e7394, rpc 4f53534); it also holds ${git('rev-list', '--count', '--no-merges', `${sides[0]!.sha}..${sides[1]!.sha}`)} non-merge commits in all since base, among them the rpc auth hardening and the resumable-session wire format (phase 1).`}
 
-  ${table}
+${table}
 
-  Raw values:
+Raw values:
 
-  ${raw.join('\n')}
-  `;
+${raw.join('\n')}
+`;
   return { table, text };
 }
 
