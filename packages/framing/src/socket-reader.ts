@@ -40,7 +40,13 @@ const IN_FRAME = 2;
 /** Where a socket's reader is found (set on sockets made by `connect()` and `createServer()`). */
 const kReader = Symbol('framedReader');
 
-interface ReaderSocket extends Socket {
+/** What a reader needs of its socket (a `net.Socket`; tests bind stand-ins). */
+export interface ReadingSocket {
+  readonly destroyed: boolean;
+  resume(): unknown;
+}
+
+interface ReaderSocket extends ReadingSocket {
   [kReader]?: SocketReader;
 }
 
@@ -57,14 +63,46 @@ export interface ReadSink<T> {
   readonly thisArg: T;
 }
 
+/** The `onread` option Node takes: `buffer()` is called without a `this`, `callback` on the socket. */
+export interface OnRead {
+  readonly buffer: () => Uint8Array;
+  readonly callback: (this: object, bytes: number, buffer: Uint8Array) => boolean;
+}
+
+/**
+ * The reader whose read callback just returned: Node asks for the next buffer right after the
+ * callback, with no `this` (stream_base_commons' onStreamRead), so the shared `buffer()` below
+ * finds its socket here. Set only once the callback is done (a socket made inside a frame handler
+ * asks for its first buffer while the callback runs: it gets the scratch buffer, as it should).
+ */
+let lastRead: SocketReader | undefined;
+
+function onreadCallback(this: object, bytes: number, buffer: Uint8Array): boolean {
+  const reader = (this as ReaderSocket)[kReader];
+  if (reader === undefined) return true; // never: every socket given ONREAD is bound to its reader
+  const more = reader.read(bytes, buffer);
+  lastRead = reader;
+  return more;
+}
+
+function onreadBuffer(): Uint8Array {
+  const reader = lastRead;
+  lastRead = undefined;
+  return reader === undefined ? SCRATCH : reader.next();
+}
+
+/**
+ * One `onread` option for every socket of the process: no closures per connection (each cost
+ * ~350 bytes of heap: two functions, their names, their context).
+ */
+const ONREAD: OnRead = { buffer: onreadBuffer, callback: onreadCallback };
+
 /** The `onread` option of one socket; made before the socket, attached to its FramedSocket later. */
 export class SocketReader {
-  /** Pass as `onread` to `net.connect()` / `new net.Socket()`. */
-  readonly onread: { buffer: () => Uint8Array; callback: (bytes: number, buffer: Uint8Array) => boolean };
   #sink: ReadSink<unknown> | undefined;
   #mode = IN_SCRATCH;
   #handed: Uint8Array = SCRATCH;
-  #socket: Socket | undefined;
+  #socket: ReadingSocket | undefined;
   /** Reads not decoded yet (paused, or before a sink was attached): chunks, or a count filled in place. */
   #held: (Buffer | number)[] | undefined;
   #heldAt = 0;
@@ -72,13 +110,13 @@ export class SocketReader {
   #paused = false;
   #replayScheduled = false;
 
-  constructor() {
-    // Node calls both without a `this`: one pair of closures per connection, none per read.
-    this.onread = { buffer: () => this.#next(), callback: (bytes, buffer) => this.#read(bytes, buffer) };
+  /** Pass as `onread` to `net.connect()` / `new net.Socket()`, then {@link SocketReader.bind} the socket. */
+  get onread(): OnRead {
+    return ONREAD;
   }
 
   /** Marks `socket` as reading through this reader (for {@link readerOf}). */
-  bind(socket: Socket): void {
+  bind(socket: ReadingSocket): void {
     (socket as ReaderSocket)[kReader] = this;
     this.#socket = socket;
   }
@@ -135,7 +173,8 @@ export class SocketReader {
     sink.onReplayed.call(sink.thisArg);
   }
 
-  #next(): Uint8Array {
+  /** @internal the buffer for the next read (Node's `onread.buffer`, through {@link onreadBuffer}) */
+  next(): Uint8Array {
     const decoder = this.#held === undefined ? this.#sink?.decoder : undefined;
     const missing = decoder === undefined ? 0 : decoder.missingPayloadBytes;
     let buffer: Uint8Array = SCRATCH;
@@ -155,7 +194,8 @@ export class SocketReader {
     return buffer;
   }
 
-  #read(bytes: number, buffer: Uint8Array): boolean {
+  /** @internal `bytes` were read into `buffer` (Node's `onread.callback`, through {@link onreadCallback}) */
+  read(bytes: number, buffer: Uint8Array): boolean {
     const sink = this.#sink;
     // Every buffer comes from #next(); anything else is copied, as the scratch buffer is.
     const mode = buffer === this.#handed ? this.#mode : IN_SCRATCH;

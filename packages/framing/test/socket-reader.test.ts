@@ -18,6 +18,10 @@ afterEach(() => cleanup.run());
 
 interface FakeSocket {
   reader: SocketReader;
+  /** What Node calls the read callback on (the socket the reader is bound to). */
+  holder: { destroyed: boolean; resume(): void };
+  /** The buffer Node holds for the next read: asked for at creation, then right after every callback. */
+  next: Uint8Array;
   replayed: number;
   /** The last callback returned false (hold limit): Node stops reading until resumed. */
   stopped: boolean;
@@ -29,7 +33,7 @@ interface FakeSocket {
 }
 
 function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 1024 * 1024): FakeSocket {
-  const socket: FakeSocket = { reader: new SocketReader(), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
+  const socket: FakeSocket = { ...boundReader(new SocketReader()), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
   const sink: ReadSink<FakeSocket> = {
     decoder: new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }),
     onFrame(frame) {
@@ -50,14 +54,26 @@ function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 102
   return socket;
 }
 
-/** One kernel read of at most `max` bytes into the buffer the reader hands out; returns the buffer's size. */
+/** A reader bound to a stand-in socket, with the first buffer Node would ask for (at the handle's creation). */
+function boundReader(reader: SocketReader): Pick<FakeSocket, 'reader' | 'holder' | 'next'> {
+  const holder = { destroyed: false, resume() {} };
+  reader.bind(holder);
+  return { reader, holder, next: reader.onread.buffer() };
+}
+
+/**
+ * One kernel read of at most `max` bytes into the buffer the reader handed out, as Node's
+ * onStreamRead does it: the callback on the socket, then at once `buffer()` (no `this`) for the
+ * next read. Returns the size of the buffer read into.
+ */
 function kernelRead(socket: FakeSocket, max: number): number {
   const { buffer, callback } = socket.reader.onread;
-  const target = buffer();
+  const target = socket.next;
   const count = Math.min(max, target.length, socket.stream.length - socket.at);
   target.set(socket.stream.subarray(socket.at, socket.at + count));
   socket.at += count;
-  socket.stopped = !callback(count, target);
+  socket.stopped = !callback.call(socket.holder, count, target);
+  socket.next = buffer();
   return target.length;
 }
 
@@ -171,16 +187,12 @@ describe('SocketReader (fake handle, random read sizes)', () => {
   });
 
   it('keeps reads made before the socket is attached, in order', async () => {
-    const reader = new SocketReader();
+    const bound = boundReader(new SocketReader());
     const stream = encodeAll('uint32be', [payload(1, 10), payload(2, 40_000)]);
-    const first = reader.onread.buffer();
-    first.set(stream.subarray(0, 20));
-    reader.onread.callback(20, first);
-    const socket = fakeSocket('uint32be', stream);
-    socket.at = 20;
-    (socket as { reader: SocketReader }).reader = reader;
+    const socket = { ...fakeSocket('uint32be', stream), ...bound };
+    kernelRead(socket, 20);
     const frames: Buffer[] = [];
-    reader.attach({ ...sinkOf(frames), decoder: new FrameDecoder() });
+    bound.reader.attach({ ...sinkOf(frames), decoder: new FrameDecoder() });
     expect(frames).toEqual([]); // delivered at the next tick, never inside attach()
     await tick();
     expect(frames.map((f) => f.length)).toEqual([10]);
