@@ -50,9 +50,11 @@ interface ReaderSocket extends ReadingSocket {
   [kReader]?: SocketReader;
 }
 
-/** What a {@link SocketReader} reports to, with `thisArg` as `this` (one set of functions per class). */
+/**
+ * What a {@link SocketReader} reports to, with its `thisArg` as `this`: one object of functions per
+ * class, shared by all its sockets (the decoder and `thisArg` are given to `attach` apart).
+ */
 export interface ReadSink<T> {
-  readonly decoder: FrameDecoder;
   readonly onFrame: FrameHandler<T>;
   /** Called with the byte count of every read, before decoding it. */
   readonly onBytes: (this: T, bytes: number) => void;
@@ -60,7 +62,6 @@ export interface ReadSink<T> {
   readonly onError: (this: T, error: unknown) => void;
   /** Called after a resume once everything held while paused was decoded. */
   readonly onReplayed: (this: T) => void;
-  readonly thisArg: T;
 }
 
 /** The `onread` option Node takes: `buffer()` is called without a `this`, `callback` on the socket. */
@@ -100,6 +101,8 @@ const ONREAD: OnRead = { buffer: onreadBuffer, callback: onreadCallback };
 /** The `onread` option of one socket; made before the socket, attached to its FramedSocket later. */
 export class SocketReader {
   #sink: ReadSink<unknown> | undefined;
+  #decoder: FrameDecoder | undefined;
+  #thisArg: unknown;
   #mode = IN_SCRATCH;
   #handed: Uint8Array = SCRATCH;
   #socket: ReadingSocket | undefined;
@@ -126,9 +129,11 @@ export class SocketReader {
     return this.#held !== undefined;
   }
 
-  /** Starts decoding: reads so far, then every later one, go to `sink`. */
-  attach<T>(sink: ReadSink<T>): void {
+  /** Starts decoding: reads so far, then every later one, go to `decoder` and `sink` (called on `thisArg`). */
+  attach<T>(sink: ReadSink<T>, decoder: FrameDecoder, thisArg: T): void {
     this.#sink = sink as ReadSink<unknown>;
+    this.#decoder = decoder;
+    this.#thisArg = thisArg;
     if (!this.#paused) this.resume();
   }
 
@@ -170,12 +175,12 @@ export class SocketReader {
     this.#heldBytes = 0;
     // Restarts reading if the hold limit stopped it (nothing otherwise).
     this.#socket?.resume();
-    sink.onReplayed.call(sink.thisArg);
+    sink.onReplayed.call(this.#thisArg);
   }
 
   /** @internal the buffer for the next read (Node's `onread.buffer`, through {@link onreadBuffer}) */
   next(): Uint8Array {
-    const decoder = this.#held === undefined ? this.#sink?.decoder : undefined;
+    const decoder = this.#held === undefined ? this.#decoder : undefined;
     const missing = decoder === undefined ? 0 : decoder.missingPayloadBytes;
     let buffer: Uint8Array = SCRATCH;
     let mode = IN_SCRATCH;
@@ -230,20 +235,22 @@ export class SocketReader {
   }
 
   #fill(sink: ReadSink<unknown>, bytes: number): void {
-    sink.onBytes.call(sink.thisArg, bytes);
+    const thisArg = this.#thisArg;
+    sink.onBytes.call(thisArg, bytes);
     try {
-      sink.decoder.payloadFilled(bytes, sink.onFrame, sink.thisArg);
+      this.#decoder!.payloadFilled(bytes, sink.onFrame, thisArg);
     } catch (error) {
-      sink.onError.call(sink.thisArg, error);
+      sink.onError.call(thisArg, error);
     }
   }
 
   #decode(sink: ReadSink<unknown>, chunk: Buffer): void {
-    sink.onBytes.call(sink.thisArg, chunk.length);
+    const thisArg = this.#thisArg;
+    sink.onBytes.call(thisArg, chunk.length);
     try {
-      sink.decoder.push(chunk, sink.onFrame, sink.thisArg);
+      this.#decoder!.push(chunk, sink.onFrame, thisArg);
     } catch (error) {
-      sink.onError.call(sink.thisArg, error);
+      sink.onError.call(thisArg, error);
     }
   }
 }

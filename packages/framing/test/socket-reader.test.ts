@@ -35,7 +35,6 @@ interface FakeSocket {
 function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 1024 * 1024): FakeSocket {
   const socket: FakeSocket = { ...boundReader(new SocketReader()), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
   const sink: ReadSink<FakeSocket> = {
-    decoder: new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }),
     onFrame(frame) {
       this.frames.push(frame);
     },
@@ -48,9 +47,8 @@ function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 102
     onReplayed() {
       this.replayed++;
     },
-    thisArg: socket,
   };
-  socket.reader.attach(sink);
+  socket.reader.attach(sink, new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }), socket);
   return socket;
 }
 
@@ -192,7 +190,7 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     const socket = { ...fakeSocket('uint32be', stream), ...bound };
     kernelRead(socket, 20);
     const frames: Buffer[] = [];
-    bound.reader.attach({ ...sinkOf(frames), decoder: new FrameDecoder() });
+    bound.reader.attach(sinkOf(frames), new FrameDecoder(), undefined);
     expect(frames).toEqual([]); // delivered at the next tick, never inside attach()
     await tick();
     expect(frames.map((f) => f.length)).toEqual([10]);
@@ -210,7 +208,7 @@ describe('SocketReader (fake handle, random read sizes)', () => {
   });
 });
 
-function sinkOf(frames: Buffer[]): Omit<ReadSink<undefined>, 'decoder'> {
+function sinkOf(frames: Buffer[]): ReadSink<undefined> {
   return {
     onFrame: (frame) => frames.push(frame),
     onBytes: () => {},
@@ -218,7 +216,6 @@ function sinkOf(frames: Buffer[]): Omit<ReadSink<undefined>, 'decoder'> {
       throw error;
     },
     onReplayed: () => {},
-    thisArg: undefined,
   };
 }
 
