@@ -278,9 +278,13 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 
   #captureRemote(): void {
-    const { remoteAddress, remotePort } = this.stream as Partial<Socket>;
+    const stream = this.stream as Partial<Socket> & { _peername?: object | undefined };
+    const { remoteAddress, remotePort } = stream;
     if (typeof remoteAddress === 'string') this.#remoteAddress = remoteAddress;
     if (typeof remotePort === 'number') this.#remotePort = remotePort;
+    // net.Socket caches the peer address in an object of its own (~60 bytes an idle connection)
+    // that we now hold as two fields: let it go (the stream asks its handle again if read while open).
+    if (stream._peername !== undefined) stream._peername = undefined;
   }
 
   // Stream and decoder handlers are static: one function for every socket, which each finds through
