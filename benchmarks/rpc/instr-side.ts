@@ -1,6 +1,8 @@
 // One side of an rpc instruction count (rpc/instructions.ts): `server <contender>` prints its port
-// and exits when its client leaves; `client <contender> <requests> <concurrency> <port>` sends
-// `requests` math::add requests in a closed loop and exits. Contenders: proto, raw.
+// and exits when its client leaves; `client <contender> <requests> <concurrency> <port> <warm>`
+// sends `warm` math::add requests in a closed loop, prints `warm`, waits for a line on stdin, then
+// sends `requests` more and exits. Contenders: proto, raw.
+import { createInterface } from 'node:readline';
 import net from 'node:net';
 import { RpcClient, RpcServer } from '@proto/rpc';
 import { CoalescingWriter } from '../lib/coalescing-writer.js';
@@ -33,10 +35,21 @@ async function protoServer(): Promise<void> {
   console.log(`port ${port}`);
 }
 
-async function protoClient(requests: number, concurrency: number, port: number): Promise<void> {
+/** The warm-up, then the go from the orchestrator (once it zeroed the measured side's counters), then the run. */
+async function warmThenRun(call: Call, requests: number, concurrency: number, warm: number): Promise<void> {
+  await closedLoop(call, warm, concurrency);
+  const lines = createInterface({ input: process.stdin });
+  const go = new Promise((resolve) => lines.once('line', resolve));
+  console.log('warm');
+  await go;
+  lines.close();
+  await closedLoop(call, requests, concurrency);
+}
+
+async function protoClient(requests: number, concurrency: number, port: number, warm: number): Promise<void> {
   const client = new RpcClient({ host: '127.0.0.1', port, password: PASSWORD, reconnect: false });
   await client.connect();
-  await closedLoop((a, b) => client.request('math::add', { a, b }) as Promise<number>, requests, concurrency);
+  await warmThenRun((a, b) => client.request('math::add', { a, b }) as Promise<number>, requests, concurrency, warm);
   await client.close();
 }
 
@@ -60,7 +73,7 @@ async function rawServer(): Promise<void> {
   server.listen(0, '127.0.0.1', () => console.log(`port ${(server.address() as net.AddressInfo).port}`));
 }
 
-async function rawClient(requests: number, concurrency: number, port: number): Promise<void> {
+async function rawClient(requests: number, concurrency: number, port: number, warm: number): Promise<void> {
   const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
   await new Promise((resolve) => socket.once('connect', resolve));
   const pending = new Map<number, (result: number) => void>();
@@ -75,7 +88,7 @@ async function rawClient(requests: number, concurrency: number, port: number): P
   );
   const writer = new CoalescingWriter(socket);
   let nextId = 0;
-  await closedLoop(
+  await warmThenRun(
     (a, b) => {
       const id = nextId++;
       writer.writeString(JSON.stringify({ id, method: 'add', params: { a, b } }));
@@ -83,13 +96,14 @@ async function rawClient(requests: number, concurrency: number, port: number): P
     },
     requests,
     concurrency,
+    warm,
   );
   socket.end();
 }
 
 if (role === 'server') await (contender === 'raw' ? rawServer() : protoServer());
 else {
-  const [requests, concurrency, port] = rest.map(Number) as [number, number, number];
-  await (contender === 'raw' ? rawClient(requests, concurrency, port) : protoClient(requests, concurrency, port));
+  const [requests, concurrency, port, warm] = rest.map(Number) as [number, number, number, number];
+  await (contender === 'raw' ? rawClient(requests, concurrency, port, warm) : protoClient(requests, concurrency, port, warm));
   process.exit(0);
 }

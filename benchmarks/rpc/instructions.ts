@@ -1,11 +1,14 @@
 // CPU cost per request on each side of the rpc case (`{ a, b } -> a + b`, closed loop), counted in
-// instructions by valgrind (callgrind): each side runs under callgrind at two request counts while
-// the other runs natively; the difference over the difference in requests is one request's cost,
-// start-up and authentication excluded. Kernel work (syscalls) is not counted.
+// instructions by valgrind (callgrind): each side runs under callgrind while the other runs
+// natively. The client first sends a warm-up (`--warm`, so the JIT has compiled the hot path),
+// then the measured side's counters are zeroed (callgrind_control -z) and the client sends the
+// measured requests; two request counts, and the difference over the difference in requests is one
+// request's cost (what is left of start-up, compilation and exit cancels). Kernel work is not counted.
 //
 // usage: node --conditions=@proto/source --import tsx benchmarks/rpc/instructions.ts
-//          [--requests=20000,60000] [--concurrency=100] [--contenders=proto,raw] [--sides=server,client] [--out=/tmp/cg]
-import { spawn } from 'node:child_process';
+//          [--requests=20000,60000] [--warm=30000] [--concurrency=100] [--contenders=proto,raw]
+//          [--sides=server,client] [--out=/tmp/cg]
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -21,6 +24,7 @@ function option(name: string, fallback: string): string[] {
 
 const [small, large] = option('requests', '20000,60000').map(Number) as [number, number];
 const concurrency = option('concurrency', '100')[0]!;
+const warm = option('warm', '30000')[0]!;
 const contenders = option('contenders', 'proto,raw');
 const sides = option('sides', 'server,client');
 const out = option('out', '/tmp/proto-rpc-callgrind')[0]!;
@@ -46,9 +50,19 @@ async function run(contender: string, side: string, requests: number): Promise<n
     }
   }
   if (port === undefined) throw new Error('the server printed no port');
-  const [clientCmd, clientArgs] = command(side === 'client', file, ['client', contender, String(requests), concurrency, String(port)]);
-  const client = spawn(clientCmd, clientArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const [clientCode] = await once(client, 'exit');
+  const [clientCmd, clientArgs] = command(side === 'client', file, ['client', contender, String(requests), concurrency, String(port), warm]);
+  const client = spawn(clientCmd, clientArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(client, 'exit');
+  for await (const line of createInterface({ input: client.stdout })) {
+    if (line !== 'warm') continue;
+    const measured = side === 'server' ? server : client;
+    await new Promise<void>((resolve, reject) =>
+      execFile('callgrind_control', ['-z', String(measured.pid)], (error) => (error === null ? resolve() : reject(error))),
+    );
+    client.stdin.end('go\n');
+    break;
+  }
+  const [clientCode] = await exited;
   const [serverCode] = server.exitCode !== null ? [server.exitCode] : await once(server, 'exit');
   if (clientCode !== 0 || serverCode !== 0) throw new Error(`${contender} ${side} ${String(requests)}: exit codes ${String(serverCode)}/${String(clientCode)}`);
   const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
@@ -56,7 +70,7 @@ async function run(contender: string, side: string, requests: number): Promise<n
   return Number(totals[1]);
 }
 
-console.log(`instructions per request (callgrind Ir), math::add at concurrency ${concurrency}, from runs of ${String(small)} and ${String(large)} requests`);
+console.log(`instructions per request (callgrind Ir), math::add at concurrency ${concurrency}, from runs of ${String(small)} and ${String(large)} requests after ${warm} untimed`);
 console.log(`contender  side      Ir/request   (files in ${out})`);
 for (const contender of contenders) {
   for (const side of sides) {
