@@ -219,6 +219,27 @@ describe('Redis cluster', () => {
     expect(await a.server.request(other.peerId, 'echo', 'ok')).toBe('ok');
   });
 
+  it('publishes the cross-node requests of one tick as a batch: 200 requests, a handful of PUBLISH commands', async () => {
+    const prefix = newPrefix();
+    const a = await node(prefix, { heartbeatMs: 60_000, nodeTimeoutMs: 120_000 });
+    const b = await node(prefix, { heartbeatMs: 60_000, nodeTimeoutMs: 120_000 });
+    const held = await connectClient(cleanup, b.server);
+    held.client.handle('double', (n) => (n as number) * 2);
+    expect(await a.server.request(held.peerId, 'double', 0)).toBe(0); // routed once: both nodes know each other
+    const raw = await rawClient();
+    const publishCalls = async (): Promise<number> => {
+      const info = await raw.info('commandstats');
+      return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    const before = await publishCalls();
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, n) => a.server.request(held.peerId, 'double', n)));
+    const published = (await publishCalls()) - before;
+    expect(answers).toEqual(Array.from({ length: 200 }, (_, n) => n * 2));
+    // Without batching: 200 requests + 200 answers = 400 PUBLISH commands.
+    expect(published).toBeGreaterThan(0);
+    expect(published).toBeLessThan(40);
+  });
+
   it('puts no password on the channels', async () => {
     const prefix = newPrefix();
     const raw = await rawClient();

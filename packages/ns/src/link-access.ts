@@ -135,6 +135,8 @@ export abstract class LinkAccess<Events extends EventMap = DefaultEvents> extend
     const message = Buffer.concat([Buffer.of(type), ...parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))]);
     const max = this.maxFrameBytes;
     if (message.length > max) throw new FrameTooLargeError(`message of ${String(message.length)} bytes exceeds maxFrameBytes (${String(max)})`);
-    return session.send(message, message.length);
+    const ok = session.send(message, message.length);
+    this.sentOnLink(); // written to the link when one is attached: counts for the server's maxTotalBufferedBytes
+    return ok;
   }
 }

@@ -92,6 +92,35 @@ describe('security: maxTotalBufferedBytes on single sends', () => {
   });
 });
 
+describe('security: maxTotalBufferedBytes with resumable sessions', () => {
+  it('extension messages of a session (sequenced, the rpc path) count for the budget too', async () => {
+    const budget = 4 * MiB;
+    const { server, port } = await resources.server({ maxTotalBufferedBytes: budget, resume: true, extension: () => ({ onMessage() {} }) });
+    const opened: NsSocket[] = [];
+    server.on('connection', (socket) => opened.push(socket));
+    const errors: [Error, NsSocket | undefined][] = [];
+    server.on('clientError', (error, socket) => errors.push([error, socket]));
+    const clients: NsSocket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const connected = next(server, 'connection');
+      const client = resources.track(await connect({ host: '127.0.0.1', port, resume: true, extension: { onMessage() {} } }));
+      client.pauseReading(); // a reader that stops: the server's writes pile up
+      clients.push(client);
+      await connected;
+    }
+    const payload = Buffer.alloc(MiB);
+    for (let i = 0; i < 32 && errors.length === 0; i++) {
+      for (const socket of opened) if (socket.state === 'open') socket.sendExtension(0x40, payload);
+    }
+    expect(errors.length).toBeGreaterThan(0);
+    for (const [error, socket] of errors) {
+      expect(error).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW', message: expect.stringContaining('maxTotalBufferedBytes') });
+      expect(opened).toContain(socket);
+    }
+    for (const client of clients) client.destroy(); // stuck readers: no graceful end to wait for
+  });
+});
+
 describe('security: connection floods', () => {
   it('maxConnections refuses one more connection at accept (ERR_CLIENT_REJECTED), and admits again once one left', async () => {
     const { server, port } = await resources.server({ maxConnections: 2 });
