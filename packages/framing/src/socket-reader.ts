@@ -32,6 +32,21 @@ const HOLD_LIMIT_BYTES = 64 * 1024;
 
 const SCRATCH = Buffer.allocUnsafe(SCRATCH_BYTES);
 
+/**
+ * Size of the next piece of a large frame whose payload has `received` bytes in and `missing` to
+ * come: what was received (at least {@link SCRATCH_BYTES}), so memory grows with the bytes; or, when
+ * up to twice that is exactly what the frame still needs before it is read in place, that much, so
+ * the frame does not take one more (copied) piece for a few bytes. A 1 MiB payload with a small
+ * prefix in front (an ns event) used to: 64 KiB in, a 64 KiB piece, 12 bytes short of 1/8, another
+ * 128 KiB piece.
+ */
+function pieceBytes(received: number, missing: number): number {
+  const grow = Math.max(SCRATCH_BYTES, received);
+  const untilDirect = Math.ceil((received + missing) / DIRECT_AFTER_FRACTION) - received;
+  const size = untilDirect > grow && untilDirect <= 2 * grow ? untilDirect : grow;
+  return Math.min(missing, size);
+}
+
 // What the last buffer handed to the kernel was.
 const IN_SCRATCH = 0;
 const IN_PIECE = 1;
@@ -146,7 +161,7 @@ export class SocketReader {
         buffer = decoder!.payloadTarget();
         mode = IN_FRAME;
       } else {
-        buffer = Buffer.allocUnsafe(Math.min(missing, Math.max(SCRATCH_BYTES, received)));
+        buffer = Buffer.allocUnsafe(pieceBytes(received, missing));
         mode = IN_PIECE;
       }
     }

@@ -170,6 +170,25 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     expect(socket.frames[0]!.equals(socket.stream.subarray(4))).toBe(true);
   });
 
+  it('a large payload a few bytes past a power of two (an ns event: 1 MiB + its prefix) takes one piece, then is read in place', () => {
+    const size = 1024 * 1024 + 12;
+    const socket = fakeSocket('uint32be', Buffer.concat([encodeAll('uint32be', [payload(1, size)]), encodeAll('uint32be', [payload(2, 10)])]));
+    // Between frames the kernel reads into the scratch buffer (64 KiB: the header and the start).
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(64 * 1024);
+    // One piece brings the frame to 1/8 received (was: a 64 KiB piece 12 bytes short, then a 128 KiB one).
+    const piece = kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(piece).toBeLessThanOrEqual(2 * 64 * 1024);
+    expect((socket.at - 4) * 8).toBeGreaterThanOrEqual(size);
+    // The rest lands in the frame's own buffer in one read.
+    const rest = size - (socket.at - 4);
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(rest);
+    expect(socket.frames).toHaveLength(1);
+    expect(socket.frames[0]!.equals(payload(1, size))).toBe(true);
+    kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(socket.frames.map((f) => f.length)).toEqual([size, 10]);
+    expect(socket.frames[1]!.equals(payload(2, 10))).toBe(true);
+  });
+
   it('keeps reads made before the socket is attached, in order', async () => {
     const reader = new SocketReader();
     const stream = encodeAll('uint32be', [payload(1, 10), payload(2, 40_000)]);
