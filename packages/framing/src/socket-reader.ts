@@ -9,7 +9,9 @@ import type { FrameDecoder, FrameHandler } from './decoder.js';
  * Between frames (and for small frames) the kernel reads into one scratch buffer shared by every
  * socket of the process, and each read is copied out into memory of its own before decoding (what
  * Node does itself, read by read): an idle connection holds no read buffer. Reads are synchronous
- * with their callback, so no two sockets ever use the scratch buffer at once.
+ * with their callback, so no two sockets ever use the scratch buffer at once. Right after a frame
+ * read in place (a stream of large frames), the next read gets a 64 KiB buffer of its own instead,
+ * kept without a copy when it is at least half full.
  *
  * Memory still follows the bytes received, never an announced length alone: a frame's buffer is
  * allocated once at least 1/{@link DIRECT_AFTER_FRACTION} of its payload has arrived; before that,
@@ -164,6 +166,12 @@ export class SocketReader {
         buffer = Buffer.allocUnsafe(pieceBytes(received, missing));
         mode = IN_PIECE;
       }
+    } else if (missing === 0 && this.#mode === IN_FRAME && decoder !== undefined) {
+      // The last read completed a frame in place: a stream of large frames, whose next read starts
+      // the next one. It gets a buffer of its own, kept (as a piece, or as frames' views) without the
+      // copy out of the scratch buffer, as Node's own reads are.
+      buffer = Buffer.allocUnsafe(SCRATCH_BYTES);
+      mode = IN_PIECE;
     }
     this.#mode = mode;
     this.#handed = buffer;
