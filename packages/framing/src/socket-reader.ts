@@ -39,7 +39,7 @@ const SCRATCH = Buffer.allocUnsafe(SCRATCH_BYTES);
  * come: what was received (at least {@link SCRATCH_BYTES}), so memory grows with the bytes; or, when
  * up to twice that is exactly what the frame still needs before it is read in place, that much, so
  * the frame does not take one more (copied) piece for a few bytes. A 1 MiB payload with a small
- * prefix in front (an ns event) used to: 64 KiB in, a 64 KiB piece, 12 bytes short of 1/8, another
+ * prefix in front (an ns event) used to take: 64 KiB in, a 64 KiB piece, a few bytes short of 1/8, another
  * 128 KiB piece.
  */
 function pieceBytes(received: number, missing: number): number {
