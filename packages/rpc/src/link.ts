@@ -156,7 +156,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   keepAliveBytesIn(): number {
     const socket = this.socket;
     const stats = socket.stats;
-    return this.gate.paused ? stats.bytesIn + stats.bytesOut - socket.bufferedBytes : stats.bytesIn;
+    return this.gate.readingPaused ? stats.bytesIn + stats.bytesOut - socket.bufferedBytes : stats.bytesIn;
   }
 
   /** LinkContext: an answer left the outbound buffer past the high-water mark. */

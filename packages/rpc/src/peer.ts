@@ -42,8 +42,10 @@ export interface RpcPeerStats {
   /** Outbound bytes accepted but not yet handed to the kernel. */
   readonly bufferedBytes: number;
   /**
-   * Whether this side stopped reading from the connection because the other side is not reading
-   * its answers (they passed the high-water mark); reading resumes at the low-water mark.
+   * Whether this side holds the other side's new calls (requests, stream credit and input) because
+   * the other side is not reading its answers (they passed the high-water mark); they run once the
+   * buffer drained to the low-water mark. Answers to this side's own calls are still read; the
+   * connection itself stops being read only when the held calls pass 1 MiB.
    */
   readonly readingPaused: boolean;
 }

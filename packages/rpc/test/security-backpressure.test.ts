@@ -109,4 +109,25 @@ describe('security: a peer that stops reading its answers', () => {
     expect(errors[0]).toMatchObject({ code: 'ERR_BUFFER_OVERFLOW' });
     expect(errors[0]!.message).toMatch(/not reading its answers/);
   }, 120_000);
+
+  it('both sides answering large requests of the other at once: both drain, every call answered (no mutual wait)', async () => {
+    // Each side's answers pass its high-water mark while the other side's do too. Reading on for
+    // the answers to its own calls is what lets both buffers drain.
+    const answer = Buffer.alloc(256 * 1024, 0x62);
+    const { server, port } = await resources.server({ highWaterMark: HIGH_WATER_MARK, keepAlive: false });
+    server.handle('big', () => answer);
+    const authenticated = next<[RpcPeer]>(server, 'authenticated');
+    const client = resources.client(port, { highWaterMark: HIGH_WATER_MARK, keepAlive: false });
+    client.handle('big', () => answer);
+    await client.connect();
+    const [peer] = await authenticated;
+    const calls: Promise<number>[] = [];
+    for (let i = 0; i < 200; i++) {
+      calls.push(client.request('big', undefined, { timeoutMs: 60_000 }).then((value) => (value as Buffer).length));
+      calls.push(server.request(peer.id, 'big', undefined, { timeoutMs: 60_000 }).then((value) => (value as Buffer).length));
+    }
+    expect(await Promise.all(calls)).toEqual(Array.from({ length: 400 }, () => answer.length));
+    expect(peer.stats.readingPaused).toBe(false);
+    expect(client.peer?.stats.readingPaused).toBe(false);
+  }, 120_000);
 });
