@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer, type NsServer, type NsSocket } from '@proto/ns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../../testing/cleanup.js';
@@ -53,9 +54,14 @@ describe('proto sub', () => {
     expect(timedOut.stderr).toMatch(/ERR_TIMEOUT: --timeout 200 ms passed after 0 of 2 events\n$/);
 
     const { server: ns, address: nsAddress } = await nsServer();
+    // The sub may print "subscribed" (its link is open once the server's hello is in) before this
+    // process has read the sub's hello: wait for the server's side of the link too, or there is
+    // no socket to destroy yet and the sub waits for ever.
+    const accepted = once(ns, 'connection') as Promise<[NsSocket]>;
     const lost = startProto(['sub', nsAddress, '**', '--ns']);
     await lost.line(subscribed, 'stderr');
-    for (const socket of ns.sockets) socket.destroy();
+    const [socket] = await accepted;
+    socket.destroy();
     const lostResult = await lost.done;
     expect(lostResult.code).toBe(3);
     expect(lostResult.stderr.trim().split('\n').at(-1)).toMatch(/^ERR_CONNECTION_CLOSED: /);

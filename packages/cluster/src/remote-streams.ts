@@ -1,4 +1,4 @@
-import { type ItemSource, Pump, type PumpSink } from '@proto/rpc/internal';
+import { type ItemSource, Pump, type PumpSink, toError } from '@proto/rpc/internal';
 import type { OutgoingMessage } from './envelope.js';
 import { AbortedError, RequestTimeoutError } from './errors.js';
 
@@ -29,7 +29,7 @@ class InputSink implements PumpSink<unknown> {
 
   /** The input threw or an item could not be encoded: the stream fails with that error, cancelled. */
   failed(error: unknown): void {
-    this.#stream.fail(error instanceof Error ? error : new Error(String(error)), true);
+    this.#stream.fail(toError(error), true);
   }
 
   drained(): Promise<void> {

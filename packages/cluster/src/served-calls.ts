@@ -1,4 +1,5 @@
 import type { ClusterHost } from '@proto/rpc';
+import { toError } from '@proto/rpc/internal';
 import type { OutgoingMessage, RequestMessage, SendMessage } from './envelope.js';
 import type { ClusterStats } from './stats.js';
 import { ConnectionClosedError, PeerNotFoundError, ProtoError } from './errors.js';
@@ -105,7 +106,7 @@ export class ServedCalls {
   #fail(nodeId: string, id: number, error: unknown): void {
     // Anything that is not one of rpc's own errors is a bug worth the server's `error` event; the
     // caller only learns `INTERNAL`.
-    if (!(error instanceof ProtoError)) this.#node.host.reportError(error instanceof Error ? error : new Error(String(error)));
+    if (!(error instanceof ProtoError)) this.#node.host.reportError(toError(error));
     this.#node.reply(nodeId, { t: 'r', id, ok: false, v: undefined, err: errorToWire(error) });
   }
 }

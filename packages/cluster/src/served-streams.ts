@@ -1,5 +1,6 @@
 import type { StreamOpenMessage } from './envelope.js';
 import { ProtocolError } from '@proto/rpc';
+import { toError } from '@proto/rpc/internal';
 import { AbortedError, ConnectionClosedError, MethodNotFoundError, peerNotFound, ProtoError } from './errors.js';
 import { InputFeed } from './input-feed.js';
 import type { ServingNode } from './served-calls.js';
@@ -133,7 +134,7 @@ export class ServedStreams {
   }
 
   #fail(nodeId: string, id: number, error: unknown): void {
-    if (!(error instanceof ProtoError)) this.#node.host.reportError(error instanceof Error ? error : new Error(String(error)));
+    if (!(error instanceof ProtoError)) this.#node.host.reportError(toError(error));
     this.#node.reply(nodeId, { t: 'se', id, ok: false, err: errorToWire(error) });
   }
 }

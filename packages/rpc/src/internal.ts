@@ -5,6 +5,7 @@
 
 export { capturedReject, capturedResolve, pendingPromise } from './captured-promise.js';
 export { DeadlineQueue } from './deadline-queue.js';
+export { toError } from '@proto/ns/internal';
 export { isItemSource, Pump } from './stream-pump.js';
 
 export type { Deadlined, DueList } from './deadline-queue.js';

@@ -4,8 +4,8 @@ import type { RequestOptions } from './request-options.js';
 import type { StreamOptions } from './stream-options.js';
 
 /**
- * Counters of one connection. `peer.stats` is a live view: each property reads the current value
- * (keep a copy with `{ ...peer.stats }`).
+ * Counters of one connection. `peer.stats` is a live object: each property reads the current value
+ * (own enumerable getters, nothing built per read); `{ ...peer.stats }` is a snapshot.
  */
 export interface RpcPeerStats {
   /** Bytes received on this connection (framing headers included). */
@@ -68,62 +68,86 @@ export interface PeerLink {
   stream<T>(method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<T>;
 }
 
-/** The live `peer.stats` object: getters over the link's own counters, nothing copied per read. */
+type Counter = Exclude<keyof RpcPeerStats, 'connectedAt'>;
+
+/** Each counter as a getter over the link (shared functions: no closure per peer). */
+const READ: { readonly [K in Counter]: (this: LiveStats) => RpcPeerStats[K] } = {
+  bytesIn() {
+    return this.link.socket.stats.bytesIn;
+  },
+  bytesOut() {
+    return this.link.socket.stats.bytesOut;
+  },
+  messagesIn() {
+    return this.link.socket.stats.messagesIn;
+  },
+  messagesOut() {
+    return this.link.socket.stats.messagesOut;
+  },
+  requestsOut() {
+    return this.link.requestsOut;
+  },
+  requestsIn() {
+    return this.link.requestsIn;
+  },
+  inFlight() {
+    return this.link.inFlight;
+  },
+  handling() {
+    return this.link.handling;
+  },
+  openStreams() {
+    return this.link.openStreams;
+  },
+  itemsIn() {
+    return this.link.itemsIn;
+  },
+  itemsOut() {
+    return this.link.itemsOut;
+  },
+  rttMs() {
+    return this.link.rttMs;
+  },
+  bufferedBytes() {
+    return this.link.socket.bufferedBytes;
+  },
+  readingPaused() {
+    return this.link.readingPaused;
+  },
+};
+
+/** Own enumerable getters, so spread, `Object.keys`, `JSON.stringify` and deep equality see the counters. */
+const COUNTERS: PropertyDescriptorMap = Object.fromEntries(
+  Object.entries(READ).map(([name, get]) => [name, { get, enumerable: true }]),
+);
+
+/**
+ * The live `peer.stats` object: each counter reads the link's own counters (updated in place), so
+ * a read allocates nothing; `{ ...peer.stats }` is a snapshot. As ns's `socket.stats`.
+ */
 class LiveStats implements RpcPeerStats {
-  readonly #link: PeerLink;
+  declare readonly bytesIn: number;
+  declare readonly bytesOut: number;
+  declare readonly messagesIn: number;
+  declare readonly messagesOut: number;
+  declare readonly requestsOut: number;
+  declare readonly requestsIn: number;
+  declare readonly inFlight: number;
+  declare readonly handling: number;
+  declare readonly openStreams: number;
+  declare readonly itemsIn: number;
+  declare readonly itemsOut: number;
+  declare readonly rttMs: number | undefined;
+  declare readonly bufferedBytes: number;
+  declare readonly readingPaused: boolean;
   readonly connectedAt: number;
+  /** @internal */
+  declare readonly link: PeerLink;
 
   constructor(link: PeerLink, connectedAt: number) {
-    this.#link = link;
+    Object.defineProperty(this, 'link', { value: link });
     this.connectedAt = connectedAt;
-  }
-
-  get bytesIn(): number {
-    return this.#link.socket.stats.bytesIn;
-  }
-  get bytesOut(): number {
-    return this.#link.socket.stats.bytesOut;
-  }
-  get messagesIn(): number {
-    return this.#link.socket.stats.messagesIn;
-  }
-  get messagesOut(): number {
-    return this.#link.socket.stats.messagesOut;
-  }
-  get requestsOut(): number {
-    return this.#link.requestsOut;
-  }
-  get requestsIn(): number {
-    return this.#link.requestsIn;
-  }
-  get inFlight(): number {
-    return this.#link.inFlight;
-  }
-  get handling(): number {
-    return this.#link.handling;
-  }
-  get rttMs(): number | undefined {
-    return this.#link.rttMs;
-  }
-  get openStreams(): number {
-    return this.#link.openStreams;
-  }
-  get itemsIn(): number {
-    return this.#link.itemsIn;
-  }
-  get itemsOut(): number {
-    return this.#link.itemsOut;
-  }
-  get bufferedBytes(): number {
-    return this.#link.socket.bufferedBytes;
-  }
-  get readingPaused(): boolean {
-    return this.#link.readingPaused;
-  }
-
-  toJSON(): RpcPeerStats {
-    const { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt, bufferedBytes, readingPaused } = this;
-    return { bytesIn, bytesOut, messagesIn, messagesOut, requestsOut, requestsIn, inFlight, handling, openStreams, itemsIn, itemsOut, rttMs, connectedAt, bufferedBytes, readingPaused };
+    Object.defineProperties(this, COUNTERS);
   }
 }
 

@@ -355,8 +355,12 @@ export class RpcServer<D extends ContractDefinition = UntypedMethods, C extends 
 
   /** ns opened an accepted link (after the handshake): the client is a peer now. */
   #opened(socket: NsSocket): void {
+    // ns opens a link only once the connection's onLinkOpening resolved (state `open`, link set).
+    // The rpc link closes only after its connection left `open` (then `link` is undefined here) or
+    // on an answer overflow, which drops the socket at once (ns never opens it then): no need to
+    // check `link.open` too.
     const link = this.#connections.get(socket)?.link;
-    if (link === undefined || !link.open) return;
+    if (link === undefined) return;
     this.#registry.add(link);
     socket.on('resumed', () => this.emit('resumed', link.peer));
     if (this.#closing !== undefined) link.closing = true;

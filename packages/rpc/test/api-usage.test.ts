@@ -204,6 +204,22 @@ describe('stats', () => {
     expect(client.peer!.stats.messagesOut).toBe(1);
     expect(peer.stats.requestsIn).toBe(3);
   });
+
+  it('peer.stats is live, and a spread of it is a snapshot with every counter', async () => {
+    const { server, client, peer } = await resources.pair();
+    server.handle('echo', (value: unknown) => value);
+    const live = peer.stats;
+    const before = { ...peer.stats };
+    await client.request('echo', 1);
+    expect(peer.stats).toBe(live);
+    expect(Object.keys(before).sort()).toEqual(
+      ['bufferedBytes', 'bytesIn', 'bytesOut', 'connectedAt', 'handling', 'inFlight', 'itemsIn', 'itemsOut', 'messagesIn', 'messagesOut', 'openStreams', 'readingPaused', 'requestsIn', 'requestsOut', 'rttMs'],
+    );
+    expect(before.requestsIn).toBe(0);
+    expect(live.requestsIn).toBe(1);
+    expect(live.bytesIn).toBeGreaterThan(before.bytesIn);
+    expect(JSON.parse(JSON.stringify(live))).toMatchObject({ requestsIn: 1, connectedAt: peer.connectedAt });
+  });
 });
 
 describe('answers the caller can act on', () => {
