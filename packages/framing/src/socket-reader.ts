@@ -9,7 +9,9 @@ import type { FrameDecoder, FrameHandler } from './decoder.js';
  * Between frames (and for small frames) the kernel reads into one scratch buffer shared by every
  * socket of the process, and each read is copied out into memory of its own before decoding (what
  * Node does itself, read by read): an idle connection holds no read buffer. Reads are synchronous
- * with their callback, so no two sockets ever use the scratch buffer at once.
+ * with their callback, so no two sockets ever use the scratch buffer at once. Right after a frame
+ * read in place (a stream of large frames), the next read gets a 64 KiB buffer of its own instead,
+ * kept without a copy when it is at least half full.
  *
  * Memory still follows the bytes received, never an announced length alone: a frame's buffer is
  * allocated once at least 1/{@link DIRECT_AFTER_FRACTION} of its payload has arrived; before that,
@@ -31,6 +33,21 @@ const DIRECT_AFTER_FRACTION = 8;
 const HOLD_LIMIT_BYTES = 64 * 1024;
 
 const SCRATCH = Buffer.allocUnsafe(SCRATCH_BYTES);
+
+/**
+ * Size of the next piece of a large frame whose payload has `received` bytes in and `missing` to
+ * come: what was received (at least {@link SCRATCH_BYTES}), so memory grows with the bytes; or, when
+ * up to twice that is exactly what the frame still needs before it is read in place, that much, so
+ * the frame does not take one more (copied) piece for a few bytes. A 1 MiB payload with a small
+ * prefix in front (an ns event) used to take: 64 KiB in, a 64 KiB piece, a few bytes short of 1/8, another
+ * 128 KiB piece.
+ */
+function pieceBytes(received: number, missing: number): number {
+  const grow = Math.max(SCRATCH_BYTES, received);
+  const untilDirect = Math.ceil((received + missing) / DIRECT_AFTER_FRACTION) - received;
+  const size = untilDirect > grow && untilDirect <= 2 * grow ? untilDirect : grow;
+  return Math.min(missing, size);
+}
 
 // What the last buffer handed to the kernel was.
 const IN_SCRATCH = 0;
@@ -190,9 +207,15 @@ export class SocketReader {
         buffer = decoder!.payloadTarget();
         mode = IN_FRAME;
       } else {
-        buffer = Buffer.allocUnsafe(Math.min(missing, Math.max(SCRATCH_BYTES, received)));
+        buffer = Buffer.allocUnsafe(pieceBytes(received, missing));
         mode = IN_PIECE;
       }
+    } else if (missing === 0 && this.#mode === IN_FRAME && decoder !== undefined) {
+      // The last read completed a frame in place: a stream of large frames, whose next read starts
+      // the next one. It gets a buffer of its own, kept (as a piece, or as frames' views) without the
+      // copy out of the scratch buffer, as Node's own reads are.
+      buffer = Buffer.allocUnsafe(SCRATCH_BYTES);
+      mode = IN_PIECE;
     }
     this.#mode = mode;
     this.#handed = buffer;

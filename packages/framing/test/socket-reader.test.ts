@@ -184,6 +184,48 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     expect(socket.frames[0]!.equals(socket.stream.subarray(4))).toBe(true);
   });
 
+  it('a large payload a few bytes past a power of two (an ns event: 1 MiB + its prefix) takes one piece, then is read in place', () => {
+    const size = 1024 * 1024 + 12;
+    const socket = fakeSocket('uint32be', Buffer.concat([encodeAll('uint32be', [payload(1, size)]), encodeAll('uint32be', [payload(2, 10)])]));
+    // Between frames the kernel reads into the scratch buffer (64 KiB: the header and the start).
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(64 * 1024);
+    // One piece brings the frame to 1/8 received (was: a 64 KiB piece 12 bytes short, then a 128 KiB one).
+    const piece = kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(piece).toBeLessThanOrEqual(2 * 64 * 1024);
+    expect((socket.at - 4) * 8).toBeGreaterThanOrEqual(size);
+    // The rest lands in the frame's own buffer in one read.
+    const rest = size - (socket.at - 4);
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(rest);
+    expect(socket.frames).toHaveLength(1);
+    expect(socket.frames[0]!.equals(payload(1, size))).toBe(true);
+    kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(socket.frames.map((f) => f.length)).toEqual([size, 10]);
+    expect(socket.frames[1]!.equals(payload(2, 10))).toBe(true);
+  });
+
+  it('after a frame read in place, the next read gets a buffer of its own: its frames are views of it, not copies, and stay intact', () => {
+    const size = 1024 * 1024;
+    const small = Array.from({ length: 40 }, (_, i) => payload(10 + i, 1000 + i));
+    const socket = fakeSocket('uint32be', Buffer.concat([encodeAll('uint32be', [payload(1, size)]), encodeAll('uint32be', small)]));
+    while (socket.frames.length === 0) kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    const { buffer, callback } = socket.reader.onread;
+    const target = buffer();
+    const count = Math.min(target.length, socket.stream.length - socket.at);
+    expect(count).toBeGreaterThanOrEqual(target.length / 2);
+    target.set(socket.stream.subarray(socket.at, socket.at + count));
+    socket.at += count;
+    callback(count, target);
+    expect(socket.frames).toHaveLength(1 + small.length);
+    for (const frame of socket.frames.slice(1)) expect(frame.buffer).toBe(target.buffer);
+    // The next read between small frames uses the shared scratch buffer again (copied out).
+    const next = encodeAll('uint32be', [payload(99, 10)]);
+    socket.stream = Buffer.concat([socket.stream, next]);
+    kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(socket.frames.at(-1)!.buffer).not.toBe(target.buffer);
+    expect(socket.frames.map((f) => f.length)).toEqual([size, ...small.map((p) => p.length), 10]);
+    socket.frames.forEach((frame, i) => expect(frame.equals(i === 0 ? payload(1, size) : i <= small.length ? small[i - 1]! : payload(99, 10))).toBe(true));
+  });
+
   it('keeps reads made before the socket is attached, in order', async () => {
     const bound = boundReader(new SocketReader());
     const stream = encodeAll('uint32be', [payload(1, 10), payload(2, 40_000)]);
