@@ -225,7 +225,7 @@ export class SocketReader {
   /** @internal `bytes` were read into `buffer` (Node's `onread.callback`, through {@link onreadCallback}) */
   read(bytes: number, buffer: Uint8Array): boolean {
     const sink = this.#sink;
-    // Every buffer comes from #next(); anything else is copied, as the scratch buffer is.
+    // Every buffer comes from next(); anything else is copied, as the scratch buffer is.
     const mode = buffer === this.#handed ? this.#mode : IN_SCRATCH;
     const hold = sink === undefined || this.#paused || this.#held !== undefined;
     if (mode === IN_FRAME) {
