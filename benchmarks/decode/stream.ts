@@ -25,7 +25,24 @@ export function headerBytes(format: Format, payloadBytes: number): number {
   return format === 'uint32be' ? 4 : format === 'varint' ? varintBytes(payloadBytes) : 5;
 }
 
-/** As many `frameSize`-byte frames as fit in `totalBytes`, back to back. */
+/**
+ * Writes frame `index` into its payload: the index (uint32be) in the first and the last four bytes,
+ * so a frame assembled from the wrong bytes, or overwritten later, shows (payloads of 8+ bytes).
+ */
+function stamp(data: Buffer, payloadStart: number, frameSize: number, index: number): void {
+  data.writeUInt32BE(index >>> 0, payloadStart);
+  data.writeUInt32BE(index >>> 0, payloadStart + frameSize - 4);
+}
+
+/** Whether `frame` carries the stamp of frame `index` (see stamp()). */
+export function hasStamp(frame: Uint8Array, index: number): boolean {
+  const n = frame.byteLength;
+  const first = ((frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!) >>> 0;
+  const last = ((frame[n - 4]! << 24) | (frame[n - 3]! << 16) | (frame[n - 2]! << 8) | frame[n - 1]!) >>> 0;
+  return first === index >>> 0 && last === index >>> 0 && frame[4] === 0xa5;
+}
+
+/** As many `frameSize`-byte frames as fit in `totalBytes`, back to back, each stamped with its index. */
 export function buildStream(format: Format, frameSize: number, totalBytes: number): { data: Buffer; frames: number } {
   const frameBytes = headerBytes(format, frameSize) + frameSize;
   const frames = Math.floor(totalBytes / frameBytes);
@@ -39,6 +56,7 @@ export function buildStream(format: Format, frameSize: number, totalBytes: numbe
       data[offset++] = 0x11;
       offset = data.writeUInt32BE(frameSize, offset);
     }
+    stamp(data, offset, frameSize, i);
     offset += frameSize;
   }
   return { data, frames };

@@ -10,6 +10,11 @@ export function cpuMicros(): number {
   return usage.user + usage.system;
 }
 
+/** Minor page faults of this process so far: fresh memory the kernel had to map (a cost CPU time hides in `sys`). */
+export function minorFaults(): number {
+  return process.resourceUsage().minorPageFault;
+}
+
 /** System (kernel) CPU time of this process, microseconds: syscalls, mostly socket reads and writes. */
 export function sysMicros(): number {
   return process.cpuUsage().system;

@@ -2,7 +2,7 @@
 import { bestOfRounds, errorRow, higherOps, medianOfRounds, progress, UNAVAILABLE } from './contenders.js';
 import { Worker, withTimeout } from './fork.js';
 import type { Ipc } from './ipc.js';
-import { cpuMicros } from './cpu.js';
+import { cpuMicros, minorFaults } from './cpu.js';
 import { MiB, now } from './stats.js';
 import type { Measurement } from './types.js';
 
@@ -25,6 +25,8 @@ export interface ReceiveResult {
   ms: number;
   /** Receiver CPU time over the same window, microseconds. */
   cpuUs: number;
+  /** Receiver minor page faults over the same window. */
+  faults: number;
 }
 
 export interface SendResult {
@@ -33,6 +35,8 @@ export interface SendResult {
   waits?: number;
   /** Sender CPU time spent on the messages after the warm-up ones, microseconds. */
   cpuUs: number;
+  /** Sender minor page faults over the same messages (absent from senders that do not count them). */
+  faults?: number;
 }
 
 /**
@@ -46,6 +50,7 @@ export class ReceiveMeter {
   #start = 0;
   #startUnits = 0;
   #startCpu = 0;
+  #startFaults = 0;
   #resolve!: (result: ReceiveResult) => void;
   #reject!: (error: Error) => void;
   readonly done: Promise<ReceiveResult>;
@@ -73,6 +78,7 @@ export class ReceiveMeter {
     if (this.#start === 0) {
       this.#start = now();
       this.#startCpu = cpuMicros();
+      this.#startFaults = minorFaults();
       this.#startUnits = received;
       this.#next = this.#target;
       if (received < this.#target) return;
@@ -93,7 +99,12 @@ export class ReceiveMeter {
   #finish(): void {
     clearTimeout(this.#timer);
     this.#next = Number.POSITIVE_INFINITY;
-    this.#resolve({ units: this.received - this.#startUnits, ms: now() - this.#start, cpuUs: cpuMicros() - this.#startCpu });
+    this.#resolve({
+      units: this.received - this.#startUnits,
+      ms: now() - this.#start,
+      cpuUs: cpuMicros() - this.#startCpu,
+      faults: minorFaults() - this.#startFaults,
+    });
   }
 }
 
@@ -112,10 +123,14 @@ export async function sendLoop(
   // messages as the warm-up had anyway, so every run has a measured window.
   const atLeast = Math.min(total, 2 * warm);
   let startCpu = Number.NaN;
+  let startFaults = Number.NaN;
   let i = 0;
   let waits = 0;
   while (i < total) {
-    if (i === warm) startCpu = cpuMicros();
+    if (i === warm) {
+      startCpu = cpuMicros();
+      startFaults = minorFaults();
+    }
     if (!sendOne(i++)) {
       waits++;
       await drained();
@@ -125,7 +140,7 @@ export async function sendLoop(
       await new Promise(setImmediate);
     }
   }
-  return { sent: i, waits, cpuUs: cpuMicros() - startCpu };
+  return { sent: i, waits, cpuUs: cpuMicros() - startCpu, faults: minorFaults() - startFaults };
 }
 
 export interface OneWayRun {
@@ -138,6 +153,20 @@ export interface OneWayRun {
   bytesPerMessage: number;
   /** The receiver counts bytes instead of messages (raw streams); result converted back to messages. */
   countsBytes?: boolean;
+}
+
+/** Payloads at least this large get page faults per message in the note (fresh buffers per message show there). */
+const FAULT_NOTE_BYTES = 64 * 1024;
+
+/** The drain waits, and for large payloads the page faults per message on each side. */
+function oneWayNote(run: OneWayRun, sender: SendResult, recvFaults: number): { note?: string } {
+  const parts: string[] = [];
+  if (sender.waits !== undefined) parts.push(`${String(sender.waits)} drain waits / ${String(sender.sent)} sent`);
+  if (run.bytesPerMessage >= FAULT_NOTE_BYTES) {
+    const sendFaults = sender.faults === undefined ? undefined : sender.faults / (sender.sent - run.params.warm);
+    parts.push(`page faults/msg recv ${recvFaults.toFixed(0)}, send ${sendFaults === undefined ? '?' : sendFaults.toFixed(0)}`);
+  }
+  return parts.length === 0 ? {} : { note: parts.join('; ') };
 }
 
 /** Fork a receiver and a sender, run one contender, and turn the outcome into a table row. */
@@ -155,7 +184,7 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
     ]);
     const sender = await client.call<SendResult>(run.module, run.client, { ...run.params, port }, timeoutMs);
     server.post('sent', sender.sent);
-    const { units, ms, cpuUs } = await withTimeout(serverDone, timeoutMs, 'receiver');
+    const { units, ms, cpuUs, faults } = await withTimeout(serverDone, timeoutMs, 'receiver');
     const messages = run.countsBytes === true ? units / run.bytesPerMessage : units;
     const seconds = ms / 1000;
     return {
@@ -167,7 +196,7 @@ export async function runOneWay(contender: string, run: OneWayRun): Promise<Meas
       serverCpuUsPerOp: cpuUs / messages,
       clientCpuUsPerOp: sender.cpuUs / (sender.sent - run.params.warm),
       count: Math.round(messages),
-      ...(sender.waits === undefined ? {} : { note: `${String(sender.waits)} drain waits / ${String(sender.sent)} sent` }),
+      ...oneWayNote(run, sender, faults / messages),
     };
   } catch (error) {
     // A receiver that crashed explains a sender's ECONNRESET better than the sender can.

@@ -31,12 +31,19 @@ function cpuSince(samples: readonly CpuPoint[], t0: number): number {
   return last === undefined || first === undefined ? Number.NaN : last.cpuUs - first.cpuUs;
 }
 
+/** Seconds of `proto bench --warmup` for a run of `capMs`: a quarter of it, at most 1 s. */
+export function cliWarmupS(params: Pick<RequestParams, 'capMs'>): number {
+  return Math.min(1, params.capMs / 4000);
+}
+
 async function runCli(params: RequestParams, concurrency: number): Promise<RequestOutcome> {
   const cpuFile = join(tmpdir(), `proto-bench-cli-${process.pid}-${concurrency}.json`);
   const args = [
     '--conditions=@proto/source', '--import', 'tsx', '--import', EXIT_HOOK, BIN,
     'bench', `${params.host}:${params.port}`, 'math::add', '{"a":1,"b":2}',
-    '--connections', '1', '--concurrency', String(concurrency), '--duration', String(params.capMs / 1000), '--json',
+    '--connections', '1', '--concurrency', String(concurrency), '--duration', String(params.capMs / 1000),
+    // The CLI's own warm-up (the same load, untimed), as the suite's rows warm up: 1 s for a 4 s run.
+    '--warmup', String(cliWarmupS(params)), '--json',
   ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PROTO_PASSWORD: PASSWORD, BENCH_CLI_CPU_FILE: cpuFile },

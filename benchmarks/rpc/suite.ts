@@ -2,6 +2,7 @@ import { bestOfRounds, errorRow, progress } from '../lib/contenders.js';
 import { runRequests } from '../lib/requests.js';
 import type { CaseResult, Measurement, RunSettings, Suite, SuiteResult } from '../lib/types.js';
 import { tailFinding } from './findings.js';
+import { cliWarmupS } from './cli.js';
 import { CLI, NET_IPC, RAW, RPC } from './names.js';
 
 const BIG_SEMI_SPACE_MB = 64;
@@ -55,7 +56,7 @@ export const rpcSuite: Suite = {
         serverModule: here('./proto.ts'),
         client: 'cliBenchClient',
         params,
-        note: 'the proto CLI, its own loop and histogram, no warm-up',
+        note: `the proto CLI, its own loop and histogram, after its own ${cliWarmupS(params)} s warm-up (--warmup)`,
       },
     ];
     // Best round: most req/s at concurrency 100, lowest p50 at concurrency 1 (the targets' metrics).
@@ -111,7 +112,7 @@ export const rpcSuite: Suite = {
         'Client and server in separate processes; each client keeps N requests in flight (closed loop), after a warm-up at the same concurrency.',
         '@proto/rpc authenticates with a password first (not timed). Latency is per request, measured in the client.',
         'GC columns (lib/gc.ts, v8.GCProfiler in both processes over the measured window): pause time per request of both processes, the longest single pause, and the bytes each side allocated on the JS heap per request.',
-        `\`proto bench\` (CLI) is the CLI's own command (packages/cli, its bin run as a child of the client worker, so on the client's core) against the @proto/rpc server, one connection, the same concurrency and duration, no warm-up; its CPU counts the measured window (sampled every 50 ms by a preload), its GC is not watched. The "CLI agrees" targets compare it with the @proto/rpc row: they should agree within noise (+-10%).`,
+        `\`proto bench\` (CLI) is the CLI's own command (packages/cli, its bin run as a child of the client worker, so on the client's core) against the @proto/rpc server, one connection, the same concurrency and duration, after its own warm-up at the same load (\`--warmup\`, ${cliWarmupS(params)} s); its CPU counts the measured window (sampled every 50 ms by a preload), its GC is not watched. The "CLI agrees" targets compare it with the @proto/rpc row: they should agree within noise (+-10%).`,
         ...(finding === undefined ? [] : [finding]),
       ],
     };

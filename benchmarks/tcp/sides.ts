@@ -1,12 +1,14 @@
 // The two sides of the 1 MiB transfer as plain functions with no time limits, for runs under
-// valgrind (instructions.ts) where everything is ~50x slower. Same contenders as tcp/suite.ts.
+// valgrind (instructions.ts) where everything is ~50x slower. Same contenders as tcp/suite.ts, plus
+// `ns`: the ns-binary suite's @proto/ns sender and receiver (one binary event per payload).
 import { once } from 'node:events';
 import net from 'node:net';
 import { connect, createServer, type FramedSocket } from '@proto/framing';
+import * as ns from '@proto/ns';
 import { listenLoopback } from '../lib/listen.js';
 import { MinimalDecoder } from '../lib/minimal-decoder.js';
 
-export const CONTENDERS = ['framed', 'raw', 'concat'] as const;
+export const CONTENDERS = ['framed', 'raw', 'concat', 'ns'] as const;
 export type ContenderId = (typeof CONTENDERS)[number];
 
 /** Listens on 127.0.0.1; `onPort` gets the port; resolves once `frames` payloads have arrived. */
@@ -32,6 +34,28 @@ const framedSend: Sender = async (port, frames, bytes) => {
   const socket = await connect({ host: '127.0.0.1', port });
   const payload = Buffer.alloc(bytes, 0x5a);
   for (let i = 0; i < frames; i++) if (!socket.send(payload)) await socket.drained();
+  await socket.end();
+};
+
+/** @proto/ns: one binary event per payload, counted with data() as the ns-binary suite does. */
+const nsRecv: Receiver = async (frames, _bytes, onPort) => {
+  let received = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const server = ns.createServer((socket) => {
+    socket.data(['bench', '*'], () => {
+      if (++received === frames) done();
+    });
+  });
+  onPort((await server.listen({ host: '127.0.0.1', port: 0 })).port);
+  await finished;
+  await server.close({ timeoutMs: 1000 });
+};
+
+const nsSend: Sender = async (port, frames, bytes) => {
+  const socket = await ns.connect({ host: '127.0.0.1', port });
+  const payload = Buffer.alloc(bytes, 0x5a);
+  for (let i = 0; i < frames; i++) if (!socket.send(['bench', 'bin'], payload)) await socket.drained();
   await socket.end();
 };
 
@@ -74,5 +98,5 @@ function rawSend(withHeader: boolean): Sender {
   };
 }
 
-export const RECEIVERS: Record<ContenderId, Receiver> = { framed: framedRecv, raw: rawRecv(true), concat: rawRecv(false) };
-export const SENDERS: Record<ContenderId, Sender> = { framed: framedSend, raw: rawSend(false), concat: rawSend(true) };
+export const RECEIVERS: Record<ContenderId, Receiver> = { framed: framedRecv, raw: rawRecv(true), concat: rawRecv(false), ns: nsRecv };
+export const SENDERS: Record<ContenderId, Sender> = { framed: framedSend, raw: rawSend(false), concat: rawSend(true), ns: nsSend };

@@ -108,9 +108,20 @@ export function intValue(parsed: Parsed, name: string, fallback: number, min = 0
 
 /** A positive decimal option (`--duration 0.5`), or `fallback` when absent. */
 export function positiveNumberValue(parsed: Parsed, name: string, fallback: number): number {
+  return decimalValue(parsed, name, fallback, false);
+}
+
+/** A decimal option that may be 0 (`--warmup 0`); `fallback` when absent. */
+export function nonNegativeNumberValue(parsed: Parsed, name: string, fallback: number): number {
+  return decimalValue(parsed, name, fallback, true);
+}
+
+function decimalValue(parsed: Parsed, name: string, fallback: number, zero: boolean): number {
   const text = stringValue(parsed, name);
   if (text === undefined) return fallback;
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value > 0) || !Number.isFinite(value)) throw new UsageError(`--${name} must be a positive number, not ${JSON.stringify(text)}`);
+  if (!Number.isFinite(value) || !(zero ? value >= 0 : value > 0)) {
+    throw new UsageError(`--${name} must be a ${zero ? 'number >= 0' : 'positive number'}, not ${JSON.stringify(text)}`);
+  }
   return value;
 }

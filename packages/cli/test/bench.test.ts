@@ -15,6 +15,7 @@ interface BenchJson {
   errorCodes: Record<string, number>;
   throughput: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  warmupS: number;
 }
 
 const server = (): ReturnType<typeof cleanServer> => cleanServer(cleanup);
@@ -25,7 +26,7 @@ describe('proto bench', () => {
     const result = await proto(['bench', address, 'math::add', '{"a":1,"b":2}', '--connections', '2', '--concurrency', '4', '--duration', '0.5'], { env: withPassword() });
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^bench math::add on tcp:\/\/127\.0\.0\.1:\d+: 2 connections × 4 in flight, 0\.5 s$/);
+    expect(lines[0]).toMatch(/^bench math::add on tcp:\/\/127\.0\.0\.1:\d+: 2 connections × 4 in flight, 0\.5 s after a 1 s warm-up$/);
     expect(lines[1]).toMatch(/^ {2}requests {2}[1-9]\d* ok, 0 failed in \d+\.\d\d s: \d+\.\d req\/s$/);
     expect(lines[2]).toMatch(/^ {2}latency {3}p50 \d+\.\d{3} ms {2}p90 \d+\.\d{3} ms {2}p99 \d+\.\d{3} ms {2}max \d+\.\d{3} ms {2}mean \d+\.\d{3} ms$/);
   });
@@ -44,13 +45,31 @@ describe('proto bench', () => {
     expect(p99).toBeLessThanOrEqual(max);
   });
 
-  it('--rate: open loop sends rate × duration requests whatever the answers', async () => {
+  it('--rate: open loop sends rate × duration requests whatever the answers (after rate × warm-up untimed ones)', async () => {
     const { address, handled } = await server();
-    const result = await runInProcess(['bench', address, 'echo', '1', '--rate', '200', '--duration', '0.5', '--connections', '2', '--json'], { env: withPassword() });
+    const result = await runInProcess(['bench', address, 'echo', '1', '--rate', '200', '--duration', '0.5', '--warmup', '0.25', '--connections', '2', '--json'], { env: withPassword() });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as BenchJson;
-    expect(report).toMatchObject({ mode: 'open', rate: 200, concurrency: null, requests: 100, errors: 0 });
-    expect(handled).toHaveLength(100);
+    expect(report).toMatchObject({ mode: 'open', rate: 200, concurrency: null, requests: 100, errors: 0, warmupS: 0.25 });
+    expect(handled).toHaveLength(50 + 100);
+  });
+
+  it('--warmup: the same load first, not counted; 0 turns it off', async () => {
+    const { address, handled } = await server();
+    const args = ['bench', address, 'echo', '1', '--connections', '1', '--concurrency', '2', '--duration', '0.3', '--json'];
+    const warmed = await runInProcess([...args, '--warmup', '0.3'], { env: withPassword() });
+    expect(warmed.code).toBe(0);
+    const report = JSON.parse(warmed.stdout) as BenchJson;
+    expect(report.warmupS).toBe(0.3);
+    expect(handled.length).toBeGreaterThan(report.requests); // the warm-up's requests reached the server
+    const before = handled.length;
+    const cold = await runInProcess([...args, '--warmup', '0'], { env: withPassword() });
+    const coldReport = JSON.parse(cold.stdout) as BenchJson;
+    expect(coldReport.warmupS).toBe(0);
+    expect(handled.length - before).toBe(coldReport.requests);
+    const bad = await runInProcess([...args, '--warmup', 'soon'], { env: withPassword() });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--warmup must be a number >= 0/);
   });
 
   it('counts failures by code and exits with the first one after the summary', async () => {

@@ -9,7 +9,9 @@ import type { FrameDecoder, FrameHandler } from './decoder.js';
  * Between frames (and for small frames) the kernel reads into one scratch buffer shared by every
  * socket of the process, and each read is copied out into memory of its own before decoding (what
  * Node does itself, read by read): an idle connection holds no read buffer. Reads are synchronous
- * with their callback, so no two sockets ever use the scratch buffer at once.
+ * with their callback, so no two sockets ever use the scratch buffer at once. Right after a frame
+ * read in place (a stream of large frames), the next read gets a 64 KiB buffer of its own instead,
+ * kept without a copy when it is at least half full.
  *
  * Memory still follows the bytes received, never an announced length alone: a frame's buffer is
  * allocated once at least 1/{@link DIRECT_AFTER_FRACTION} of its payload has arrived; before that,
@@ -32,6 +34,21 @@ const HOLD_LIMIT_BYTES = 64 * 1024;
 
 const SCRATCH = Buffer.allocUnsafe(SCRATCH_BYTES);
 
+/**
+ * Size of the next piece of a large frame whose payload has `received` bytes in and `missing` to
+ * come: what was received (at least {@link SCRATCH_BYTES}), so memory grows with the bytes; or, when
+ * up to twice that is exactly what the frame still needs before it is read in place, that much, so
+ * the frame does not take one more (copied) piece for a few bytes. A 1 MiB payload with a small
+ * prefix in front (an ns event) used to take: 64 KiB in, a 64 KiB piece, a few bytes short of 1/8, another
+ * 128 KiB piece.
+ */
+function pieceBytes(received: number, missing: number): number {
+  const grow = Math.max(SCRATCH_BYTES, received);
+  const untilDirect = Math.ceil((received + missing) / DIRECT_AFTER_FRACTION) - received;
+  const size = untilDirect > grow && untilDirect <= 2 * grow ? untilDirect : grow;
+  return Math.min(missing, size);
+}
+
 // What the last buffer handed to the kernel was.
 const IN_SCRATCH = 0;
 const IN_PIECE = 1;
@@ -40,13 +57,21 @@ const IN_FRAME = 2;
 /** Where a socket's reader is found (set on sockets made by `connect()` and `createServer()`). */
 const kReader = Symbol('framedReader');
 
-interface ReaderSocket extends Socket {
+/** What a reader needs of its socket (a `net.Socket`; tests bind stand-ins). */
+export interface ReadingSocket {
+  readonly destroyed: boolean;
+  resume(): unknown;
+}
+
+interface ReaderSocket extends ReadingSocket {
   [kReader]?: SocketReader;
 }
 
-/** What a {@link SocketReader} reports to, with `thisArg` as `this` (one set of functions per class). */
+/**
+ * What a {@link SocketReader} reports to, with its `thisArg` as `this`: one object of functions per
+ * class, shared by all its sockets (the decoder and `thisArg` are given to `attach` apart).
+ */
 export interface ReadSink<T> {
-  readonly decoder: FrameDecoder;
   readonly onFrame: FrameHandler<T>;
   /** Called with the byte count of every read, before decoding it. */
   readonly onBytes: (this: T, bytes: number) => void;
@@ -54,17 +79,50 @@ export interface ReadSink<T> {
   readonly onError: (this: T, error: unknown) => void;
   /** Called after a resume once everything held while paused was decoded. */
   readonly onReplayed: (this: T) => void;
-  readonly thisArg: T;
 }
+
+/** The `onread` option Node takes: `buffer()` is called without a `this`, `callback` on the socket. */
+export interface OnRead {
+  readonly buffer: () => Uint8Array;
+  readonly callback: (this: object, bytes: number, buffer: Uint8Array) => boolean;
+}
+
+/**
+ * The reader whose read callback just returned: Node asks for the next buffer right after the
+ * callback, with no `this` (stream_base_commons' onStreamRead), so the shared `buffer()` below
+ * finds its socket here. Set only once the callback is done (a socket made inside a frame handler
+ * asks for its first buffer while the callback runs: it gets the scratch buffer, as it should).
+ */
+let lastRead: SocketReader | undefined;
+
+function onreadCallback(this: object, bytes: number, buffer: Uint8Array): boolean {
+  const reader = (this as ReaderSocket)[kReader];
+  if (reader === undefined) return true; // never: every socket given ONREAD is bound to its reader
+  const more = reader.read(bytes, buffer);
+  lastRead = reader;
+  return more;
+}
+
+function onreadBuffer(): Uint8Array {
+  const reader = lastRead;
+  lastRead = undefined;
+  return reader === undefined ? SCRATCH : reader.next();
+}
+
+/**
+ * One `onread` option for every socket of the process: no closures per connection (each cost
+ * ~350 bytes of heap: two functions, their names, their context).
+ */
+const ONREAD: OnRead = { buffer: onreadBuffer, callback: onreadCallback };
 
 /** The `onread` option of one socket; made before the socket, attached to its FramedSocket later. */
 export class SocketReader {
-  /** Pass as `onread` to `net.connect()` / `new net.Socket()`. */
-  readonly onread: { buffer: () => Uint8Array; callback: (bytes: number, buffer: Uint8Array) => boolean };
   #sink: ReadSink<unknown> | undefined;
+  #decoder: FrameDecoder | undefined;
+  #thisArg: unknown;
   #mode = IN_SCRATCH;
   #handed: Uint8Array = SCRATCH;
-  #socket: Socket | undefined;
+  #socket: ReadingSocket | undefined;
   /** Reads not decoded yet (paused, or before a sink was attached): chunks, or a count filled in place. */
   #held: (Buffer | number)[] | undefined;
   #heldAt = 0;
@@ -72,13 +130,13 @@ export class SocketReader {
   #paused = false;
   #replayScheduled = false;
 
-  constructor() {
-    // Node calls both without a `this`: one pair of closures per connection, none per read.
-    this.onread = { buffer: () => this.#next(), callback: (bytes, buffer) => this.#read(bytes, buffer) };
+  /** Pass as `onread` to `net.connect()` / `new net.Socket()`, then {@link SocketReader.bind} the socket. */
+  get onread(): OnRead {
+    return ONREAD;
   }
 
   /** Marks `socket` as reading through this reader (for {@link readerOf}). */
-  bind(socket: Socket): void {
+  bind(socket: ReadingSocket): void {
     (socket as ReaderSocket)[kReader] = this;
     this.#socket = socket;
   }
@@ -88,9 +146,11 @@ export class SocketReader {
     return this.#held !== undefined;
   }
 
-  /** Starts decoding: reads so far, then every later one, go to `sink`. */
-  attach<T>(sink: ReadSink<T>): void {
+  /** Starts decoding: reads so far, then every later one, go to `decoder` and `sink` (called on `thisArg`). */
+  attach<T>(sink: ReadSink<T>, decoder: FrameDecoder, thisArg: T): void {
     this.#sink = sink as ReadSink<unknown>;
+    this.#decoder = decoder;
+    this.#thisArg = thisArg;
     if (!this.#paused) this.resume();
   }
 
@@ -132,11 +192,12 @@ export class SocketReader {
     this.#heldBytes = 0;
     // Restarts reading if the hold limit stopped it (nothing otherwise).
     this.#socket?.resume();
-    sink.onReplayed.call(sink.thisArg);
+    sink.onReplayed.call(this.#thisArg);
   }
 
-  #next(): Uint8Array {
-    const decoder = this.#held === undefined ? this.#sink?.decoder : undefined;
+  /** @internal the buffer for the next read (Node's `onread.buffer`, through {@link onreadBuffer}) */
+  next(): Uint8Array {
+    const decoder = this.#held === undefined ? this.#decoder : undefined;
     const missing = decoder === undefined ? 0 : decoder.missingPayloadBytes;
     let buffer: Uint8Array = SCRATCH;
     let mode = IN_SCRATCH;
@@ -146,18 +207,25 @@ export class SocketReader {
         buffer = decoder!.payloadTarget();
         mode = IN_FRAME;
       } else {
-        buffer = Buffer.allocUnsafe(Math.min(missing, Math.max(SCRATCH_BYTES, received)));
+        buffer = Buffer.allocUnsafe(pieceBytes(received, missing));
         mode = IN_PIECE;
       }
+    } else if (missing === 0 && this.#mode === IN_FRAME && decoder !== undefined) {
+      // The last read completed a frame in place: a stream of large frames, whose next read starts
+      // the next one. It gets a buffer of its own, kept (as a piece, or as frames' views) without the
+      // copy out of the scratch buffer, as Node's own reads are.
+      buffer = Buffer.allocUnsafe(SCRATCH_BYTES);
+      mode = IN_PIECE;
     }
     this.#mode = mode;
     this.#handed = buffer;
     return buffer;
   }
 
-  #read(bytes: number, buffer: Uint8Array): boolean {
+  /** @internal `bytes` were read into `buffer` (Node's `onread.callback`, through {@link onreadCallback}) */
+  read(bytes: number, buffer: Uint8Array): boolean {
     const sink = this.#sink;
-    // Every buffer comes from #next(); anything else is copied, as the scratch buffer is.
+    // Every buffer comes from next(); anything else is copied, as the scratch buffer is.
     const mode = buffer === this.#handed ? this.#mode : IN_SCRATCH;
     const hold = sink === undefined || this.#paused || this.#held !== undefined;
     if (mode === IN_FRAME) {
@@ -190,20 +258,22 @@ export class SocketReader {
   }
 
   #fill(sink: ReadSink<unknown>, bytes: number): void {
-    sink.onBytes.call(sink.thisArg, bytes);
+    const thisArg = this.#thisArg;
+    sink.onBytes.call(thisArg, bytes);
     try {
-      sink.decoder.payloadFilled(bytes, sink.onFrame, sink.thisArg);
+      this.#decoder!.payloadFilled(bytes, sink.onFrame, thisArg);
     } catch (error) {
-      sink.onError.call(sink.thisArg, error);
+      sink.onError.call(thisArg, error);
     }
   }
 
   #decode(sink: ReadSink<unknown>, chunk: Buffer): void {
-    sink.onBytes.call(sink.thisArg, chunk.length);
+    const thisArg = this.#thisArg;
+    sink.onBytes.call(thisArg, chunk.length);
     try {
-      sink.decoder.push(chunk, sink.onFrame, sink.thisArg);
+      this.#decoder!.push(chunk, sink.onFrame, thisArg);
     } catch (error) {
-      sink.onError.call(sink.thisArg, error);
+      sink.onError.call(thisArg, error);
     }
   }
 }

@@ -18,6 +18,10 @@ afterEach(() => cleanup.run());
 
 interface FakeSocket {
   reader: SocketReader;
+  /** What Node calls the read callback on (the socket the reader is bound to). */
+  holder: { destroyed: boolean; resume(): void };
+  /** The buffer Node holds for the next read: asked for at creation, then right after every callback. */
+  next: Uint8Array;
   replayed: number;
   /** The last callback returned false (hold limit): Node stops reading until resumed. */
   stopped: boolean;
@@ -29,9 +33,8 @@ interface FakeSocket {
 }
 
 function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 1024 * 1024): FakeSocket {
-  const socket: FakeSocket = { reader: new SocketReader(), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
+  const socket: FakeSocket = { ...boundReader(new SocketReader()), replayed: 0, stopped: false, frames: [], errors: [], bytes: 0, stream, at: 0 };
   const sink: ReadSink<FakeSocket> = {
-    decoder: new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }),
     onFrame(frame) {
       this.frames.push(frame);
     },
@@ -44,20 +47,31 @@ function fakeSocket(prefix: PrefixName, stream: Buffer, maxFrameBytes = 16 * 102
     onReplayed() {
       this.replayed++;
     },
-    thisArg: socket,
   };
-  socket.reader.attach(sink);
+  socket.reader.attach(sink, new FrameDecoder({ lengthPrefix: prefix, maxFrameBytes }), socket);
   return socket;
 }
 
-/** One kernel read of at most `max` bytes into the buffer the reader hands out; returns the buffer's size. */
+/** A reader bound to a stand-in socket, with the first buffer Node would ask for (at the handle's creation). */
+function boundReader(reader: SocketReader): Pick<FakeSocket, 'reader' | 'holder' | 'next'> {
+  const holder = { destroyed: false, resume() {} };
+  reader.bind(holder);
+  return { reader, holder, next: reader.onread.buffer() };
+}
+
+/**
+ * One kernel read of at most `max` bytes into the buffer the reader handed out, as Node's
+ * onStreamRead does it: the callback on the socket, then at once `buffer()` (no `this`) for the
+ * next read. Returns the size of the buffer read into.
+ */
 function kernelRead(socket: FakeSocket, max: number): number {
   const { buffer, callback } = socket.reader.onread;
-  const target = buffer();
+  const target = socket.next;
   const count = Math.min(max, target.length, socket.stream.length - socket.at);
   target.set(socket.stream.subarray(socket.at, socket.at + count));
   socket.at += count;
-  socket.stopped = !callback(count, target);
+  socket.stopped = !callback.call(socket.holder, count, target);
+  socket.next = buffer();
   return target.length;
 }
 
@@ -170,17 +184,52 @@ describe('SocketReader (fake handle, random read sizes)', () => {
     expect(socket.frames[0]!.equals(socket.stream.subarray(4))).toBe(true);
   });
 
+  it('a large payload a few bytes past a power of two (an ns event: 1 MiB + its prefix) takes one piece, then is read in place', () => {
+    const size = 1024 * 1024 + 12;
+    const socket = fakeSocket('uint32be', Buffer.concat([encodeAll('uint32be', [payload(1, size)]), encodeAll('uint32be', [payload(2, 10)])]));
+    // Between frames the kernel reads into the scratch buffer (64 KiB: the header and the start).
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(64 * 1024);
+    // One piece brings the frame to 1/8 received (was: a 64 KiB piece 12 bytes short, then a 128 KiB one).
+    const piece = kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(piece).toBeLessThanOrEqual(2 * 64 * 1024);
+    expect((socket.at - 4) * 8).toBeGreaterThanOrEqual(size);
+    // The rest lands in the frame's own buffer in one read.
+    const rest = size - (socket.at - 4);
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(rest);
+    expect(socket.frames).toHaveLength(1);
+    expect(socket.frames[0]!.equals(payload(1, size))).toBe(true);
+    kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(socket.frames.map((f) => f.length)).toEqual([size, 10]);
+    expect(socket.frames[1]!.equals(payload(2, 10))).toBe(true);
+  });
+
+  it('after a frame read in place, the next read gets a buffer of its own: its frames are views of it, not copies, and stay intact', () => {
+    const size = 1024 * 1024;
+    const small = Array.from({ length: 40 }, (_, i) => payload(10 + i, 1000 + i));
+    const socket = fakeSocket('uint32be', Buffer.concat([encodeAll('uint32be', [payload(1, size)]), encodeAll('uint32be', small)]));
+    while (socket.frames.length === 0) kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    const target = socket.next;
+    const count = Math.min(target.length, socket.stream.length - socket.at);
+    expect(count).toBeGreaterThanOrEqual(target.length / 2);
+    expect(kernelRead(socket, Number.MAX_SAFE_INTEGER)).toBe(target.length);
+    expect(socket.frames).toHaveLength(1 + small.length);
+    for (const frame of socket.frames.slice(1)) expect(frame.buffer).toBe(target.buffer);
+    // The next read between small frames uses the shared scratch buffer again (copied out).
+    const next = encodeAll('uint32be', [payload(99, 10)]);
+    socket.stream = Buffer.concat([socket.stream, next]);
+    kernelRead(socket, Number.MAX_SAFE_INTEGER);
+    expect(socket.frames.at(-1)!.buffer).not.toBe(target.buffer);
+    expect(socket.frames.map((f) => f.length)).toEqual([size, ...small.map((p) => p.length), 10]);
+    socket.frames.forEach((frame, i) => expect(frame.equals(i === 0 ? payload(1, size) : i <= small.length ? small[i - 1]! : payload(99, 10))).toBe(true));
+  });
+
   it('keeps reads made before the socket is attached, in order', async () => {
-    const reader = new SocketReader();
+    const bound = boundReader(new SocketReader());
     const stream = encodeAll('uint32be', [payload(1, 10), payload(2, 40_000)]);
-    const first = reader.onread.buffer();
-    first.set(stream.subarray(0, 20));
-    reader.onread.callback(20, first);
-    const socket = fakeSocket('uint32be', stream);
-    socket.at = 20;
-    (socket as { reader: SocketReader }).reader = reader;
+    const socket = { ...fakeSocket('uint32be', stream), ...bound };
+    kernelRead(socket, 20);
     const frames: Buffer[] = [];
-    reader.attach({ ...sinkOf(frames), decoder: new FrameDecoder() });
+    bound.reader.attach(sinkOf(frames), new FrameDecoder(), undefined);
     expect(frames).toEqual([]); // delivered at the next tick, never inside attach()
     await tick();
     expect(frames.map((f) => f.length)).toEqual([10]);
@@ -198,7 +247,7 @@ describe('SocketReader (fake handle, random read sizes)', () => {
   });
 });
 
-function sinkOf(frames: Buffer[]): Omit<ReadSink<undefined>, 'decoder'> {
+function sinkOf(frames: Buffer[]): ReadSink<undefined> {
   return {
     onFrame: (frame) => frames.push(frame),
     onBytes: () => {},
@@ -206,7 +255,6 @@ function sinkOf(frames: Buffer[]): Omit<ReadSink<undefined>, 'decoder'> {
       throw error;
     },
     onReplayed: () => {},
-    thisArg: undefined,
   };
 }
 

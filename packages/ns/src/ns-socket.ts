@@ -167,7 +167,7 @@ export class NsSocket<Events extends EventMap = DefaultEvents> extends LinkAcces
   }
 
   protected get session(): Session | undefined {
-    return this.#core.outbox.session;
+    return this.#core.session;
   }
 
   protected sequenced(type: number): boolean {

@@ -17,6 +17,7 @@ import type { NsClientOptions } from './options.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import { resolveResumeOptions } from './resume-options.js';
 import { sessionMessage, sessionReady } from './session-exchange.js';
+import type { Session } from './session.js';
 import { createExchangeHost, endSession, linkResumeFor, type SessionCore, sessionClosed, sessionDetached, sessionOnOpen } from './socket-session.js';
 import type { NsReconnectingInfo, NsSocketState } from './socket-events.js';
 import { LiveStats, SocketTotals } from './socket-stats.js';
@@ -46,7 +47,8 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   server: AcceptingServer | undefined;
   /** Client sockets only. */
   dialer: Dialer<S> | undefined;
-  readonly outbox = new Outbox();
+  /** Made by the first send (or offline-queue/resume settings): an idle accepted socket has none. */
+  #outbox: Outbox | undefined = undefined;
   /** Allocated on first use, so an idle accepted socket stays small. */
   totals: SocketTotals | undefined;
   #stats: LiveStats | undefined;
@@ -81,7 +83,22 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   }
 
   get messagesOut(): number {
-    return this.outbox.written;
+    return this.#outbox?.written ?? 0;
+  }
+
+  /** The user events this socket sends (see {@link Outbox}). */
+  get outbox(): Outbox {
+    return (this.#outbox ??= new Outbox());
+  }
+
+  /** The outbox if one was made. */
+  get madeOutbox(): Outbox | undefined {
+    return this.#outbox;
+  }
+
+  /** The session state with `resume` enabled (read without making the outbox). */
+  get session(): Session | undefined {
+    return this.#outbox?.session;
   }
 
   get connectTimeoutMs(): number | undefined {
@@ -90,7 +107,7 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
 
   /** With `resume`: whether a session is established. */
   get inSession(): boolean {
-    return this.outbox.session?.established === true && this.state < State.CLOSING;
+    return this.#outbox?.session?.established === true && this.state < State.CLOSING;
   }
 
   /** Merges options into the client settings (validating them) and returns the dialer. */
@@ -119,7 +136,8 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   accept(framed: FramedSocket, { server, extension, failure, resume, hello }: Acceptance): void {
     this.server = server;
     this.extension = extension;
-    this.outbox.configure(undefined, resume);
+    // Without resume a new socket's outbox would be configured to nothing: leave it unmade until a send.
+    if (resume !== undefined || this.#outbox !== undefined) this.outbox.configure(undefined, resume);
     this.#attach(framed, failure, hello);
   }
 
@@ -262,7 +280,7 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
     this.link = undefined;
     const { wasOpen, error } = link;
     const server = this.server;
-    this.outbox.session?.detach();
+    this.#outbox?.session?.detach();
     // A server keeps a socket whose session lives on, waiting ttlMs for the client to come back.
     const detached = server !== undefined && this.inSession;
     const closing = this.state === State.CLOSING || (server !== undefined && !detached);
@@ -274,7 +292,7 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
     } catch (hookError) {
       this.socket.emit('error', toError(hookError)); // reported, it must not derail the close
     }
-    if (detached) return sessionDetached(this, this.outbox.session!, error);
+    if (detached) return sessionDetached(this, this.#outbox!.session!, error);
     server?.socketClosed(this.socket);
     // An accepted socket closes for good here (unless its session waits); destroy(err)'s error wins over the link's.
     if (closing) this.#finalize(this.#finalError ?? error);

@@ -15,6 +15,10 @@ import { SESSION_END_MESSAGE } from './session-messages.js';
 /** What the session code reads and changes of a socket: its core (the host of its links). */
 export interface SessionCore extends LinkHost {
   readonly outbox: Outbox;
+  /** The session, if any (without making the outbox). */
+  readonly session: Session | undefined;
+  /** The outbox if one was made. */
+  readonly madeOutbox: Outbox | undefined;
   readonly server: AcceptingServer | undefined;
   /** The current link, if any. */
   readonly link: Link | undefined;
@@ -30,7 +34,7 @@ export interface SessionCore extends LinkHost {
 
 /** The per-link session state of a new link, when the socket has `resume` enabled. */
 export function linkResumeFor(core: SessionCore, accepted: boolean): LinkResume | undefined {
-  return core.outbox.session === undefined ? undefined : new LinkResume(accepted, core.extension?.linkMessageTypes);
+  return core.session === undefined ? undefined : new LinkResume(accepted, core.extension?.linkMessageTypes);
 }
 
 /**
@@ -40,7 +44,7 @@ export function linkResumeFor(core: SessionCore, accepted: boolean): LinkResume 
  */
 export function sessionOnOpen(core: SessionCore, link: Link): number {
   const resume = link.resume;
-  const session = core.outbox.session;
+  const session = core.session;
   if (session === undefined) return -1;
   if (resume?.counts === undefined) {
     if (session.established) sessionLost(core, { reason: 'unknown', unsent: session.forget() });
@@ -79,14 +83,15 @@ export function sessionDetached(core: SessionCore, session: Session, error: Erro
  * and the window is dropped.
  */
 export function sessionClosed(core: SessionCore, error: Error | undefined): void {
-  const { outbox, server } = core;
-  const session = outbox.session;
+  const { server } = core;
+  const session = core.session;
   if (session?.established === true) {
     if (server !== undefined) server.sessions?.forget(session.id);
     core.extension?.onSessionLost?.(core.socket);
   }
   server?.socketClosed(core.socket);
-  outbox.clear(error ?? new ConnectionClosedError('the socket closed'));
+  // A socket that never sent nor queued anything has no outbox to clear.
+  core.madeOutbox?.clear(error ?? new ConnectionClosedError('the socket closed'));
 }
 
 /** Builds the exchange host of every socket; `coreOf` finds a socket's core (the sockets passed are NsSockets). */

@@ -7,15 +7,15 @@ import {
   Encoding,
   encodingOf,
   ErrorKind,
-  methodPrefix,
   payloadPart,
   readPayload,
   readU32,
   readWireError,
-  requestHeader,
+  requestTemplate,
   RESPONSE_FIXED_BYTES,
   u32Body,
 } from './messages.js';
+import { requestHeaderFrom, sendBody } from './body-send.js';
 import { notJsonCarryable } from './json-check.js';
 import { errorFromWire } from './remote-errors.js';
 import type { RequestOptions } from './request-options.js';
@@ -50,8 +50,8 @@ export class Caller implements RequestTableHost {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
       return Promise.reject(new InvalidArgError(`timeoutMs must be a number >= 0 (0 disables), got ${String(timeoutMs)}`));
     }
-    const prefix = methodPrefix(method);
-    if (prefix === undefined || method.length === 0) {
+    const template = requestTemplate(method);
+    if (template === undefined || method.length === 0) {
       return Promise.reject(new InvalidArgError('method names must be 1 to 255 bytes of UTF-8'));
     }
     const encoding = encodingOf(params);
@@ -69,9 +69,8 @@ export class Caller implements RequestTableHost {
     let id = table.nextId();
     const streams = link.openedStreams;
     if (streams !== undefined) while (streams.holdsOutgoing(id)) id = table.nextId();
-    const header = requestHeader(id, encoding, prefix);
     try {
-      link.socket.sendExtension(RpcMessageType.REQUEST, payload === undefined ? header : [header, payload]);
+      sendBody(link.socket, RpcMessageType.REQUEST, requestHeaderFrom(template, id, encoding), payload);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -17,30 +17,43 @@ export function notJsonCarryable(value: unknown, path: string): string | undefin
   const type = typeof value;
   if (type === 'function' || type === 'symbol') return `${describe(value)} at ${path}`;
   if (type !== 'object') return undefined;
-  return walk(value as object, path, 0);
+  const suffix = walk(value as object, 0);
+  if (suffix === undefined) return undefined;
+  const problem = found;
+  found = undefined;
+  return `${describe(problem)} at ${path}${suffix}`;
 }
 
-function walk(value: object, path: string, depth: number): string | undefined {
+/** The value a failed {@link walk} stopped at (read and cleared by {@link notJsonCarryable}). */
+let found: unknown;
+
+// The walk builds no path while it looks (this runs on every request and answer): only a failing
+// value's path is put together, as the recursion unwinds from it.
+
+/** Undefined when `value` is fine; else the path from `value` to the offending item (`.x[2].y`), which is left in {@link found}. */
+function walk(value: object, depth: number): string | undefined {
   if (depth >= MAX_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function' || ArrayBuffer.isView(value)) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      const problem = child(item, `${path}[${i}]`, depth);
-      if (problem !== undefined) return problem;
+      const inner = child(value[i], depth);
+      if (inner !== undefined) return `[${i}]${inner}`;
     }
     return undefined;
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    const problem = child((value as Record<string, unknown>)[key], `${path}.${key}`, depth);
-    if (problem !== undefined) return problem;
+    const inner = child((value as Record<string, unknown>)[key], depth);
+    if (inner !== undefined) return `.${key}${inner}`;
   }
   return undefined;
 }
 
-function child(item: unknown, path: string, depth: number): string | undefined {
+function child(item: unknown, depth: number): string | undefined {
   if (item === null) return undefined;
   const type = typeof item;
-  if (type === 'function' || type === 'symbol') return `${describe(item)} at ${path}`;
-  return type === 'object' ? walk(item as object, path, depth + 1) : undefined;
+  if (type === 'function' || type === 'symbol') {
+    found = item;
+    return '';
+  }
+  return type === 'object' ? walk(item as object, depth + 1) : undefined;
 }

@@ -32,12 +32,59 @@ export interface KeepAliveHost {
   keepAliveTimedOut(): void;
 }
 
-function onTick(keepAlive: KeepAlive): void {
-  keepAlive.tick();
-}
-
 function onDeadline(keepAlive: KeepAlive): void {
   keepAlive.deadline();
+}
+
+/**
+ * The one interval timer of every {@link KeepAlive} made with the same options object (one
+ * server's links, or one client's): a timer per link cost ~200 bytes per idle peer. It runs while
+ * at least one of them is started, and is cleared when the last one stops.
+ */
+class KeepAliveTicker {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly members = new Set<KeepAlive>();
+  #timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(options: Required<KeepAliveOptions>) {
+    this.intervalMs = options.intervalMs;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /** Whether the shared timer is armed (tests: it must not outlive the last link). */
+  get armed(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  add(keepAlive: KeepAlive): void {
+    this.members.add(keepAlive);
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(onTick, Math.max(1, Math.floor(this.intervalMs / 2)), this);
+    this.#timer.unref();
+  }
+
+  delete(keepAlive: KeepAlive): void {
+    if (!this.members.delete(keepAlive) || this.members.size !== 0 || this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function onTick(ticker: KeepAliveTicker): void {
+  // A member stopped (or started) by another's tick is skipped (or visited) as Set iteration allows.
+  for (const keepAlive of ticker.members) keepAlive.tick();
+}
+
+const tickers = new WeakMap<Required<KeepAliveOptions>, KeepAliveTicker>();
+
+function tickerFor(options: Required<KeepAliveOptions>): KeepAliveTicker {
+  let ticker = tickers.get(options);
+  if (ticker === undefined) {
+    ticker = new KeepAliveTicker(options);
+    tickers.set(options, ticker);
+  }
+  return ticker;
 }
 
 /**
@@ -48,12 +95,15 @@ function onDeadline(keepAlive: KeepAlive): void {
  * deadline `timeoutMs` later. At the deadline the peer is dead if nothing at all arrived since the
  * ping; if something did but no pong, the next ping goes out at once. So a dead peer is detected
  * within `max(intervalMs, timeoutMs) + timeoutMs` of its last byte. Pongs give the round-trip time.
+ *
+ * The half-interval looks are one shared timer for all links made with the same options (see
+ * {@link KeepAliveTicker}): a link's first look may come sooner than half an interval after its
+ * start, every later one comes half an interval after the previous, so the bounds above hold.
  */
 export class KeepAlive {
   readonly #host: KeepAliveHost;
-  readonly #intervalMs: number;
-  readonly #timeoutMs: number;
-  #ticker: NodeJS.Timeout | undefined;
+  readonly #ticker: KeepAliveTicker;
+  #started = false;
   #deadline: NodeJS.Timeout | undefined;
   #lastBytesIn = -1;
   #bytesAtPing = 0;
@@ -64,8 +114,7 @@ export class KeepAlive {
 
   constructor(host: KeepAliveHost, options: Required<KeepAliveOptions>) {
     this.#host = host;
-    this.#intervalMs = options.intervalMs;
-    this.#timeoutMs = options.timeoutMs;
+    this.#ticker = tickerFor(options);
   }
 
   /** Latest measured round-trip time in milliseconds, undefined until the first pong. */
@@ -73,20 +122,25 @@ export class KeepAlive {
     return this.#rttMs;
   }
 
+  /** Whether the timer this keepalive shares with its siblings is armed (tests). */
+  get tickerArmed(): boolean {
+    return this.#ticker.armed;
+  }
+
   /** Start watching; sends one ping at once so the RTT is known early. */
   start(): void {
-    if (this.#ticker !== undefined) return;
+    if (this.#started) return;
+    this.#started = true;
     this.#lastBytesIn = this.#host.keepAliveBytesIn();
-    this.#ticker = setInterval(onTick, Math.max(1, Math.floor(this.#intervalMs / 2)), this);
-    this.#ticker.unref();
+    this.#ticker.add(this);
     this.#ping();
   }
 
-  /** Stop all timers (link closed). */
+  /** Stop all timers (link closed); the shared one stops with the last link using it. */
   stop(): void {
-    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    if (this.#started) this.#ticker.delete(this);
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
-    this.#ticker = undefined;
+    this.#started = false;
     this.#deadline = undefined;
     this.#pingSeq = -1;
   }
@@ -102,7 +156,7 @@ export class KeepAlive {
     }
   }
 
-  /** @internal timer callback */
+  /** @internal timer callback (through the shared ticker) */
   tick(): void {
     const bytesIn = this.#host.keepAliveBytesIn();
     if (bytesIn !== this.#lastBytesIn) {
@@ -130,7 +184,7 @@ export class KeepAlive {
     this.#pingSeq = this.#seq;
     this.#pingSentAt = performance.now();
     this.#bytesAtPing = this.#host.keepAliveBytesIn();
-    this.#deadline = setTimeout(onDeadline, this.#timeoutMs, this);
+    this.#deadline = setTimeout(onDeadline, this.#ticker.timeoutMs, this);
     this.#deadline.unref();
     this.#host.keepAliveSendPing(this.#seq);
   }

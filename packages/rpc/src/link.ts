@@ -24,13 +24,15 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   readonly socket: NsSocket;
   readonly owner: LinkOwner;
   readonly peer: RpcPeer;
-  readonly caller: Caller;
-  readonly responder: Responder;
   readonly keepAlive: KeepAlive | undefined;
+  // Made on first use, so an idle link stays small (a server's links rarely send requests; an idle
+  // peer sends none): ~400 bytes a peer.
+  #caller: Caller | undefined = undefined;
+  #responder: Responder | undefined = undefined;
   /** Made by the first stream either way (see {@link Link.streams}): most links never have one. */
   #streams: StreamSession | undefined = undefined;
-  /** Inbound backpressure: reading pauses while our answers to the peer are past the high-water mark. */
-  readonly gate: InboundGate;
+  /** Inbound backpressure (reading pauses while our answers to the peer are past the high-water mark): made by the first pause. */
+  #gate: InboundGate | undefined = undefined;
   open = true;
   closing = false;
   #idleWaiter: (() => void) | undefined;
@@ -38,12 +40,24 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   constructor(socket: NsSocket, owner: LinkOwner, keepAlive: Required<KeepAliveOptions> | false, peerId: string, username: string) {
     this.socket = socket;
     this.owner = owner;
-    this.caller = new Caller(this);
-    this.responder = new Responder(this);
     this.keepAlive = keepAlive === false ? undefined : new KeepAlive(this, keepAlive);
     this.peer = new RpcPeer(this, peerId, username);
-    this.gate = new InboundGate(this);
     this.keepAlive?.start();
+  }
+
+  /** The requests this link sends; made by the first. */
+  get caller(): Caller {
+    return (this.#caller ??= new Caller(this));
+  }
+
+  /** The requests this link serves; made by the first. */
+  get responder(): Responder {
+    return (this.#responder ??= new Responder(this));
+  }
+
+  /** Inbound backpressure of this link; made by the first answer past the high-water mark. */
+  get gate(): InboundGate {
+    return (this.#gate ??= new InboundGate(this));
   }
 
   /** Streams of this link, both ways; made on first use, so a link without streams stays small. */
@@ -57,22 +71,22 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   }
 
   get requestsOut(): number {
-    return this.caller.sent;
+    return this.#caller?.sent ?? 0;
   }
   get requestsIn(): number {
-    return this.responder.received;
+    return this.#responder?.received ?? 0;
   }
   get inFlight(): number {
-    return this.caller.table.size;
+    return this.#caller?.table.size ?? 0;
   }
   get handling(): number {
-    return this.responder.calls.size;
+    return this.#responder?.calls.size ?? 0;
   }
   get rttMs(): number | undefined {
     return this.keepAlive?.rttMs;
   }
   get readingPaused(): boolean {
-    return this.gate.paused;
+    return this.#gate?.paused ?? false;
   }
   get openStreams(): number {
     return this.#streams?.openStreams ?? 0;
@@ -96,7 +110,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
 
   /** StreamLinkHost */
   incomingRequestHeld(id: number): boolean {
-    return this.responder.calls.get(id) !== undefined;
+    return this.#responder?.calls.get(id) !== undefined;
   }
 
   /** PeerLink: send a request on this link. */
@@ -106,7 +120,8 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
 
   /** An rpc message arrived on this link. Throws ProtocolError on bad input. */
   onMessage(type: number, body: Buffer): void {
-    if (this.gate.admit(type, body)) this.dispatch(type, body);
+    const gate = this.#gate;
+    if (gate === undefined || gate.admit(type, body)) this.dispatch(type, body);
   }
 
   /** GateHost: handles one message, past the gate. Throws ProtocolError on bad input. */
@@ -141,9 +156,9 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
     if (!this.open) return;
     this.open = false;
     this.keepAlive?.stop();
-    this.gate.closed();
-    this.caller.closed(error);
-    this.responder.closed(error);
+    this.#gate?.closed();
+    this.#caller?.closed(error);
+    this.#responder?.closed(error);
     this.#streams?.closed(error);
     this.settled();
   }
@@ -156,7 +171,7 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   keepAliveBytesIn(): number {
     const socket = this.socket;
     const stats = socket.stats;
-    return this.gate.readingPaused ? stats.bytesIn + stats.bytesOut - socket.bufferedBytes : stats.bytesIn;
+    return this.#gate?.readingPaused === true ? stats.bytesIn + stats.bytesOut - socket.bufferedBytes : stats.bytesIn;
   }
 
   /** LinkContext: an answer left the outbound buffer past the high-water mark. */
@@ -216,6 +231,6 @@ export class Link implements LinkContext, PeerLink, KeepAliveHost, StreamLinkHos
   }
 
   #isIdle(): boolean {
-    return this.responder.calls.size === 0 && this.caller.table.size === 0 && (this.#streams?.openStreams ?? 0) === 0;
+    return this.handling === 0 && this.inFlight === 0 && (this.#streams?.openStreams ?? 0) === 0;
   }
 }

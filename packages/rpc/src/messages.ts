@@ -89,30 +89,48 @@ export function payloadPart(value: unknown, encoding: number): string | Uint8Arr
   return undefined;
 }
 
+const requestTemplates = new Map<string, Buffer>();
+
+/**
+ * The REQUEST header of `method` with room for the id and encoding in front
+ * (`[5 bytes][methodLen][method]`), cached like {@link methodPrefix} and filled in per request
+ * (body-send.ts): undefined for names over 255 bytes.
+ */
+export function requestTemplate(method: string): Buffer | undefined {
+  let template = requestTemplates.get(method);
+  if (template === undefined) {
+    const prefix = methodPrefix(method);
+    if (prefix === undefined) return undefined;
+    template = Buffer.allocUnsafeSlow(REQUEST_FIXED_BYTES - 1 + prefix.length);
+    template.set(prefix, REQUEST_FIXED_BYTES - 1);
+    if (requestTemplates.size < MAX_CACHED_METHODS) requestTemplates.set(method, template);
+  }
+  return template;
+}
+
 // Byte stores instead of writeUInt32BE/copy: these run once per message, and Buffer's checked
 // writers cost more than the header itself. A Uint8Array store keeps the low 8 bits.
 
-/** REQUEST header: id, encoding, then the cached method prefix. */
-export function requestHeader(id: number, encoding: number, prefix: Buffer): Buffer {
-  const header = Buffer.allocUnsafe(REQUEST_FIXED_BYTES - 1 + prefix.length);
-  header[0] = id >>> 24;
-  header[1] = id >>> 16;
-  header[2] = id >>> 8;
-  header[3] = id;
-  header[4] = encoding;
-  header.set(prefix, REQUEST_FIXED_BYTES - 1);
-  return header;
-}
-
-/** RESULT header, or the fixed part of an ERROR (then `byte` is the error kind). */
-export function responseHeader(id: number, byte: number): Buffer {
-  const header = Buffer.allocUnsafe(RESPONSE_FIXED_BYTES);
+/** Writes the leading `[id u32be][byte]` every request-path header starts with; returns `header`. */
+export function fillHeader(header: Buffer, id: number, byte: number): Buffer {
   header[0] = id >>> 24;
   header[1] = id >>> 16;
   header[2] = id >>> 8;
   header[3] = id;
   header[4] = byte;
   return header;
+}
+
+/** REQUEST header: id, encoding, then the cached method prefix. */
+export function requestHeader(id: number, encoding: number, prefix: Buffer): Buffer {
+  const header = Buffer.allocUnsafe(REQUEST_FIXED_BYTES - 1 + prefix.length);
+  header.set(prefix, REQUEST_FIXED_BYTES - 1);
+  return fillHeader(header, id, encoding);
+}
+
+/** RESULT header, or the fixed part of an ERROR (then `byte` is the error kind). */
+export function responseHeader(id: number, byte: number): Buffer {
+  return fillHeader(Buffer.allocUnsafe(RESPONSE_FIXED_BYTES), id, byte);
 }
 
 /** A body that is just a u32 (CANCEL, PING, PONG). */

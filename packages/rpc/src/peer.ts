@@ -190,9 +190,8 @@ export class RpcPeer {
   readonly username: string;
   /** `Date.now()` when authentication completed. */
   readonly connectedAt: number;
-  /** Live counters of this connection (see {@link RpcPeerStats}). */
-  readonly stats: RpcPeerStats;
   readonly #link: PeerLink;
+  #stats: LiveStats | undefined = undefined;
 
   /** @internal created by the link it stands for, once that link authenticated */
   constructor(link: PeerLink, id: string, username: string) {
@@ -202,7 +201,11 @@ export class RpcPeer {
     this.port = link.socket.remotePort;
     this.username = username;
     this.connectedAt = Date.now();
-    this.stats = new LiveStats(link, this.connectedAt);
+  }
+
+  /** Live counters of this connection (see {@link RpcPeerStats}); the same object on every read. */
+  get stats(): RpcPeerStats {
+    return (this.#stats ??= new LiveStats(this.#link, this.connectedAt));
   }
 
   /** Whether the connection is authenticated and still open. */

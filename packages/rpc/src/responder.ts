@@ -11,6 +11,7 @@ import {
   ResultTooLargeError,
   RpcError,
 } from './errors.js';
+import { answerHeader, sendBody } from './body-send.js';
 import { IdSlots } from './id-slots.js';
 import { InboundCall } from './inbound-call.js';
 import { notJsonCarryable } from './json-check.js';
@@ -27,7 +28,6 @@ import {
   readU32,
   REQUEST_FIXED_BYTES,
   requestPayloadOffset,
-  responseHeader,
   type WireError,
 } from './messages.js';
 
@@ -170,9 +170,8 @@ export class Responder {
       this.#internalError(call, new InvalidArgError(`result of ${call.method} is not JSON-serializable`, { cause: error }));
       return;
     }
-    const header = responseHeader(call.id, encoding);
     try {
-      if (!link.socket.sendExtension(RpcMessageType.RESULT, payload === undefined ? header : [header, payload])) link.answerBackpressured();
+      if (!sendBody(link.socket, RpcMessageType.RESULT, answerHeader(call.id, encoding), payload)) link.answerBackpressured();
     } catch (error) {
       if (error instanceof FrameTooLargeError) this.#resultTooLarge(call, error);
       else if (error instanceof BufferOverflowError) link.answerOverflowed(`the result of request ${call.id} (${call.method})`, error);
@@ -233,7 +232,7 @@ export class Responder {
     }
     const link = this.#link;
     try {
-      if (!link.socket.sendExtension(RpcMessageType.ERROR, [responseHeader(id, kind), text])) link.answerBackpressured();
+      if (!sendBody(link.socket, RpcMessageType.ERROR, answerHeader(id, kind), text)) link.answerBackpressured();
     } catch (error) {
       if (error instanceof BufferOverflowError) {
         link.answerOverflowed(`the error answer of request ${id}`, error);

@@ -106,4 +106,68 @@ describe('KeepAlive', () => {
     keepAlive.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('links made with the same options share one interval timer, released when the last one stops', () => {
+    const options = { intervalMs: 1000, timeoutMs: 500 };
+    const hosts = [new Host(), new Host(), new Host()];
+    const links = hosts.map((h) => new KeepAlive(h, options));
+    links[0]!.start();
+    vi.advanceTimersByTime(300);
+    links[1]!.start();
+    links[2]!.start();
+    // One shared interval plus each link's ping deadline.
+    expect(vi.getTimerCount()).toBe(4);
+    for (const [i, link] of links.entries()) {
+      hosts[i]!.bytesIn += 10;
+      link.pong(1);
+    }
+    expect(vi.getTimerCount()).toBe(1);
+    links[0]!.stop();
+    links[1]!.stop();
+    expect(links[2]!.tickerArmed).toBe(true);
+    expect(vi.getTimerCount()).toBe(1);
+    links[2]!.stop();
+    expect(links[2]!.tickerArmed).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    // A later link arms it again.
+    links[1]!.start();
+    expect(links[1]!.tickerArmed).toBe(true);
+    links[1]!.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a link started between two shared ticks still pings only after silence, and is declared dead within intervalMs + timeoutMs', () => {
+    const options = { intervalMs: 1000, timeoutMs: 500 };
+    const first = new KeepAlive(new Host(), options);
+    first.start();
+    vi.advanceTimersByTime(499); // the shared tick comes 1 ms after the second link starts
+    const late = new Host();
+    const link = new KeepAlive(late, options);
+    link.start();
+    late.bytesIn += 10; // the pong, and the last byte this peer ever sends
+    link.pong(1);
+    vi.advanceTimersByTime(1);
+    expect(late.pings).toEqual([1]); // the first look saw the pong's bytes: no ping yet
+    vi.advanceTimersByTime(500);
+    expect(late.pings).toEqual([1, 2]); // half an interval of silence
+    vi.advanceTimersByTime(499);
+    expect(late.dead).toBe(0);
+    vi.advanceTimersByTime(1); // 1001 ms after its last byte <= intervalMs + timeoutMs
+    expect(late.dead).toBe(1);
+    first.stop();
+  });
+});
+
+describe('KeepAlive timers and the event loop', () => {
+  it('neither the shared interval nor a ping deadline keeps the process alive', () => {
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const options = { intervalMs: 60_000, timeoutMs: 60_000 };
+    const links = [new KeepAlive(new Host(), options), new KeepAlive(new Host(), options)];
+    for (const link of links) link.start(); // the shared interval and two deadlines, all unref'd
+    expect(links[0]!.tickerArmed).toBe(true);
+    expect(timeouts()).toBe(before);
+    for (const link of links) link.stop();
+    expect(links[0]!.tickerArmed).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import type { RpcClient } from '@proto/rpc';
 import { formatAddress } from '../address.js';
-import { type CommandSpec, intValue, positiveNumberValue, stringValue } from '../args.js';
+import { type CommandSpec, intValue, nonNegativeNumberValue, positiveNumberValue, stringValue } from '../args.js';
 import { closedLoop, type Job, openLoop } from '../bench/load.js';
 import { Tally } from '../bench/tally.js';
 import type { Command } from '../command.js';
@@ -13,7 +13,7 @@ import { readJsonArgument } from '../params.js';
 import { CONNECTION_OPTIONS, resolveTarget } from '../target.js';
 import { DEFAULT_TIMEOUT_MS } from './call.js';
 
-const DEFAULTS = { connections: 4, concurrency: 8, durationS: 10 } as const;
+const DEFAULTS = { connections: 4, concurrency: 8, durationS: 10, warmupS: 1 } as const;
 
 const spec: CommandSpec = {
   name: 'bench',
@@ -24,6 +24,7 @@ const spec: CommandSpec = {
     connections: { type: 'string', arg: 'N', description: `open N connections (default ${DEFAULTS.connections})` },
     concurrency: { type: 'string', arg: 'N', description: `keep N requests in flight per connection (default ${DEFAULTS.concurrency})` },
     duration: { type: 'string', arg: 'S', description: `run for S seconds (default ${DEFAULTS.durationS}; decimals allowed)` },
+    warmup: { type: 'string', arg: 'S', description: `first run the same load for S seconds, not counted (default ${DEFAULTS.warmupS}; 0: none)` },
     rate: { type: 'string', arg: 'R', description: 'open loop: send R requests per second in all, answered or not' },
     timeout: { type: 'string', arg: 'MS', description: `fail a request after MS (default ${DEFAULT_TIMEOUT_MS}; 0: no limit)` },
     ...CONNECTION_OPTIONS,
@@ -32,6 +33,8 @@ const spec: CommandSpec = {
     'Closed loop by default: each connection keeps --concurrency requests in flight. With --rate the',
     'load is open loop: requests leave at a fixed rate whatever the server does, and each latency',
     'counts from when its request was due, so a stall is not hidden (no coordinated omission).',
+    'The measured run follows an untimed warm-up with the same load (--warmup), so it measures the',
+    'steady state (JIT-compiled code on both sides), not start-up.',
     'Percentiles come from an HdrHistogram (1 µs resolution). A progress line shows on a terminal.',
     'Exits 0 when every request succeeded, else with the first failure (after the summary).',
     '',
@@ -79,19 +82,28 @@ export const bench: Command = {
     }
     const concurrency = intValue(parsed, 'concurrency', DEFAULTS.concurrency, 1, 100_000);
     const durationMs = positiveNumberValue(parsed, 'duration', DEFAULTS.durationS) * 1000;
+    const warmupMs = nonNegativeNumberValue(parsed, 'warmup', DEFAULTS.warmupS) * 1000;
     const timeoutMs = intValue(parsed, 'timeout', DEFAULT_TIMEOUT_MS);
     const target = await resolveTarget(parsed, address, io.env, stdin);
     const params = await readJsonArgument(paramsText, stdin);
     const clients = await openClients(connections, () => connectRpc(target));
     const where = formatAddress(target.address);
     const shape = rate === undefined ? `${plural(connections, 'connection')} × ${concurrency} in flight` : `${plural(connections, 'connection')}, ${rate} req/s (open loop)`;
-    if (!out.json) out.line(`bench ${method} on ${where}: ${shape}, ${durationMs / 1000} s`);
+    const warmupText = warmupMs > 0 ? ` after a ${warmupMs / 1000} s warm-up` : '';
+    if (!out.json) out.line(`bench ${method} on ${where}: ${shape}, ${durationMs / 1000} s${warmupText}`);
     const tally = new Tally();
     const job: Job = { clients, method, params, timeoutMs, durationMs, signal: io.signal, tally };
-    const progress = showProgress(out, tally, performance.now(), durationMs);
+    const load = (run: Job): Promise<number> => (rate === undefined ? closedLoop(run, concurrency) : openLoop(run, rate));
+    let progress: NodeJS.Timeout | undefined;
     let elapsedMs: number;
     try {
-      elapsedMs = rate === undefined ? await closedLoop(job, concurrency) : await openLoop(job, rate);
+      if (warmupMs > 0) {
+        // The same load, untimed and not counted: the measured run then starts in the steady state.
+        if (out.showsProgress) out.progress('  warming up');
+        await load({ ...job, durationMs: warmupMs, tally: new Tally() });
+      }
+      progress = showProgress(out, tally, performance.now(), durationMs);
+      elapsedMs = await load(job);
     } finally {
       clearInterval(progress);
       out.clearProgress();
@@ -109,6 +121,7 @@ export const bench: Command = {
           concurrency: rate === undefined ? concurrency : null,
           rate: rate ?? null,
           durationS: durationMs / 1000,
+          warmupS: warmupMs / 1000,
           elapsedS: elapsedMs / 1000,
           requests: tally.ok,
           errors: tally.failed,
