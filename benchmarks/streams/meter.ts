@@ -24,6 +24,8 @@ export interface ConsumeResult {
   /** epochMs() when the clock started and stopped. */
   t0: number;
   t1: number;
+  /** Median request round trip measured before the stream (µs), when the contender measures it. */
+  rttUs?: number;
 }
 
 /** One compare per item; `add()` returns true once the consumer should stop. */

@@ -9,6 +9,7 @@ const PASSWORD = 'bench-secret';
 
 export async function streamServer(_params: StreamParams, ipc: Ipc) {
   const server = new RpcServer({ password: PASSWORD, keepAlive: false });
+  server.handle('bench::ping', () => 0);
   server.handleStream('bench::small', async function* () {
     for (let i = 0; ; i++) {
       served.count++;
@@ -32,6 +33,7 @@ export async function streamServer(_params: StreamParams, ipc: Ipc) {
 async function consume(params: StreamParams, highWaterMark: number | undefined): Promise<ConsumeResult> {
   const client = new RpcClient({ host: params.host, port: params.port, password: PASSWORD, keepAlive: false });
   await client.connect();
+  const rttUs = await roundTripUs(client);
   const meter = new ConsumeMeter(params);
   const large = params.itemBytes > 0;
   const options = highWaterMark === undefined ? undefined : { highWaterMark };
@@ -42,7 +44,23 @@ async function consume(params: StreamParams, highWaterMark: number | undefined):
     if (meter.add()) break;
   }
   client.destroy();
-  return meter.result;
+  return { ...meter.result, rttUs };
+}
+
+/**
+ * Median request round trip between the two processes (after a warm-up), in µs: a stream with a
+ * window of W items moves at most W items per round trip, whatever the CPU cost of an item.
+ */
+async function roundTripUs(client: RpcClient): Promise<number> {
+  for (let i = 0; i < 500; i++) await client.request('bench::ping');
+  const samples: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const start = performance.now();
+    await client.request('bench::ping');
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1]! * 1000;
 }
 
 /** Default options: highWaterMark 16. */

@@ -15,6 +15,8 @@ export interface StreamRun {
   params: Omit<StreamParams, 'port'>;
   /** Bytes per item, for MB/s. */
   bytesPerItem: number;
+  /** The stream's window (items), for the note on the round-trip bound. */
+  highWaterMark?: number;
 }
 
 export async function runStream(contender: string, run: StreamRun): Promise<Measurement> {
@@ -33,6 +35,13 @@ export async function runStream(contender: string, run: StreamRun): Promise<Meas
     const samples = await withTimeout(producerDone, timeoutMs, 'producer');
     const producerCpu = cpuPerOpBetween(samples, result.t0, result.t1);
     const seconds = result.ms / 1000;
+    const notes: string[] = [];
+    if (producerCpu === undefined) notes.push('producer CPU not sampled');
+    if (result.rttUs !== undefined && run.highWaterMark !== undefined) {
+      // W items per round trip at most (credit), so W / RTT bounds the rate.
+      const bound = (run.highWaterMark / result.rttUs) * 1e6;
+      notes.push(`round trip p50 ${result.rttUs.toFixed(0)} µs: ${String(run.highWaterMark)} items per round trip is ${formatRate(bound)} items/s`);
+    }
     return {
       contender,
       status: 'ok',
@@ -40,11 +49,15 @@ export async function runStream(contender: string, run: StreamRun): Promise<Meas
       mbPerSec: (result.items * run.bytesPerItem) / seconds / 1e6,
       cpuUsPerOp: result.cpuUs / result.items + (producerCpu ?? 0),
       count: result.items,
-      ...(producerCpu === undefined ? { note: 'producer CPU not sampled' } : {}),
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
     };
   } catch (error) {
     return errorRow(contender, error);
   } finally {
     await Promise.all([producer.stop(), consumer.stop()]);
   }
+}
+
+function formatRate(rate: number): string {
+  return rate >= 1e6 ? `${(rate / 1e6).toFixed(2)} M` : `${(rate / 1e3).toFixed(0)} k`;
 }

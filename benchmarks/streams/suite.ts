@@ -15,11 +15,14 @@ const GRPC = 'grpc-js server streaming';
 const RAW = 'raw net.Socket (bytes only)';
 
 type Contender =
-  | { name: string; kind: 'stream'; server: string; client: string; module: string }
+  | { name: string; kind: 'stream'; server: string; client: string; module: string; highWaterMark?: number }
   | { name: string; kind: 'oneway'; server: string; client: string; module: string; countsBytes?: boolean };
 
 async function measure(c: Contender, params: { host: string; total: number; warm: number; capMs: number }, itemBytes: number, bytesPerItem: number): Promise<Measurement> {
-  if (c.kind === 'stream') return runStream(c.name, { module: c.module, server: c.server, client: c.client, params: { ...params, itemBytes }, bytesPerItem });
+  if (c.kind === 'stream') {
+    const window = c.highWaterMark === undefined ? {} : { highWaterMark: c.highWaterMark };
+    return runStream(c.name, { module: c.module, server: c.server, client: c.client, params: { ...params, itemBytes }, bytesPerItem, ...window });
+  }
   return runOneWay(c.name, {
     module: c.module,
     server: c.server,
@@ -37,8 +40,8 @@ export const streamsSuite: Suite = {
     const small = { host: '127.0.0.1', total: settings.quick ? 2_000_000 : 50_000_000, warm: settings.quick ? 20_000 : 100_000, capMs: settings.quick ? 1000 : 5000 };
     const large = binaryParams(settings.quick);
     const smallContenders: Contender[] = [
-      { name: STREAM, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClient' },
-      { name: STREAM_WIDE, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClientWide' },
+      { name: STREAM, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClient', highWaterMark: 16 },
+      { name: STREAM_WIDE, kind: 'stream', module: here('./proto.ts'), server: 'streamServer', client: 'streamClientWide', highWaterMark: 256 },
       { name: NS, kind: 'oneway', module: here('../ns/proto.ts'), server: 'nsServer', client: 'nsClient' },
       { name: GRPC, kind: 'stream', module: here('./grpc.ts'), server: 'grpcStreamServer', client: 'grpcStreamClient' },
     ];
