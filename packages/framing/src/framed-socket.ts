@@ -202,11 +202,14 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * @throws FrameTooLargeError when the payload exceeds `maxFrameBytes`; nothing is written.
    * @throws BufferOverflowError when the frame would take buffered bytes past `maxBufferedBytes`;
    *   nothing is written.
-   * @throws NotConnectedError after `end()`, `destroy()` or close.
+   * @throws NotConnectedError after `end()`, `destroy()` or close, and once the stream is destroyed
+   *   (a write error) even before `close` is emitted.
    * @throws InvalidArgError for a payload that is not bytes, a string, or an array of them.
    */
   send(payload: FramePayload): boolean {
-    if (this.#state !== OPEN) throw new NotConnectedError('cannot send: the socket is closed or closing');
+    // A write error destroys the stream at once and reports it only later (nextTick): a sender
+    // looping in microtasks would otherwise see `true` for every frame dropped meanwhile.
+    if (this.#state !== OPEN || this.stream.destroyed) throw new NotConnectedError('cannot send: the socket is closed or closing');
     const length = payloadBytes(payload);
     if (length > this.#maxFrameBytes) {
       throw new FrameTooLargeError(

@@ -312,6 +312,43 @@ describe('FramedSocket over TCP', () => {
     await ended;
   });
 
+  it('refuses sends once its stream is destroyed under it, before close is emitted', async () => {
+    const { client } = await pair();
+    const closed = closeOf(client);
+    // What a write error does: the stream is destroyed now, its error and close come at nextTick.
+    client.stream.destroy();
+    expect(client.closed).toBe(false);
+    expect(() => client.send('dropped')).toThrow(NotConnectedError);
+    await closed;
+  });
+
+  it('a sender looping in microtasks learns that the peer is gone', async () => {
+    const { client, peer } = await pair();
+    const payload = Buffer.alloc(1 << 20, 1);
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    const peerClosed = closeOf(peer);
+    peer.destroy();
+    await peerClosed;
+    let accepted = 0;
+    let refused: unknown;
+    // Never yields to the event loop unless send() returns false: only send() can stop it.
+    for (let i = 0; i < 100_000; i++) {
+      try {
+        if (!client.send(payload)) await client.drained();
+        accepted++;
+      } catch (error) {
+        refused = error;
+        break;
+      }
+    }
+    // send() throws ERR_NOT_CONNECTED, or a drained() wait under way rejects with ERR_CONNECTION_CLOSED.
+    expect((refused as { code?: string }).code).toMatch(/^ERR_(NOT_CONNECTED|CONNECTION_CLOSED)$/);
+    expect(accepted).toBeLessThan(100_000);
+    if (!client.closed) await closeOf(client);
+    for (const error of errors) expect((error as NodeJS.ErrnoException).code).toMatch(/^(EPIPE|ECONNRESET)$/);
+  });
+
   it('destroy(err) emits that error, then close(true); later destroys are no-ops', async () => {
     const { client } = await pair();
     const events: string[] = [];
