@@ -68,7 +68,7 @@ export function streamClient(params: StreamParams): Promise<ConsumeResult> {
   return consume(params, undefined);
 }
 
-/** A larger window, for context. */
+/** A window that covers the round trip (1024 items), for the cost of the credit itself. */
 export function streamClientWide(params: StreamParams): Promise<ConsumeResult> {
-  return consume(params, 256);
+  return consume(params, 1024);
 }

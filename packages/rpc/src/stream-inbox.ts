@@ -25,11 +25,21 @@ interface Waiter {
 
 const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
 
+function resumeAfterGrant(inbox: Inbox<unknown>): void {
+  inbox.resumeAfterGrant();
+}
+
 /**
  * The receiving end of one direction of a stream: the items that arrived and were not read yet
  * (never more than the credit window), the reader's pending `next()` calls, and how the stream
  * ended. Items leave in arrival order; the freed credit goes back to the producer in batches.
  * An error from the producer comes after the items sent before it; a local abort comes at once.
+ *
+ * After a read frees a grant, the next item is handed out only at the next tick, after the grant's
+ * frame: socket writes leave at `process.nextTick`, and a reader that takes a whole window of
+ * buffered items in microtasks would otherwise hold every grant back until it is done, so the
+ * producer idled while the consumer worked and the other way round (one window per round trip
+ * instead of two halves in flight). One tick per grant (half the window), not per item.
  */
 export class Inbox<T> {
   readonly window: CreditWindow;
@@ -39,6 +49,8 @@ export class Inbox<T> {
   #state: State = State.OPEN;
   #error: Error | undefined;
   #waiters: Waiter[] | undefined;
+  /** A grant went out: items wait for the tick after its frame is written. */
+  #yielding = false;
 
   constructor(host: InboxHost, highWaterMark: number) {
     this.#host = host;
@@ -65,7 +77,7 @@ export class Inbox<T> {
     this.window.received();
     if (this.#state !== State.OPEN) return;
     const waiters = this.#waiters;
-    if (waiters !== undefined && waiters.length > 0) {
+    if (waiters !== undefined && waiters.length > 0 && !this.#yielding) {
       const waiter = waiters.shift()!;
       this.#consumed();
       waiter.resolve({ value, done: false });
@@ -109,12 +121,11 @@ export class Inbox<T> {
 
   /** The next item, the end, or the error. */
   next(): Promise<IteratorResult<T>> {
+    if (this.#yielding && this.#state !== State.CLOSED && (this.#head < this.#items.length || this.#state === State.OPEN)) return this.#wait();
     if (this.#head < this.#items.length) return Promise.resolve({ value: this.#take() as T, done: false });
     switch (this.#state) {
       case State.OPEN:
-        return new Promise<IteratorResult<T>>((resolve, reject) => {
-          (this.#waiters ??= []).push({ resolve: resolve as Waiter['resolve'], reject });
-        });
+        return this.#wait();
       case State.FAILED: {
         const error = this.#error!;
         this.#state = State.CLOSED;
@@ -124,6 +135,22 @@ export class Inbox<T> {
       default:
         return Promise.resolve(DONE);
     }
+  }
+
+  /** The tick after a grant: serve the readers that waited, in order. */
+  resumeAfterGrant(): void {
+    this.#yielding = false;
+    const waiters = this.#waiters;
+    while (waiters !== undefined && waiters.length > 0 && !this.#yielding && this.#head < this.#items.length) {
+      waiters.shift()!.resolve({ value: this.#take(), done: false });
+    }
+    if (!this.#yielding && this.#head === this.#items.length && this.#state !== State.OPEN) this.#settleWaiters();
+  }
+
+  #wait(): Promise<IteratorResult<T>> {
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      (this.#waiters ??= []).push({ resolve: resolve as Waiter['resolve'], reject });
+    });
   }
 
   #take(): unknown {
@@ -141,7 +168,13 @@ export class Inbox<T> {
 
   #consumed(): void {
     const grant = this.window.consumed();
-    if (grant > 0 && this.#state === State.OPEN) this.#host.grantCredit(grant);
+    if (grant > 0 && this.#state === State.OPEN) {
+      this.#host.grantCredit(grant);
+      if (!this.#yielding) {
+        this.#yielding = true;
+        process.nextTick(resumeAfterGrant, this);
+      }
+    }
   }
 
   #drop(): void {
@@ -153,6 +186,8 @@ export class Inbox<T> {
   #settleWaiters(): void {
     const waiters = this.#waiters;
     if (waiters === undefined || waiters.length === 0) return;
+    // Items still buffered behind a grant's tick go first; the tick settles the rest.
+    if (this.#head < this.#items.length) return;
     this.#waiters = undefined;
     for (const waiter of waiters) {
       if (this.#state === State.FAILED) {
