@@ -162,11 +162,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 
   /**
-   * Whether `send()` accepts frames: `false` from `end()`, `destroy()`, the peer's end or close on.
+   * Whether `send()` accepts frames: `false` from `end()`, `destroy()`, the peer's end, a destroyed
+   * stream (a write error, before `close`) or close on.
    * (Backpressure does not change it: a paused socket is still writable.)
    */
   get writable(): boolean {
-    return this.#state === OPEN;
+    return this.#state === OPEN && !this.stream.destroyed;
   }
 
   /** Whether the socket has closed (`close` was emitted). */
