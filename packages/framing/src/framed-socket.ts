@@ -3,43 +3,17 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Backpressure } from './backpressure.js';
 import { type FrameHandler, FrameDecoder } from './decoder.js';
-import { FrameTooLargeError, NotConnectedError, type ProtoError } from './errors.js';
+import { FrameTooLargeError, NotConnectedError } from './errors.js';
 import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
+import { type FramedSocketEvents, type FramedSocketStats, listenedEventNames, statsView, useListenerTable } from './framed-socket-events.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
 import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
 import { type ReadSink, readerOf, type SocketReader } from './socket-reader.js';
 import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
-
-/** Traffic counters of a {@link FramedSocket}; bytes include the length headers. */
-export interface FramedSocketStats {
-  /** Bytes received. */
-  bytesIn: number;
-  /** Bytes accepted by `send()` (headers included). */
-  bytesOut: number;
-  /** Frames received. */
-  framesIn: number;
-  /** Frames accepted by `send()`. */
-  framesOut: number;
-}
-
-/** Events of a {@link FramedSocket}. */
-export interface FramedSocketEvents {
-  /** One complete inbound frame's payload (a view that stays valid; the socket never reuses it). */
-  frame: [frame: Buffer];
-  /** Outbound bytes still queued after a write reached `highWaterMark`: stop sending until `resume`. */
-  pause: [];
-  /** After a `pause`, outbound buffered bytes fell to `lowWaterMark`: sending may go on. */
-  resume: [];
-  /** No traffic either way for `idleTimeoutMs`. The socket stays open. */
-  timeout: [];
-  /** A stream error, or a typed error for bad inbound bytes; `close` follows. */
-  error: [error: ProtoError | NodeJS.ErrnoException];
-  /** The socket closed; `hadError` tells whether an `error` came first. */
-  close: [hadError: boolean];
-}
+export type { FramedSocketEvents, FramedSocketStats } from './framed-socket-events.js';
 
 // The lifecycle, in order; a socket only moves forward. OPEN sends; ENDING sends no more but still
 // flushes (our end() or the peer's); DESTROYED drops everything and waits for the stream's close.
@@ -56,8 +30,19 @@ interface FramedStream extends Duplex {
   [kFramed]: FramedSocket;
 }
 
+/** Told when a socket closes, before its `close` event (a server's connection tracker). */
+export interface SocketTracker {
+  socketClosed(socket: FramedSocket): void;
+}
+
 /** The way in for `setFrameHandler` (the private entry point); assigned by the class's static block. */
 let installFrameHandler: <T>(socket: FramedSocket, handler: FrameHandler<T> | undefined, thisArg: T) => void;
+/** @internal One stats counter of `socket`, read without making its `stats` view (ns sums them per link). */
+export let framedCounter: (socket: FramedSocket, name: keyof FramedSocketStats) => number;
+/** @internal Makes `tracker` the one told when `socket` closes (framing's server). */
+export let setTracker: (socket: FramedSocket, tracker: SocketTracker) => void;
+/** @internal The tracker given to {@link setTracker}. */
+export let trackerOf: (socket: FramedSocket) => SocketTracker | undefined;
 
 /**
  * Length-prefixed frames over any byte stream (a `net.Socket`, a `tls.TLSSocket`, or any `Duplex`),
@@ -78,7 +63,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
   readonly #backpressure: Backpressure;
-  readonly #stats: FramedSocketStats = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
+  // The stats counters are fields (no object per socket); `stats` is a view made on first read.
+  #bytesIn = 0; #bytesOut = 0; #framesIn = 0; #framesOut = 0;
+  /** A hook instead of a `close` listener: a second listener costs an array per idle connection. */
+  #tracker: SocketTracker | undefined;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   /** Sockets made by connect() and createServer() over TCP/Unix read through `onread`. */
   readonly #reader: SocketReader | undefined;
@@ -100,6 +88,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
       socket.#frameHandler = handler as FrameHandler<unknown> | undefined;
       socket.#frameThis = thisArg;
     };
+    framedCounter = (socket, name) =>
+      name === 'bytesIn' ? socket.#bytesIn : name === 'bytesOut' ? socket.#bytesOut : name === 'framesIn' ? socket.#framesIn : socket.#framesOut;
+    setTracker = (socket, tracker) => {
+      socket.#tracker = tracker;
+    };
+    trackerOf = (socket) => socket.#tracker;
   }
 
   /**
@@ -110,6 +104,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    */
   constructor(stream: Duplex, options?: FramedSocketOptions) {
     super();
+    useListenerTable(this);
     const { codec, maxFrameBytes } = resolveFrameOptions(options);
     const limits = resolveSocketLimits(options);
     this.stream = stream;
@@ -176,7 +171,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   /** Traffic counters; the object is live and updated in place. */
   get stats(): Readonly<FramedSocketStats> {
-    return this.#stats;
+    return statsView(this, framedCounter);
+  }
+
+  /** The events listened for (as Node's, without the names of the listener table's empty fields). */
+  override eventNames(): ReturnType<EventEmitter<FramedSocketEvents>['eventNames']> {
+    return listenedEventNames(super.eventNames(), (name) => this.listenerCount(name));
   }
 
   /** The peer's IP address, or `undefined` for a Unix socket or a stream that has none. Kept after close. */
@@ -217,9 +217,8 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     const headerBytes = writer.headerBytes(length);
     const atMost = this.#backpressure.admit(headerBytes + length);
     writer.write(payload, length, headerBytes);
-    const stats = this.#stats;
-    stats.framesOut++;
-    stats.bytesOut += headerBytes + length;
+    this.#framesOut++;
+    this.#bytesOut += headerBytes + length;
     this.#idleTimer?.refresh();
     return this.#backpressure.afterSend(this, atMost);
   }
@@ -291,7 +290,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   static #streamOnData(this: FramedStream, chunk: Buffer): void {
     const socket = this[kFramed];
-    socket.#stats.bytesIn += chunk.length;
+    socket.#bytesIn += chunk.length;
     socket.#idleTimer?.refresh();
     try {
       socket.#decoder.push(chunk, FramedSocket.#decoderOnFrame, socket);
@@ -305,7 +304,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     onError: FramedSocket.#readerOnError, onReplayed: FramedSocket.#readerOnReplayed };
 
   static #readerOnBytes(this: FramedSocket, bytes: number): void {
-    this.#stats.bytesIn += bytes;
+    this.#bytesIn += bytes;
     this.#idleTimer?.refresh();
   }
 
@@ -321,7 +320,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   static #decoderOnFrame(this: FramedSocket, frame: Buffer): void {
     if (this.#state >= DESTROYED) return;
-    this.#stats.framesIn++;
+    this.#framesIn++;
     const handler = this.#frameHandler;
     if (handler === undefined) this.emit('frame', frame);
     else handler.call(this.#frameThis, frame);
@@ -373,6 +372,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     stream.removeListener('close', FramedSocket.#streamOnClose);
     // #streamOnError stays: a late stream error must not become an uncaught exception.
     socket.#backpressure.close();
+    socket.#tracker?.socketClosed(socket);
     socket.emit('close', socket.#hadError);
     socket.#closeWaiter?.resolve();
   }
@@ -394,3 +394,4 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 export function setFrameHandler<T>(socket: FramedSocket, handler: FrameHandler<T> | undefined, thisArg: T): void {
   installFrameHandler(socket, handler, thisArg);
 }
+
