@@ -31,6 +31,11 @@ export interface FramedSocketEvents {
   close: [hadError: boolean];
 }
 
+/** Told when a socket closes, before its `close` event (a server's connection tracker). */
+export interface SocketTracker {
+  socketClosed(socket: object): void;
+}
+
 /**
  * Node's EventEmitter makes `_events` a `{ __proto__: null }` literal, a dictionary-mode object
  * (~240 bytes) per emitter. This one has the events a socket is listened to for ahead as fields and

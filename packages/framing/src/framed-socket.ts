@@ -1,19 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Backpressure } from './backpressure.js';
+import { admit, Backpressure, belowHighWater } from './backpressure.js';
 import { type FrameHandler, FrameDecoder } from './decoder.js';
 import { FrameTooLargeError, NotConnectedError } from './errors.js';
 import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
-import { type FramedSocketEvents, type FramedSocketStats, listenedEventNames, statsView, useListenerTable } from './framed-socket-events.js';
+import { type FramedSocketEvents, type FramedSocketStats, listenedEventNames, type SocketTracker, statsView, useListenerTable } from './framed-socket-events.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
-import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
+import { type FramedSocketOptions, type ResolvedSocketLimits, resolveSocketLimits } from './socket-options.js';
 import { type ReadSink, readerOf, type SocketReader } from './socket-reader.js';
 import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
-export type { FramedSocketEvents, FramedSocketStats } from './framed-socket-events.js';
+export type { FramedSocketEvents, FramedSocketStats, SocketTracker } from './framed-socket-events.js';
 
 // The lifecycle, in order; a socket only moves forward. OPEN sends; ENDING sends no more but still
 // flushes (our end() or the peer's); DESTROYED drops everything and waits for the stream's close.
@@ -28,11 +28,6 @@ const kFramed = Symbol('framedSocket');
 
 interface FramedStream extends Duplex {
   [kFramed]: FramedSocket;
-}
-
-/** Told when a socket closes, before its `close` event (a server's connection tracker). */
-export interface SocketTracker {
-  socketClosed(socket: FramedSocket): void;
 }
 
 /** The way in for `setFrameHandler` (the private entry point); assigned by the class's static block. */
@@ -62,7 +57,9 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
-  readonly #backpressure: Backpressure;
+  /** Made at the first `pause` or `drained()` (most sockets never need one). */
+  #backpressure: Backpressure | undefined;
+  readonly #limits: ResolvedSocketLimits;
   // The stats counters are fields (no object per socket); `stats` is a view made on first read.
   #bytesIn = 0; #bytesOut = 0; #framesIn = 0; #framesOut = 0;
   /** A hook instead of a `close` listener: a second listener costs an array per idle connection. */
@@ -111,7 +108,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.#maxFrameBytes = maxFrameBytes;
     this.#decoder = new FrameDecoder({ lengthPrefix: codec, maxFrameBytes });
     this.#writer = new FrameWriter(stream, codec);
-    this.#backpressure = new Backpressure(limits, this.#writer);
+    this.#limits = limits;
     this.#captureRemote();
 
     (stream as FramedStream)[kFramed] = this;
@@ -215,12 +212,17 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     }
     const writer = this.#writer;
     const headerBytes = writer.headerBytes(length);
-    const atMost = this.#backpressure.admit(headerBytes + length);
+    const atMost = admit(this.#limits, writer, headerBytes + length);
     writer.write(payload, length, headerBytes);
     this.#framesOut++;
     this.#bytesOut += headerBytes + length;
     this.#idleTimer?.refresh();
-    return this.#backpressure.afterSend(this, atMost);
+    if (this.#backpressure === undefined && belowHighWater(this.#limits, writer, atMost)) return true;
+    return this.#pressure().afterSend(this, atMost);
+  }
+
+  #pressure(): Backpressure {
+    return (this.#backpressure ??= new Backpressure(this.#limits, this.#writer, this.#state >= DESTROYED, this.#state === CLOSED));
   }
 
   /**
@@ -231,7 +233,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * @throws AbortedError (rejects) when `signal` aborts first.
    */
   drained(options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    return this.#backpressure.drained(options?.signal, this);
+    return this.#pressure().drained(options?.signal, this);
   }
 
   /** Stops reading inbound bytes (frames already received in the current chunk are still delivered). */
@@ -272,7 +274,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     if (this.#state >= DESTROYED) return;
     this.#state = DESTROYED;
     this.#writer.close();
-    this.#backpressure.stop();
+    this.#backpressure?.stop();
     this.stream.destroy(error);
   }
 
@@ -371,7 +373,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     stream.removeListener('timeout', FramedSocket.#streamOnTimeout);
     stream.removeListener('close', FramedSocket.#streamOnClose);
     // #streamOnError stays: a late stream error must not become an uncaught exception.
-    socket.#backpressure.close();
+    socket.#backpressure?.close();
     socket.#tracker?.socketClosed(socket);
     socket.emit('close', socket.#hadError);
     socket.#closeWaiter?.resolve();
