@@ -26,12 +26,41 @@ function aborted(signal: AbortSignal): AbortedError {
 }
 
 /**
+ * Refuses a frame of `frameBytes` (header included) that would take the buffer past
+ * `maxBufferedBytes`; call before writing anything of it.
+ *
+ * @returns the bytes buffered once it is written, at most (pass it to {@link Backpressure.afterSend}).
+ * @throws BufferOverflowError then.
+ */
+export function admit(limits: ResolvedSocketLimits, writer: FrameWriter, frameBytes: number): number {
+  const buffered = writer.bufferedBytes;
+  const max = limits.maxBufferedBytes;
+  if (buffered + frameBytes > max) {
+    throw new BufferOverflowError(
+      `sending ${String(frameBytes)} bytes with ${String(buffered)} buffered would exceed maxBufferedBytes (${String(max)})`,
+    );
+  }
+  return buffered + frameBytes;
+}
+
+/**
+ * Whether, after a frame was written with `atMost` bytes buffered at most (what {@link admit}
+ * returned: a write only ever lowers it), bytes are below `highWaterMark`: the sender goes on, and a
+ * socket that is not paused needs no {@link Backpressure} for it.
+ */
+export function belowHighWater(limits: ResolvedSocketLimits, writer: FrameWriter, atMost: number): boolean {
+  const highWaterMark = limits.highWaterMark;
+  return atMost < highWaterMark || writer.bufferedBytes < highWaterMark;
+}
+
+/**
  * Outbound watermarks of one socket, as a `net.Socket` means them: `pause` (and `send()` returning
  * `false`) only when bytes really remain queued after a write, `resume` once they fall to the low
  * mark, and a hard limit past which a frame is refused before anything of it is written.
  *
- * Write completions are watched only from the first `pause` or `drained()` on: most sockets never
- * need them, and an unwatched write costs nothing extra.
+ * Made by the socket at its first `pause` or `drained()`: most sockets never need one (until then
+ * the socket checks frames with {@link admit} and {@link belowHighWater}). Write completions are
+ * watched from then on only: an unwatched write costs nothing extra.
  */
 export class Backpressure {
   readonly #limits: ResolvedSocketLimits;
@@ -40,33 +69,19 @@ export class Backpressure {
   #flags = 0;
   #waiters: Set<DrainWaiter> | undefined;
 
-  /** `limits` may be shared by many sockets (a server's); it is never written. */
-  constructor(limits: ResolvedSocketLimits, writer: FrameWriter) {
+  /**
+   * `limits` may be shared by many sockets (a server's); it is never written. `stopped`/`closed`: made
+   * for a socket already destroyed or closed (as if {@link stop} or {@link close} had been called).
+   */
+  constructor(limits: ResolvedSocketLimits, writer: FrameWriter, stopped: boolean, closed: boolean) {
     this.#limits = limits;
     this.#writer = writer;
+    this.#flags = (stopped ? STOPPED : 0) | (closed ? STOPPED | CLOSED : 0);
   }
 
   /** Whether `pause` fired and `resume` has not yet. */
   get paused(): boolean {
     return (this.#flags & PAUSED) !== 0;
-  }
-
-  /**
-   * Refuses a frame of `frameBytes` (header included) that would take the buffer past
-   * `maxBufferedBytes`; call before writing anything of it.
-   *
-   * @returns the bytes buffered once it is written, at most (pass it to {@link afterSend}).
-   * @throws BufferOverflowError then.
-   */
-  admit(frameBytes: number): number {
-    const buffered = this.#writer.bufferedBytes;
-    const max = this.#limits.maxBufferedBytes;
-    if (buffered + frameBytes > max) {
-      throw new BufferOverflowError(
-        `sending ${String(frameBytes)} bytes with ${String(buffered)} buffered would exceed maxBufferedBytes (${String(max)})`,
-      );
-    }
-    return buffered + frameBytes;
   }
 
   /**
@@ -77,10 +92,9 @@ export class Backpressure {
   afterSend(target: PauseTarget, atMost: number): boolean {
     const writer = this.#writer;
     if ((this.#flags & PAUSED) !== 0) return writer.bufferedBytes === 0;
-    const highWaterMark = this.#limits.highWaterMark;
-    if (atMost < highWaterMark || writer.bufferedBytes < highWaterMark) return true;
+    if (belowHighWater(this.#limits, writer, atMost)) return true;
     writer.flush();
-    if (writer.bufferedBytes < highWaterMark) return true;
+    if (writer.bufferedBytes < this.#limits.highWaterMark) return true;
     this.#flags |= PAUSED;
     this.#watch(target);
     target.emit('pause');

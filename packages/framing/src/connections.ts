@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import type { ProtoError } from './errors.js';
-import type { FramedSocket } from './framed-socket.js';
+import { type FramedSocket, setTracker, type SocketTracker, trackerOf } from './framed-socket.js';
 
 /** Where a connection's failure is reported (the server's `clientError`). */
 export interface ClientErrorTarget {
@@ -13,13 +13,10 @@ interface Tracked {
   [kConnections]: Connections;
 }
 
-// Per-connection handlers are module-level functions that find their tracker through a property:
+// Per-connection handlers are module-level functions that find their tracker through the socket:
 // no closure and no once-wrapper per connection (idle connections are many; each byte counts).
-function clientOnError(this: FramedSocket & Tracked, error: ProtoError | NodeJS.ErrnoException): void {
-  this[kConnections].target.emit('clientError', error, this);
-}
-function clientOnClose(this: FramedSocket & Tracked): void {
-  this[kConnections].open.delete(this);
+function clientOnError(this: FramedSocket, error: ProtoError | NodeJS.ErrnoException): void {
+  (trackerOf(this) as Connections).target.emit('clientError', error, this);
 }
 function rawOnClose(this: net.Socket & Tracked): void {
   this[kConnections].handshakes.delete(this);
@@ -30,7 +27,7 @@ function rawOnClose(this: net.Socket & Tracked): void {
  * and its `error` is reported to the server as `clientError`), and the raw sockets of TLS
  * handshakes still in progress, which are not connections yet but must go when the server closes.
  */
-export class Connections {
+export class Connections implements SocketTracker {
   /** Open connections. */
   readonly open = new Set<FramedSocket>();
   /** Raw sockets of TLS handshakes in progress. */
@@ -44,14 +41,18 @@ export class Connections {
 
   /** Reports `socket`'s errors as `clientError` from now on (before it is adopted, or refused). */
   watch(socket: FramedSocket): void {
-    (socket as FramedSocket & Tracked)[kConnections] = this;
+    setTracker(socket, this);
     socket.on('error', clientOnError);
   }
 
   /** Counts `socket` as open until it closes. */
   adopt(socket: FramedSocket): void {
     this.open.add(socket);
-    socket.on('close', clientOnClose);
+  }
+
+  /** @internal `socket` closed (framing calls it before the socket's `close` event; no listener per connection). */
+  socketClosed(socket: FramedSocket): void {
+    this.open.delete(socket);
   }
 
   /** Keeps a raw socket whose TLS handshake is in progress, until it closes or {@link handshakeDone}. */

@@ -1,45 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Backpressure } from './backpressure.js';
+import { admit, Backpressure, belowHighWater } from './backpressure.js';
 import { type FrameHandler, FrameDecoder } from './decoder.js';
-import { FrameTooLargeError, NotConnectedError, type ProtoError } from './errors.js';
+import { FrameTooLargeError, NotConnectedError } from './errors.js';
 import { checkMaxFrameBytes, resolveFrameOptions } from './frame-options.js';
 import { FrameWriter } from './frame-writer.js';
+import { type FramedSocketEvents, type FramedSocketStats, listenedEventNames, type SocketTracker, statsView, useListenerTable } from './framed-socket-events.js';
 import { type FramePayload, payloadBytes } from './part-bytes.js';
-import { type FramedSocketOptions, resolveSocketLimits } from './socket-options.js';
+import { type FramedSocketOptions, type ResolvedSocketLimits, resolveSocketLimits } from './socket-options.js';
 import { type ReadSink, readerOf, type SocketReader } from './socket-reader.js';
 import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
-
-/** Traffic counters of a {@link FramedSocket}; bytes include the length headers. */
-export interface FramedSocketStats {
-  /** Bytes received. */
-  bytesIn: number;
-  /** Bytes accepted by `send()` (headers included). */
-  bytesOut: number;
-  /** Frames received. */
-  framesIn: number;
-  /** Frames accepted by `send()`. */
-  framesOut: number;
-}
-
-/** Events of a {@link FramedSocket}. */
-export interface FramedSocketEvents {
-  /** One complete inbound frame's payload (a view that stays valid; the socket never reuses it). */
-  frame: [frame: Buffer];
-  /** Outbound bytes still queued after a write reached `highWaterMark`: stop sending until `resume`. */
-  pause: [];
-  /** After a `pause`, outbound buffered bytes fell to `lowWaterMark`: sending may go on. */
-  resume: [];
-  /** No traffic either way for `idleTimeoutMs`. The socket stays open. */
-  timeout: [];
-  /** A stream error, or a typed error for bad inbound bytes; `close` follows. */
-  error: [error: ProtoError | NodeJS.ErrnoException];
-  /** The socket closed; `hadError` tells whether an `error` came first. */
-  close: [hadError: boolean];
-}
+export type { FramedSocketEvents, FramedSocketStats, SocketTracker } from './framed-socket-events.js';
 
 // The lifecycle, in order; a socket only moves forward. OPEN sends; ENDING sends no more but still
 // flushes (our end() or the peer's); DESTROYED drops everything and waits for the stream's close.
@@ -58,6 +32,12 @@ interface FramedStream extends Duplex {
 
 /** The way in for `setFrameHandler` (the private entry point); assigned by the class's static block. */
 let installFrameHandler: <T>(socket: FramedSocket, handler: FrameHandler<T> | undefined, thisArg: T) => void;
+/** @internal One stats counter of `socket`, read without making its `stats` view (ns sums them per link). */
+export let framedCounter: (socket: FramedSocket, name: keyof FramedSocketStats) => number;
+/** @internal Makes `tracker` the one told when `socket` closes (framing's server). */
+export let setTracker: (socket: FramedSocket, tracker: SocketTracker) => void;
+/** @internal The tracker given to {@link setTracker}. */
+export let trackerOf: (socket: FramedSocket) => SocketTracker | undefined;
 
 /**
  * Length-prefixed frames over any byte stream (a `net.Socket`, a `tls.TLSSocket`, or any `Duplex`),
@@ -77,8 +57,13 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
-  readonly #backpressure: Backpressure;
-  readonly #stats: FramedSocketStats = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
+  /** Made at the first `pause` or `drained()` (most sockets never need one). */
+  #backpressure: Backpressure | undefined;
+  readonly #limits: ResolvedSocketLimits;
+  // The stats counters are fields (no object per socket); `stats` is a view made on first read.
+  #bytesIn = 0; #bytesOut = 0; #framesIn = 0; #framesOut = 0;
+  /** A hook instead of a `close` listener: a second listener costs an array per idle connection. */
+  #tracker: SocketTracker | undefined;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   /** Sockets made by connect() and createServer() over TCP/Unix read through `onread`. */
   readonly #reader: SocketReader | undefined;
@@ -100,6 +85,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
       socket.#frameHandler = handler as FrameHandler<unknown> | undefined;
       socket.#frameThis = thisArg;
     };
+    framedCounter = (socket, name) =>
+      name === 'bytesIn' ? socket.#bytesIn : name === 'bytesOut' ? socket.#bytesOut : name === 'framesIn' ? socket.#framesIn : socket.#framesOut;
+    setTracker = (socket, tracker) => {
+      socket.#tracker = tracker;
+    };
+    trackerOf = (socket) => socket.#tracker;
   }
 
   /**
@@ -110,13 +101,14 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    */
   constructor(stream: Duplex, options?: FramedSocketOptions) {
     super();
+    useListenerTable(this);
     const { codec, maxFrameBytes } = resolveFrameOptions(options);
     const limits = resolveSocketLimits(options);
     this.stream = stream;
     this.#maxFrameBytes = maxFrameBytes;
     this.#decoder = new FrameDecoder({ lengthPrefix: codec, maxFrameBytes });
     this.#writer = new FrameWriter(stream, codec);
-    this.#backpressure = new Backpressure(limits, this.#writer);
+    this.#limits = limits;
     this.#captureRemote();
 
     (stream as FramedStream)[kFramed] = this;
@@ -177,7 +169,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   /** Traffic counters; the object is live and updated in place. */
   get stats(): Readonly<FramedSocketStats> {
-    return this.#stats;
+    return statsView(this, framedCounter);
+  }
+
+  /** The events listened for (as Node's, without the names of the listener table's empty fields). */
+  override eventNames(): ReturnType<EventEmitter<FramedSocketEvents>['eventNames']> {
+    return listenedEventNames(super.eventNames(), (name) => this.listenerCount(name));
   }
 
   /** The peer's IP address, or `undefined` for a Unix socket or a stream that has none. Kept after close. */
@@ -219,13 +216,17 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     }
     const writer = this.#writer;
     const headerBytes = writer.headerBytes(length);
-    const atMost = this.#backpressure.admit(headerBytes + length);
+    const atMost = admit(this.#limits, writer, headerBytes + length);
     writer.write(payload, length, headerBytes);
-    const stats = this.#stats;
-    stats.framesOut++;
-    stats.bytesOut += headerBytes + length;
+    this.#framesOut++;
+    this.#bytesOut += headerBytes + length;
     this.#idleTimer?.refresh();
-    return this.#backpressure.afterSend(this, atMost);
+    if (this.#backpressure === undefined && belowHighWater(this.#limits, writer, atMost)) return true;
+    return this.#pressure().afterSend(this, atMost);
+  }
+
+  #pressure(): Backpressure {
+    return (this.#backpressure ??= new Backpressure(this.#limits, this.#writer, this.#state >= DESTROYED, this.#state === CLOSED));
   }
 
   /**
@@ -236,7 +237,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * @throws AbortedError (rejects) when `signal` aborts first.
    */
   drained(options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    return this.#backpressure.drained(options?.signal, this);
+    return this.#pressure().drained(options?.signal, this);
   }
 
   /** Stops reading inbound bytes (frames already received in the current chunk are still delivered). */
@@ -277,7 +278,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     if (this.#state >= DESTROYED) return;
     this.#state = DESTROYED;
     this.#writer.close();
-    this.#backpressure.stop();
+    this.#backpressure?.stop();
     this.stream.destroy(error);
   }
 
@@ -295,7 +296,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   static #streamOnData(this: FramedStream, chunk: Buffer): void {
     const socket = this[kFramed];
-    socket.#stats.bytesIn += chunk.length;
+    socket.#bytesIn += chunk.length;
     socket.#idleTimer?.refresh();
     try {
       socket.#decoder.push(chunk, FramedSocket.#decoderOnFrame, socket);
@@ -309,7 +310,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     onError: FramedSocket.#readerOnError, onReplayed: FramedSocket.#readerOnReplayed };
 
   static #readerOnBytes(this: FramedSocket, bytes: number): void {
-    this.#stats.bytesIn += bytes;
+    this.#bytesIn += bytes;
     this.#idleTimer?.refresh();
   }
 
@@ -325,7 +326,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   static #decoderOnFrame(this: FramedSocket, frame: Buffer): void {
     if (this.#state >= DESTROYED) return;
-    this.#stats.framesIn++;
+    this.#framesIn++;
     const handler = this.#frameHandler;
     if (handler === undefined) this.emit('frame', frame);
     else handler.call(this.#frameThis, frame);
@@ -376,7 +377,8 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     stream.removeListener('timeout', FramedSocket.#streamOnTimeout);
     stream.removeListener('close', FramedSocket.#streamOnClose);
     // #streamOnError stays: a late stream error must not become an uncaught exception.
-    socket.#backpressure.close();
+    socket.#backpressure?.close();
+    socket.#tracker?.socketClosed(socket);
     socket.emit('close', socket.#hadError);
     socket.#closeWaiter?.resolve();
   }
@@ -398,3 +400,4 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 export function setFrameHandler<T>(socket: FramedSocket, handler: FrameHandler<T> | undefined, thisArg: T): void {
   installFrameHandler(socket, handler, thisArg);
 }
+

@@ -6,7 +6,7 @@
 export { BoundedCache } from './bounded-cache.js';
 export { deferred } from './deferred.js';
 export { emitErrorIfListened } from './emit-error.js';
-export { setFrameHandler } from './framed-socket.js';
+export { framedCounter, setFrameHandler } from './framed-socket.js';
 export { integerOption } from './integer-option.js';
 export { partBytes, payloadBytes } from './part-bytes.js';
 export { toError } from './to-error.js';

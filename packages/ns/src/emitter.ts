@@ -15,6 +15,13 @@ const EMITTER_CONF = Object.freeze({ wildcard: true, delimiter: EVENT_DELIMITER,
 
 const MAX_CACHED_HANDLERS = 64;
 
+/**
+ * EventEmitter2's `_events` of every socket: with `wildcard` its listeners live in `listenerTree`, and
+ * `_events` is only read (an empty object per socket was 56 bytes an idle connection). Frozen, so a
+ * write would fail loudly rather than reach another socket.
+ */
+const NO_EVENTS = Object.freeze({});
+
 type Method = (...args: unknown[]) => unknown;
 
 function dataEvent(pattern: EventPattern): string[] {
@@ -44,6 +51,7 @@ export class NsEmitter<Events extends EventMap = DefaultEvents> extends EventEmi
   /** EventEmitter2 internals (not in its typings). */
   declare private _all: ListenerFn[] | undefined;
   declare private _conf: object;
+  declare private _events: object;
   declare private event: string;
   /** Listeners per received name, so EventEmitter2's tree is not searched per message; dropped on any listener change. */
   #handlers: Map<ReceivedName, ListenerFn[]> | undefined;
@@ -51,6 +59,7 @@ export class NsEmitter<Events extends EventMap = DefaultEvents> extends EventEmi
 
   constructor() {
     super(EMITTER_CONF);
+    this._events = NO_EVENTS;
   }
 
   /** Whether someone listens (or may listen, through a wildcard) for `pause`, `resume` or `idle`. */

@@ -1,3 +1,4 @@
+import { framedCounter } from '@proto/framing/internal';
 import type { Link } from './link.js';
 import type { NsSocketStats } from './socket-events.js';
 
@@ -19,8 +20,8 @@ export class SocketTotals {
 
   /** Adds a closed link's counters. */
   add(link: Link): void {
-    this.bytesIn += link.framed.stats.bytesIn;
-    this.bytesOut += link.framed.stats.bytesOut;
+    this.bytesIn += framedCounter(link.framed, 'bytesIn');
+    this.bytesOut += framedCounter(link.framed, 'bytesOut');
     this.messagesIn += link.messagesIn;
   }
 }
@@ -35,11 +36,11 @@ export interface StatsSource {
 
 function bytesIn(this: LiveStats): number {
   const { totals, link } = this.source;
-  return (totals?.bytesIn ?? 0) + (link?.framed.stats.bytesIn ?? 0);
+  return (totals?.bytesIn ?? 0) + (link === undefined ? 0 : framedCounter(link.framed, 'bytesIn'));
 }
 function bytesOut(this: LiveStats): number {
   const { totals, link } = this.source;
-  return (totals?.bytesOut ?? 0) + (link?.framed.stats.bytesOut ?? 0);
+  return (totals?.bytesOut ?? 0) + (link === undefined ? 0 : framedCounter(link.framed, 'bytesOut'));
 }
 function messagesIn(this: LiveStats): number {
   const { totals, link } = this.source;
