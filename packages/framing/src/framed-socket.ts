@@ -14,7 +14,6 @@ import { toError } from './to-error.js';
 
 export type { FramePart, FramePayload } from './part-bytes.js';
 export type { FramedSocketEvents, FramedSocketStats, SocketTracker } from './framed-socket-events.js';
-
 // The lifecycle, in order; a socket only moves forward. OPEN sends; ENDING sends no more but still
 // flushes (our end() or the peer's); DESTROYED drops everything and waits for the stream's close.
 const OPEN = 0;
@@ -154,9 +153,9 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 
   /**
-   * Whether `send()` accepts frames: `false` from `end()`, `destroy()`, the peer's end, a destroyed
-   * stream (a write error, before `close`) or close on.
-   * (Backpressure does not change it: a paused socket is still writable.)
+   * Whether `send()` accepts frames: false from `end()`, `destroy()`, the peer's end or close on, and
+   * once a write error destroyed the stream (its error comes at nextTick: a sender looping in
+   * microtasks would otherwise get `true` for frames being dropped). Backpressure does not change it.
    */
   get writable(): boolean {
     return this.#state === OPEN && !this.stream.destroyed;
@@ -200,14 +199,11 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * @throws FrameTooLargeError when the payload exceeds `maxFrameBytes`; nothing is written.
    * @throws BufferOverflowError when the frame would take buffered bytes past `maxBufferedBytes`;
    *   nothing is written.
-   * @throws NotConnectedError after `end()`, `destroy()` or close, and once the stream is destroyed
-   *   (a write error) even before `close` is emitted.
+   * @throws NotConnectedError once the socket is not {@link FramedSocket.writable}.
    * @throws InvalidArgError for a payload that is not bytes, a string, or an array of them.
    */
   send(payload: FramePayload): boolean {
-    // A write error destroys the stream at once and reports it only later (nextTick): a sender
-    // looping in microtasks would otherwise see `true` for every frame dropped meanwhile.
-    if (this.#state !== OPEN || this.stream.destroyed) throw new NotConnectedError('cannot send: the socket is closed or closing');
+    if (!this.writable) throw new NotConnectedError('cannot send: the socket is closed or closing');
     const length = payloadBytes(payload);
     if (length > this.#maxFrameBytes) {
       throw new FrameTooLargeError(
