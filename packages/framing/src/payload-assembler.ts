@@ -1,3 +1,5 @@
+import { allocFrame } from './heap-hint.js';
+
 /** Pieces at least this long are kept by reference; shorter ones are copied into a staging buffer. */
 const REFERENCE_MIN_BYTES = 2048;
 const STAGE_MIN_BYTES = 256;
@@ -78,7 +80,7 @@ export class PayloadAssembler {
       last.copy(stage, this._stageLength);
       frame = stage;
     } else {
-      frame = Buffer.allocUnsafe(expected);
+      frame = allocFrame(expected);
       let offset = 0;
       for (const piece of this._pieces) offset += piece.copy(frame, offset);
       if (stage !== null) offset += stage.copy(frame, offset, 0, this._stageLength);
@@ -95,7 +97,7 @@ export class PayloadAssembler {
   target(): Buffer {
     let frame = this._frame;
     if (frame === null) {
-      frame = Buffer.allocUnsafe(this._expected);
+      frame = allocFrame(this._expected);
       let offset = 0;
       for (const piece of this._pieces) offset += piece.copy(frame, offset);
       if (this._stage !== null) this._stage.copy(frame, offset, 0, this._stageLength);
@@ -139,7 +141,7 @@ export class PayloadAssembler {
     // The stage can never need to hold more than what is left of the frame from where it starts.
     const room = this._expected - (this._received - this._stageLength);
     const capacity = Math.min(room, Math.max(needed, STAGE_MIN_BYTES, old === null ? 0 : old.length * 2));
-    const stage = Buffer.allocUnsafe(capacity);
+    const stage = allocFrame(capacity);
     if (old !== null) old.copy(stage, 0, 0, this._stageLength);
     this._stage = stage;
     return stage;
