@@ -68,6 +68,11 @@ export function streamClient(params: StreamParams): Promise<ConsumeResult> {
   return consume(params, undefined);
 }
 
+/** 1 MiB items with a window deeper than the TCP pipe (256 items): the stream with the pipe full. */
+export function streamClientWideLarge(params: StreamParams): Promise<ConsumeResult> {
+  return consume(params, 256);
+}
+
 /** A window that covers the round trip (1024 items), for the cost of the credit itself. */
 export function streamClientWide(params: StreamParams): Promise<ConsumeResult> {
   return consume(params, 1024);
