@@ -20,19 +20,16 @@ export const HINT_MIN_BYTES = 256 * 1024;
 /** Below glibc's 32 MiB ceiling for the dynamic threshold (the block's header counts too). */
 const HINT_BLOCK_BYTES = 31 * 1024 * 1024;
 
-let hinted = process.platform !== 'linux' || process.env['PROTO_FRAMING_HEAP_HINT'] === '0';
-let gcHinted = false;
+const heapHintWanted = process.platform === 'linux' && process.env['PROTO_FRAMING_HEAP_HINT'] !== '0';
+let largeFrameSeen = false;
 
-/** `Buffer.allocUnsafe(bytes)` for a frame's payload, giving the hint first if it is the first large one. */
+/** `Buffer.allocUnsafe(bytes)` for a frame's payload, giving the hints first if it is the first large one. */
 export function allocFrame(bytes: number): Buffer {
-  if (!gcHinted && bytes >= HINT_MIN_BYTES) {
-    gcHinted = true;
+  if (!largeFrameSeen && bytes >= HINT_MIN_BYTES) {
+    largeFrameSeen = true;
     giveGcHint();
-  }
-  if (!hinted && bytes >= HINT_MIN_BYTES) {
-    hinted = true;
     // Dropped at once: V8 frees it at its next collection, which is when glibc adjusts.
-    Buffer.allocUnsafeSlow(HINT_BLOCK_BYTES);
+    if (heapHintWanted) Buffer.allocUnsafeSlow(HINT_BLOCK_BYTES);
   }
   return Buffer.allocUnsafe(bytes);
 }
