@@ -1,3 +1,5 @@
+import { giveGcHint } from './gc-hint.js';
+
 /**
  * Memory for received frames of a quarter MiB or more, with a one-time hint to glibc's allocator.
  *
@@ -12,8 +14,6 @@
  * for reuse instead of faulting it back in. Set `PROTO_FRAMING_HEAP_HINT=0` to leave the allocator
  * alone.
  */
-
-import { giveGcHint } from './gc-hint.js';
 
 /** Frames at least this large trigger the hint (and V8's, gc-hint.ts). */
 export const HINT_MIN_BYTES = 256 * 1024;
