@@ -1,3 +1,6 @@
+import { InvalidArgError } from './errors.js';
+import { Encoding, payloadPart } from './messages.js';
+
 /** How deep {@link notJsonCarryable} looks; deeper values are left to `JSON.stringify`. */
 const MAX_DEPTH = 64;
 
@@ -56,4 +59,22 @@ function child(item: unknown, depth: number): string | undefined {
     return '';
   }
   return type === 'object' ? walk(item as object, depth + 1) : undefined;
+}
+
+/**
+ * The wire part of a stream's params or item ({@link payloadPart}), refusing what JSON would change
+ * on the way (see {@link notJsonCarryable}) or cannot serialize. `what` names the value in the
+ * error (`'params'`, `'an item'`, `'an input item'`); the message is only built on failure.
+ * @throws InvalidArgError
+ */
+export function carryablePart(value: unknown, encoding: number, what: string, method: string): string | Uint8Array | undefined {
+  if (encoding === Encoding.JSON) {
+    const problem = notJsonCarryable(value, what === 'params' ? 'params' : 'item');
+    if (problem !== undefined) throw new InvalidArgError(`${what} of stream ${method} cannot be sent as JSON: ${problem}`);
+  }
+  try {
+    return payloadPart(value, encoding);
+  } catch (error) {
+    throw new InvalidArgError(`${what} of stream ${method} ${what === 'params' ? 'are' : 'is'} not JSON-serializable`, { cause: error });
+  }
 }

@@ -1,7 +1,8 @@
 import type { Buffer } from 'node:buffer';
 import type { FramePayload } from '@proto/ns';
-import { Encoding, encodingOf, payloadPart } from './messages.js';
-import { FrameTooLargeError, InvalidArgError, NotConnectedError, ResultTooLargeError } from './errors.js';
+import { carryablePart } from './json-check.js';
+import { Encoding, encodingOf } from './messages.js';
+import { FrameTooLargeError, NotConnectedError, ResultTooLargeError } from './errors.js';
 import { itemHeader } from './stream-messages.js';
 
 /**
@@ -87,12 +88,7 @@ export class ItemWriter {
    */
   write(value: unknown): boolean {
     const encoding = encodingOf(value);
-    let payload: string | Uint8Array | undefined;
-    try {
-      payload = payloadPart(value, encoding);
-    } catch (error) {
-      throw new InvalidArgError(`${this.#input ? 'an input item' : 'an item'} of stream ${this.#owner.method} is not JSON-serializable`, { cause: error });
-    }
+    const payload = carryablePart(value, encoding, this.#input ? 'an input item' : 'an item', this.#owner.method);
     if (encoding === Encoding.JSON && this.batchType !== undefined && typeof payload === 'string' && payload.length > 0) {
       const units = payload.length;
       if (this.#text.length === 0) this.#start();

@@ -5,8 +5,9 @@ import { DEFAULT_STREAM_HIGH_WATER_MARK } from './credit.js';
 import { AbortedError, ConnectionClosedError, InvalidArgError, MethodNotFoundError, NotConnectedError, ProtocolError } from './errors.js';
 import { IdSlots } from './id-slots.js';
 import { IncomingStream } from './incoming-stream.js';
+import { carryablePart } from './json-check.js';
 import { RpcMessageType as MessageType } from './message-types.js';
-import { encodingOf, ErrorKind, errorParts, methodPrefix, payloadPart, u32Body, type WireError } from './messages.js';
+import { encodingOf, ErrorKind, errorParts, methodPrefix, u32Body, type WireError } from './messages.js';
 import { FailedStream, OutgoingStream } from './outgoing-stream.js';
 import type { RpcPeer } from './peer.js';
 import { errorFromWire } from './remote-errors.js';
@@ -122,9 +123,9 @@ export class StreamSession implements StreamWire, StreamStats {
     const encoding = encodingOf(params);
     let payload: string | Uint8Array | undefined;
     try {
-      payload = payloadPart(params, encoding);
+      payload = carryablePart(params, encoding, 'params', method);
     } catch (error) {
-      return new FailedStream(new InvalidArgError(`params of ${method} are not JSON-serializable`, { cause: error }));
+      return new FailedStream(error as InvalidArgError);
     }
     let id = host.nextOutgoingId();
     while (this.outgoing.get(id) !== undefined) id = host.nextOutgoingId();
