@@ -29,7 +29,7 @@ export class Outbox {
 
   /** Whether sends without a link are kept (an offline queue, or a session). */
   get queuing(): boolean {
-    return this.#queueOption || this.#session?.established === true;
+    return this.#queueOption || this.#session?.established === true || this.#session?.lapsed === true;
   }
 
   /** Messages held and not yet written or acknowledged. */
@@ -90,7 +90,7 @@ export class Outbox {
     if (why === 'closed') throw new NotConnectedError('cannot send: the socket is closed');
     const session = this.#session?.established === true ? this.#session : undefined;
     if (why === 'final' && session === undefined) throw new NotConnectedError('cannot send: the link is closing (and the socket does not reconnect)');
-    if (session === undefined && !this.#queueOption) {
+    if (session === undefined && !this.#queueOption && this.#session?.lapsed !== true) {
       throw new NotConnectedError(
         why === 'ending' ? 'cannot send: the link is closing' : 'cannot send: not connected (enable offlineQueue to queue sends while disconnected)',
       );

@@ -140,6 +140,12 @@ export class Session {
     return encodeSessionOpen({ sessionId: this.id, proof: fresh ? NO_SESSION : resumeProof(this.secret, nonce, this.id), ...this.counts() });
   }
 
+  /**
+   * A session this side had ended or was lost, and no new one began yet: the peer resumes, so sends
+   * wait in the window and become the next session's first messages.
+   */
+  lapsed = false;
+
   /** Whether the server issued a session id (this side is in a session). */
   get established(): boolean {
     return this.id !== NO_SESSION;
@@ -153,6 +159,7 @@ export class Session {
    */
   renew(id: Buffer, secret: Buffer = NO_SESSION): number {
     const hadSession = this.established;
+    this.lapsed = false;
     this.detach();
     this.id = id;
     this.secret = secret;
@@ -168,6 +175,7 @@ export class Session {
 
   /** The session is over (ended, or lost with no new one yet): back to no session. @returns messages dropped. */
   forget(): number {
+    if (this.established) this.lapsed = true;
     const dropped = this.established ? this.window.reset() : 0;
     this.detach();
     this.id = NO_SESSION;

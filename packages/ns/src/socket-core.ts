@@ -158,6 +158,9 @@ export class SocketCore<S extends LinkSocket> implements LinkHost, DialerHost, S
   destroy(error: Error | undefined): void {
     if (this.state === State.CLOSED) return;
     if (error !== undefined) this.#finalError = error;
+    // The session ends with the socket: tell the peer while the link can carry it (else it waits
+    // ttlMs). end() hands the batch holding SESSION_END to the stream before the destroy drops it.
+    if (this.state === State.OPEN && endSession(this.link)) this.link!.framed.end();
     this.#shutDown(error, 'destroyed')?.destroy(error ?? new ConnectionClosedError('the socket was destroyed while opening'));
   }
 

@@ -63,12 +63,14 @@ function sessionLost(core: SessionCore, info: NsSessionLostInfo): void {
   core.socket.emit('sessionLost', info);
 }
 
-/** end() on a link carrying the session: acknowledge, then SESSION_END, so the peer forgets it now. */
-export function endSession(link: Link | undefined): void {
+/** end()/destroy() on a link carrying the session: acknowledge, then SESSION_END, so the peer forgets it now. @returns whether SESSION_END was sent. */
+export function endSession(link: Link | undefined): boolean {
   const session = link?.resume?.live;
-  if (session === undefined) return;
+  if (session === undefined) return false;
   session.flushAck();
-  if (link!.writable) link!.framed.send(SESSION_END_MESSAGE);
+  if (!link!.writable) return false;
+  link!.framed.send(SESSION_END_MESSAGE);
+  return true;
 }
 
 /** A server socket's link dropped while its session lives: it waits `ttlMs` for the client (no `close`). */
