@@ -47,6 +47,17 @@ describe('proto sub', () => {
     expect(result).toMatchObject({ code: 0, stdout: '{"event":["jobs","done"],"data":{"id":7}}\n' });
   });
 
+  it('prints an event matching several patterns once, and exactly --count events when more arrive together', async () => {
+    const { server, address } = await nsServer();
+    const sub = startProto(['sub', address, 'news::*', '**', '--ns', '--count', '3']);
+    await sub.line(subscribed, 'stderr');
+    // Four events in one tick (one chunk): the fourth is not printed.
+    for (let i = 1; i <= 4; i++) server.broadcast(['news', 'flash'], i);
+    const result = await sub.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(['{"event":["news","flash"],"data":1}', '{"event":["news","flash"],"data":2}', '{"event":["news","flash"],"data":3}', ''].join('\n'));
+  });
+
   it('exits 4 on --timeout, 3 when the server goes away, 0 on Ctrl+C', async () => {
     const { address } = await rpcServer();
     const timedOut = await runInProcess(['sub', address, 'x::*', '--count', '2', '--timeout', '200'], { env: withPassword() });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatAddress, parseAddress } from '../src/address.js';
 import { ConnectFailure, CliTimeoutError, UsageError } from '../src/errors.js';
 import { ExitCode, exitCodeOf } from '../src/exit-codes.js';
+import { matchesPattern } from '../src/event-pattern.js';
 import { toJson } from '../src/json.js';
 import { wantsColor } from '../src/output.js';
 import { errorLine } from '../src/report.js';
@@ -105,5 +106,27 @@ describe('StdinReader', () => {
     const lines: string[] = [];
     for await (const line of reader.lines()) lines.push(line);
     expect(lines).toEqual(['1', '2', '', '3']);
+  });
+});
+
+describe('matchesPattern (sub with several patterns)', () => {
+  it('matches as ns wildcards do: * one segment, ** any number, none included', () => {
+    const cases: [string, string, boolean][] = [
+      ['a::*', 'a::b', true],
+      ['a::*', 'a', false],
+      ['a::*', 'a::b::c', false],
+      ['a::**', 'a', true],
+      ['a::**', 'a::b::c', true],
+      ['**::b', 'b', true],
+      ['**::b', 'x::y::b', true],
+      ['**::b', 'b::x', false],
+      ['a::**::c', 'a::c', true],
+      ['a::**::c', 'a::b::d::c', true],
+      ['a::**::c', 'a::b', false],
+      ['**', 'anything::at::all', true],
+      ['*', 'b', true],
+      ['x', 'x::y', false],
+    ];
+    for (const [pattern, event, expected] of cases) expect([pattern, event, matchesPattern(pattern.split('::'), event.split('::'))]).toEqual([pattern, event, expected]);
   });
 });

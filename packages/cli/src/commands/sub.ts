@@ -1,9 +1,11 @@
+import { EVENT_DELIMITER } from '@proto/ns';
 import { ConnectionClosedError, RpcClient } from '@proto/rpc';
 import { formatAddress } from '../address.js';
 import { type CommandSpec, flagValue, intValue } from '../args.js';
 import type { Command } from '../command.js';
 import { connectNs, connectRpc } from '../connect.js';
 import { CliTimeoutError } from '../errors.js';
+import { matchesPattern } from '../event-pattern.js';
 import { ExitCode } from '../exit-codes.js';
 import { toJson } from '../json.js';
 import { CONNECTION_OPTIONS, NS_OPTION, resolveTarget } from '../target.js';
@@ -29,6 +31,8 @@ const spec: CommandSpec = {
   ].join('\n'),
 };
 
+function ignore(): void {}
+
 /** `proto sub ADDR PATTERN... [--count N] [--timeout MS] [--ns]`. */
 export const sub: Command = {
   spec,
@@ -48,12 +52,25 @@ export const sub: Command = {
     let onAbort: (() => void) | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        const listener = (data: unknown, event: readonly string[]): void => {
+        const print = (data: unknown, event: readonly string[]): void => {
+          // Events that arrived in the same chunk as the count-th one are not printed.
+          if (count > 0 && received >= count) return;
           out.line(toJson({ event, data }));
           received++;
           if (received === count) resolve();
         };
-        for (const pattern of patterns) endpoint.data(pattern, listener);
+        if (patterns.length === 1) endpoint.data(patterns[0]!, print);
+        else {
+          // One listener per pattern would print an event once for each pattern it matches.
+          const split = patterns.map((pattern) => {
+            endpoint.data(pattern, ignore); // refuses an invalid pattern as a single one would be
+            endpoint.offData(pattern, ignore);
+            return pattern.split(EVENT_DELIMITER);
+          });
+          endpoint.data('**', (data: unknown, event: readonly string[]) => {
+            if (split.some((pattern) => matchesPattern(pattern, event))) print(data, event);
+          });
+        }
         if (!out.json) out.note(out.paintErr('dim', `subscribed to ${patterns.join(' ')} on ${formatAddress(target.address)} (Ctrl+C stops)`));
         onClose((error) => reject(error ?? new ConnectionClosedError('the server closed the connection')));
         onAbort = resolve;
