@@ -1,10 +1,10 @@
 import { ProtoError } from '@proto/rpc';
 
 /** Stable codes of the errors the CLI itself raises (the rest come from `@proto/rpc` and Node). */
-export const CliErrorCode = {
+export const CliErrorCode = Object.freeze({
   USAGE: 'ERR_USAGE',
   TIMEOUT: 'ERR_TIMEOUT',
-} as const;
+} as const);
 
 /** Any code in {@link CliErrorCode}. */
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];

@@ -1,7 +1,7 @@
 import { ConnectFailure, CliErrorCode } from './errors.js';
 
 /** Exit statuses of `proto`. */
-export const ExitCode = {
+export const ExitCode = Object.freeze({
   /** Success. */
   OK: 0,
   /** The server answered with an error (`ERR_REMOTE` and the other remote codes). */
@@ -12,7 +12,7 @@ export const ExitCode = {
   CONNECTION: 3,
   /** No answer within `--timeout`. */
   TIMEOUT: 4,
-} as const;
+} as const);
 
 /** Any value of {@link ExitCode}. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

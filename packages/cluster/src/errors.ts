@@ -17,7 +17,7 @@ export {
  * two rpc defines for it (`ERR_PEER_NOT_FOUND`, `ERR_CLUSTER_UNAVAILABLE`); a call routed to
  * another node settles with the same codes as a local one. Branch on `err.code`.
  */
-export const ClusterErrorCode = { ...RpcErrorCode } as const;
+export const ClusterErrorCode = Object.freeze({ ...RpcErrorCode } as const);
 
 /** Any code in {@link ClusterErrorCode}. */
 export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];

@@ -1,7 +1,7 @@
 const kProtoError = Symbol.for('@proto/error');
 
 /** Stable codes of the errors `@proto/framing` raises. Branch on `err.code`, not on messages. */
-export const FramingErrorCode = {
+export const FramingErrorCode = Object.freeze({
   FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
   UNEXPECTED_EOF: 'ERR_UNEXPECTED_EOF',
   BUFFER_OVERFLOW: 'ERR_BUFFER_OVERFLOW',
@@ -12,7 +12,7 @@ export const FramingErrorCode = {
   ABORTED: 'ERR_ABORTED',
   CONNECT_TIMEOUT: 'ERR_CONNECT_TIMEOUT',
   CLIENT_REJECTED: 'ERR_CLIENT_REJECTED',
-} as const;
+} as const);
 
 /** Any code in {@link FramingErrorCode}. */
 export type FramingErrorCode = (typeof FramingErrorCode)[keyof typeof FramingErrorCode];

@@ -22,7 +22,7 @@ export {
  * `ERR_INVALID_ARG`, a full offline queue `ERR_BUFFER_OVERFLOW`, a send with no link and no queue
  * `ERR_NOT_CONNECTED`.
  */
-export const NsErrorCode = { ...FramingErrorCode } as const;
+export const NsErrorCode = Object.freeze({ ...FramingErrorCode } as const);
 
 /** Any code in {@link NsErrorCode}. */
 export type NsErrorCode = (typeof NsErrorCode)[keyof typeof NsErrorCode];

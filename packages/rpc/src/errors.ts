@@ -27,7 +27,7 @@ export {
  * Every stable code an `@proto/rpc` user can meet, including the ones raised by the layers below
  * (re-exported so nobody has to import them). Branch on `err.code`, never on messages.
  */
-export const RpcErrorCode = {
+export const RpcErrorCode = Object.freeze({
   ...NsErrorCode,
   AUTH_FAILED: 'ERR_AUTH_FAILED',
   AUTH_TIMEOUT: 'ERR_AUTH_TIMEOUT',
@@ -41,7 +41,7 @@ export const RpcErrorCode = {
   RESULT_TOO_LARGE: 'ERR_RESULT_TOO_LARGE',
   PEER_NOT_FOUND: 'ERR_PEER_NOT_FOUND',
   CLUSTER_UNAVAILABLE: 'ERR_CLUSTER_UNAVAILABLE',
-} as const;
+} as const);
 
 /** Any code in {@link RpcErrorCode}. */
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];

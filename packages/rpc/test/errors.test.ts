@@ -20,6 +20,18 @@ describe('errors', () => {
     expect(new ConnectionClosedError('x').code).toBe(RpcErrorCode.CONNECTION_CLOSED);
   });
 
+  it('the code tables cannot be changed at run time (ns, rpc)', async () => {
+    const { NsErrorCode } = await import('@proto/ns');
+    for (const table of [NsErrorCode, RpcErrorCode]) {
+      expect(table).toBeDefined();
+      expect(Object.isFrozen(table)).toBe(true);
+      expect(() => {
+        (table as Record<string, string>).PROTOCOL = 'changed';
+      }).toThrow(TypeError);
+      expect(table.PROTOCOL).toBe('ERR_PROTOCOL');
+    }
+  });
+
   it('keep the remote code apart from the local one', () => {
     const err = new RemoteError('NOT_FOUND', 'missing', { id: 1 });
     expect(err.code).toBe('ERR_REMOTE');
