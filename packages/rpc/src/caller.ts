@@ -16,6 +16,7 @@ import {
   u32Body,
 } from './messages.js';
 import { requestHeaderFrom, sendBody } from './body-send.js';
+import { REQUEST_OPTION_KEYS, unknownCallOption } from './call-options.js';
 import { notJsonCarryable } from './json-check.js';
 import { errorFromWire } from './remote-errors.js';
 import type { RequestOptions } from './request-options.js';
@@ -39,6 +40,8 @@ export class Caller implements RequestTableHost {
   /** Send a request; see `RpcClient.request`. */
   request(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown> {
     const link = this.#link;
+    const badOption = unknownCallOption(options, REQUEST_OPTION_KEYS, `request ${method}`);
+    if (badOption !== undefined) return Promise.reject(badOption);
     const signal = options?.signal;
     if (signal?.aborted === true) {
       return Promise.reject(new AbortedError(`request ${method} aborted before it was sent`, { cause: signal.reason }));

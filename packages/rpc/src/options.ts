@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Contract, ContractDefinition, UntypedMethods } from './contract.js';
 import { InvalidArgError } from './errors.js';
+import { suggestion } from './option-suggestion.js';
 import { DEFAULT_KEEPALIVE, type KeepAliveOptions, type KeepAliveSetting } from './keepalive.js';
 
 /** Options both `RpcServer` and `RpcClient` take. */
@@ -135,16 +136,6 @@ export function checkOptions(schema: z.ZodObject, options: unknown, what: string
   }
   const result = schema.safeParse(options);
   if (!result.success) throw new InvalidArgError(`invalid ${what} options:\n${z.prettifyError(result.error)}`);
-}
-
-/** `' (did you mean "x"?)'` for the known key closest to a misspelt one, if one is close. */
-function suggestion(key: string, known: readonly string[]): string {
-  const lower = key.toLowerCase();
-  const close = known.find((candidate) => {
-    const other = candidate.toLowerCase();
-    return other.includes(lower) || lower.includes(other);
-  });
-  return close === undefined ? '' : ` (did you mean ${JSON.stringify(close)}?)`;
 }
 
 /** Fill in defaults of the common options. */

@@ -1,5 +1,6 @@
 import type { FramePayload, NsSocket } from '@proto/ns';
 import { performance } from 'node:perf_hooks';
+import { STREAM_OPTION_KEYS, unknownCallOption } from './call-options.js';
 import { type ContractDefinition, validate } from './contract.js';
 import { DEFAULT_STREAM_HIGH_WATER_MARK } from './credit.js';
 import { AbortedError, ConnectionClosedError, InvalidArgError, MethodNotFoundError, NotConnectedError, ProtocolError } from './errors.js';
@@ -105,6 +106,8 @@ export class StreamSession implements StreamWire, StreamStats {
   /** Open a stream; see `RpcClient.stream`. Never throws: failures come out of the iterator. */
   open<T>(method: string, params: unknown, options: StreamOptions | undefined): AsyncIterableIterator<T> {
     const host = this.#host;
+    const badOption = unknownCallOption(options, STREAM_OPTION_KEYS, `stream ${method}`);
+    if (badOption !== undefined) return new FailedStream(badOption);
     const signal = options?.signal;
     if (signal?.aborted === true) return new FailedStream(new AbortedError(`stream ${method} aborted before it was opened`, { cause: signal.reason }));
     if (!host.open || host.closing) return new FailedStream(new NotConnectedError(`cannot open stream ${method}: not connected`));
