@@ -1,3 +1,4 @@
+import type { ProtoError } from './errors.js';
 import type { NsSocket } from './ns-socket.js';
 
 /** Payload of `proto:ns:connect`: a link opened (client connect or reconnect, server accept). */
@@ -14,7 +15,7 @@ export interface NsDisconnectMessage {
   socket: NsSocket;
   server: boolean;
   /** Why it closed; undefined after a clean end on either side. */
-  error: Error | undefined;
+  error: ProtoError | NodeJS.ErrnoException | undefined;
   /** True when the client will try again. */
   willReconnect: boolean;
 }
@@ -26,5 +27,5 @@ export interface NsReconnectMessage {
   attempt: number;
   delayMs: number;
   /** The failure that caused this attempt. */
-  error: Error | undefined;
+  error: ProtoError | NodeJS.ErrnoException | undefined;
 }

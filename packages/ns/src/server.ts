@@ -1,3 +1,4 @@
+import type { ProtoError } from './errors.js';
 import { EventEmitter } from 'node:events';
 import {
   BufferOverflowError,
@@ -78,7 +79,7 @@ export interface NsServerEvents<Events extends EventMap = DefaultEvents> {
    * socket, a refused certificate, an exception of a listener). That connection is closed; the server
    * and its other connections go on.
    */
-  clientError: [error: Error, socket: NsSocket<Events> | undefined];
+  clientError: [error: ProtoError | NodeJS.ErrnoException, socket: NsSocket<Events> | undefined];
   /** `listen()` found the address in use and will retry. */
   listenRetry: [info: ListenRetryEvent];
   /** The server is listening. */
@@ -86,7 +87,7 @@ export interface NsServerEvents<Events extends EventMap = DefaultEvents> {
   /** `close()` finished. */
   close: [];
   /** An error of the listening server itself (not of one client). */
-  error: [error: Error];
+  error: [error: ProtoError | NodeJS.ErrnoException];
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ProtoError } from './errors.js';
 import type { SessionLostReason } from './session-messages.js';
 
 /** Lifecycle events of an NsSocket and their listener arguments. User events arrive under `data::…`. */
@@ -33,7 +34,7 @@ export interface NsSocketEvents {
    * a data listener, or the error given to `destroy(err)`. Never thrown when nobody listens; the
    * error also rides on `disconnect`/`close` and `stats.lastError`.
    */
-  error: [error: Error];
+  error: [error: ProtoError | NodeJS.ErrnoException];
   /** Outbound buffered bytes reached the high-water mark: `send()` returns false until `resume`. */
   pause: [];
   /** Outbound buffered bytes fell to the low-water mark after a `pause`. */

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { connect, createServer, type NsReconnectingInfo, NsSocket } from '@proto/ns';
+import { connect, createServer, type NsReconnectingInfo, NsSocket, type ProtoError } from '@proto/ns';
 
 interface ChatEvents {
   'chat::message': { text: string };
@@ -57,7 +57,8 @@ describe('types', () => {
     const socket = new NsSocket();
     socket.on('reconnecting', (info) => expectTypeOf(info).toEqualTypeOf<NsReconnectingInfo>());
     socket.on('close', (error) => expectTypeOf(error).toEqualTypeOf<Error | undefined>());
-    socket.on('error', (error) => expectTypeOf(error).toEqualTypeOf<Error>());
+    socket.on('error', (error) => expectTypeOf(error).toEqualTypeOf<ProtoError | NodeJS.ErrnoException>());
+    socket.on('error', (error) => expectTypeOf(error.code).toEqualTypeOf<string | undefined>());
     expectTypeOf(connect<ChatEvents>).returns.resolves.toEqualTypeOf<NsSocket<ChatEvents>>();
     const server = createServer<ChatEvents>((peer) => expectTypeOf(peer).toEqualTypeOf<NsSocket<ChatEvents>>());
     expectTypeOf(server.broadcast).toBeFunction();

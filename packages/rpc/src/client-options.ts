@@ -1,3 +1,4 @@
+import type { ProtoError } from './errors.js';
 import type { NsReconnectingInfo, NsResumedInfo, NsSessionLostInfo, NsSocketOptions } from '@proto/ns';
 import type { ContractDefinition, UntypedMethods } from './contract.js';
 import type { RpcCommonOptions } from './options.js';
@@ -58,7 +59,7 @@ export interface RpcClientEvents {
    * A link failed, or a handler threw something other than an RpcError (the caller got
    * `INTERNAL`). Emitted only when someone listens, so an unobserved error never throws.
    */
-  error: [error: Error];
+  error: [error: ProtoError | NodeJS.ErrnoException];
 }
 
 /** Options of `RpcClient.connect()`. */

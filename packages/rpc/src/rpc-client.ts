@@ -9,6 +9,7 @@ import {
   type NsSocketOptions,
 } from '@proto/ns';
 import { emitErrorIfListened } from '@proto/ns/internal';
+import type { DESCRIBE_METHOD, DescribeResult } from './describe.js';
 import './debug-log.js';
 import { ClientConnection } from './client-connection.js';
 import {
@@ -171,8 +172,9 @@ export class RpcClient<D extends ContractDefinition = UntypedMethods, C extends 
    * `ERR_ABORTED`; `ERR_CONNECTION_CLOSED` if the link drops first; `ERR_NOT_CONNECTED` at once
    * while there is no authenticated link. A timeout or abort also cancels the server's handler.
    *
-   * @param method `'a::b'` or `['a', 'b']`.
+   * @param method `'a::b'` or `['a', 'b']`; {@link DESCRIBE_METHOD} asks what the server handles (`describe: true`).
    */
+  request(method: typeof DESCRIBE_METHOD, params?: undefined, options?: RequestOptions): Promise<DescribeResult>;
   request<M extends MethodName<D>>(method: M, ...args: RequestArgs<ParamsInput<D, M>>): Promise<ResultOutput<D, M>>;
   request(method: readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown>;
   request(method: string | readonly string[], params?: unknown, options?: RequestOptions): Promise<unknown> {

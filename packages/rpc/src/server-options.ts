@@ -1,3 +1,4 @@
+import type { ProtoError } from './errors.js';
 import type { NsServerOptions } from '@proto/ns';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import type { ClusterAdapter } from './cluster-adapter.js';
@@ -102,7 +103,7 @@ export interface RpcServerEvents {
    * failed, or the listening server failed (then without `peer`). Emitted only when someone
    * listens, so an unobserved error never throws.
    */
-  error: [error: Error, peer?: RpcPeer];
+  error: [error: ProtoError | NodeJS.ErrnoException, peer?: RpcPeer];
   /** The server is listening. */
   listening: [];
 }
