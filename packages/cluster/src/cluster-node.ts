@@ -6,8 +6,9 @@ import { AbortedError, clusterUnavailable, ConnectionClosedError, InvalidArgErro
 import { NodeDirectory } from './node-directory.js';
 import { NodeStreams } from './node-streams.js';
 import { Outbox } from './outbox.js';
-import { callTimeout, type OutgoingCall, OutgoingCalls } from './outgoing-calls.js';
+import { callTimeout, type OutgoingCall, OutgoingCalls, requestMessage } from './outgoing-calls.js';
 import { formatPeerId, listPeers, parsePeerId } from './peer-ids.js';
+import { RemotePeers } from './remote-peers.js';
 import { Router } from './router.js';
 import { ServedCalls } from './served-calls.js';
 import { type ClusterStats, newStats } from './stats.js';
@@ -80,7 +81,7 @@ export class ClusterNode implements ClusterMember {
     this.#transport = transport;
     this.#events = events;
     this.#allChannel = `${settings.prefix}:all`;
-    this.#directory = new NodeDirectory(settings.nodeTimeoutMs, (nodeId, reason) => this.#nodeGone(nodeId, reason));
+    this.#directory = new NodeDirectory(settings.nodeTimeoutMs, (nodeId, reason) => this.#nodeGone(nodeId, reason), new RemotePeers(transport, settings.heartbeatMs));
     this.router = new Router(this.nodeId, this.#directory, transport);
     this.#streams = new NodeStreams(this);
     this.#outgoing = new OutgoingCalls({ cancel: (call) => this.reply(call.nodeId, { t: 'c', id: call.id }) });
@@ -115,6 +116,9 @@ export class ClusterNode implements ClusterMember {
     this.#peersVersion++;
     if (this.#available && !this.#draining) {
       this.#transport.addPeer(this.nodeId, peer.id, value, this.#settings.nodeTimeoutMs).catch((error: unknown) => this.#storeFailed(error));
+      // After the write and at once, not at the end of the tick: before `authenticated` hands the id out.
+      this.#send(this.#allChannel, { t: 'pj', peer: peer.id });
+      this.#outbox.flush();
     }
   }
 
@@ -123,6 +127,7 @@ export class ClusterNode implements ClusterMember {
     this.#peersVersion++;
     if (this.#available && !this.#draining) {
       this.#transport.removePeer(this.nodeId, peerId).catch((error: unknown) => this.#storeFailed(error));
+      this.#send(this.#allChannel, { t: 'pl', peer: peerId });
     }
   }
 
@@ -170,7 +175,7 @@ export class ClusterNode implements ClusterMember {
 
   async peers(): Promise<ClusterPeerInfo[]> {
     if (!this.#available) throw clusterUnavailable();
-    return listPeers(this.#transport, this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs, this.stats);
+    return this.#directory.peers.listed(await listPeers(this.#transport, this.#settings.requestTimeoutMs ?? this.host.requestTimeoutMs, this.stats));
   }
 
   drain(): void {
@@ -230,7 +235,7 @@ export class ClusterNode implements ClusterMember {
         },
       );
     }
-    this.#send(this.#allChannel, { t: 'hb' });
+    this.#send(this.#allChannel, this.#draining ? { t: 'hb' } : { t: 'hb', c: this.#peers.size });
   }
 
   /** The transport is (again) connected and subscribed: write presence, announce, go up. */
@@ -251,7 +256,8 @@ export class ClusterNode implements ClusterMember {
     }
     if (this.#left || !this.#transport.ready || this.#available) return;
     this.#available = true;
-    this.#send(this.#allChannel, { t: 'hb' });
+    this.#directory.peers.registered();
+    this.#send(this.#allChannel, { t: 'hb', r: 1 });
     this.#events.up(this);
   }
 
@@ -313,10 +319,7 @@ export class ClusterNode implements ClusterMember {
     call.nodeId = nodeId;
     let bytes: Buffer;
     try {
-      const message: OutgoingMessage = call.watch === undefined
-        ? { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, v: params }
-        : { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, a: 1, v: params };
-      bytes = this.#outbox.encode(message);
+      bytes = this.#outbox.encode(requestMessage(call, timeoutMs, params));
     } catch (error) {
       this.#outgoing.fail(call, error instanceof Error ? error : new InvalidArgError(String(error)));
       return;
@@ -356,6 +359,8 @@ export class ClusterNode implements ClusterMember {
       return;
     }
     this.#directory.seen(message.n, message.k);
+    // A node that just registered learns of this one at once, not at its next heartbeat.
+    if (this.#directory.peers.heard(message) && this.#available) this.publishTo(message.n, { t: 'hb' });
     this.#handle(message);
   }
 

@@ -28,9 +28,23 @@ interface Sender {
   readonly k: string;
 }
 
-/** Heartbeat: the sender is alive (also its first announcement). */
+/** Heartbeat: the sender is alive (also its first announcement, and a hello to one node). */
 export interface HeartbeatMessage extends Sender {
   readonly t: 'hb';
+  /** 1: the sender has just (re)written its presence: reload its peers, say hello to it. */
+  readonly r?: 1 | undefined;
+  /** How many peers the sender holds (periodic heartbeats): a set of another size missed news. */
+  readonly c?: number | undefined;
+}
+/** A peer joined the sender (its presence entry is written before this is published). */
+export interface PeerJoinedMessage extends Sender {
+  readonly t: 'pj';
+  readonly peer: string;
+}
+/** A peer left the sender. */
+export interface PeerLeftMessage extends Sender {
+  readonly t: 'pl';
+  readonly peer: string;
 }
 /** The sender left the cluster cleanly. */
 export interface ByeMessage extends Sender {
@@ -140,6 +154,8 @@ export type ClusterMessage =
   | StreamInputItemMessage
   | StreamInputEndMessage
   | HeartbeatMessage
+  | PeerJoinedMessage
+  | PeerLeftMessage
   | ByeMessage
   | BroadcastMessage
   | SendMessage
@@ -273,6 +289,10 @@ const FOREIGN: Decoded = { ok: false, reason: 'foreign' };
 function isMessage(h: Record<string, unknown>): h is Record<string, unknown> & ClusterMessage {
   switch (h.t) {
     case 'hb':
+      return (h.r === undefined || h.r === 1) && (h.c === undefined || isCount(h.c));
+    case 'pj':
+    case 'pl':
+      return isName(h.peer);
     case 'bye':
       return true;
     case 'b':
@@ -308,6 +328,10 @@ function isName(value: unknown): value is string {
 
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isEvent(value: unknown): value is EventName {

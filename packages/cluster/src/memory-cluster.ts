@@ -78,6 +78,11 @@ class MemoryTransport implements ClusterTransport {
     return peers;
   }
 
+  async peerIdsOf(nodeId: string): Promise<string[]> {
+    const node = this.#hub.nodes.get(nodeId);
+    return node === undefined ? [] : [...node.peers.keys()];
+  }
+
   async unregister(nodeId: string): Promise<void> {
     this.#hub.nodes.delete(nodeId);
   }

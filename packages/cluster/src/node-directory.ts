@@ -1,3 +1,5 @@
+import type { RemotePeers } from './remote-peers.js';
+
 /** Called when a known node is gone: it said goodbye, restarted, or fell silent. */
 export type NodeGone = (nodeId: string, reason: string) => void;
 
@@ -20,10 +22,13 @@ export class NodeDirectory {
   readonly #nodes = new Map<string, KnownNode>();
   readonly #timeoutMs: number;
   readonly #gone: NodeGone;
+  /** What each known node holds: forgotten with the node. */
+  readonly peers: RemotePeers;
 
-  constructor(timeoutMs: number, gone: NodeGone) {
+  constructor(timeoutMs: number, gone: NodeGone, peers: RemotePeers) {
     this.#timeoutMs = timeoutMs;
     this.#gone = gone;
+    this.peers = peers;
   }
 
   /** How many nodes are known. */
@@ -55,6 +60,7 @@ export class NodeDirectory {
     if (known === undefined) return;
     clearTimeout(known.timer);
     this.#nodes.delete(nodeId);
+    this.peers.drop(nodeId);
     this.#gone(nodeId, reason);
   }
 
@@ -62,5 +68,6 @@ export class NodeDirectory {
   clear(): void {
     for (const known of this.#nodes.values()) clearTimeout(known.timer);
     this.#nodes.clear();
+    this.peers.clear();
   }
 }

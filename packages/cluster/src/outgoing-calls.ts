@@ -1,10 +1,17 @@
 import type { RequestOptions } from '@proto/rpc';
 import { capturedReject, capturedResolve, DeadlineQueue, type Deadlined, type DueList, pendingPromise } from '@proto/rpc/internal';
+import type { OutgoingMessage } from './envelope.js';
 import { AbortedError, InvalidArgError, RequestTimeoutError } from './errors.js';
 
 /** Node's timers cannot wait longer than this. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** The request message of `call` (`a: 1` when its caller may cancel it before the timeout). */
+export function requestMessage(call: OutgoingCall, timeoutMs: number, params: unknown): OutgoingMessage {
+  return call.watch === undefined
+    ? { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, v: params }
+    : { t: 'q', id: call.id, to: call.peerId, m: call.method, ms: timeoutMs, a: 1, v: params };
+}
 
 /**
  * The timeout a request runs under (`fallbackMs` unless it gives one), or the error it fails with

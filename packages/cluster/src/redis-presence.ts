@@ -15,6 +15,18 @@ export async function readIncarnation(run: RunCommand, key: string): Promise<str
   return text(await run(['GET', key]));
 }
 
+/** The fields of a hash (HKEYS): the peer ids one node stored. */
+export async function readPeerIds(run: RunCommand, key: string): Promise<string[]> {
+  const reply = await run(['HKEYS', key]);
+  if (!Array.isArray(reply)) throw new Error('unexpected HKEYS reply');
+  const ids: string[] = [];
+  for (const field of reply as unknown[]) {
+    const id = text(field);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
+}
+
 /** `field → value` pairs of an HGETALL reply, whichever protocol (RESP2 flat array, RESP3 map). */
 export function hashEntries(reply: unknown): [string, string][] {
   const entries: [string, string][] = [];

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { ClusterUnavailableError } from './errors.js';
 import type { RedisClientLike } from './redis-client.js';
-import { listPeers, readIncarnation } from './redis-presence.js';
+import { listPeers, readIncarnation, readPeerIds } from './redis-presence.js';
 import type { ClusterTransport, StoredPeer, TransportHandlers } from './transport.js';
 
 /** How the transport got its connections. */
@@ -140,6 +140,10 @@ export class RedisTransport implements ClusterTransport {
 
   listPeers(): Promise<StoredPeer[]> {
     return listPeers((args) => this.#run(args), this.#prefix);
+  }
+
+  peerIdsOf(nodeId: string): Promise<string[]> {
+    return readPeerIds((args) => this.#run(args), this.#key('peers', nodeId));
   }
 
   async unregister(nodeId: string): Promise<void> {

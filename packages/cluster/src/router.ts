@@ -43,15 +43,20 @@ export class Router {
   }
 
   /**
-   * For a fire-and-forget send: the node id when the id may be live (a node not heard from yet is
-   * handed the event; it drops what it cannot deliver).
-   * @throws PeerNotFoundError when no live node can hold it.
+   * For a fire-and-forget send, which has no answer to fail with later: the node id when the peer
+   * may be there. In doubt (this node just registered and may not have heard from every node, or
+   * has not read a node's peers yet) the event is handed over; the node drops what it cannot deliver.
+   * @throws PeerNotFoundError when no live node holds it: its node is not alive (not heard from
+   * since registering, or with another incarnation) or is known not to hold it.
    */
   resolveNow(peerId: string): string {
     const target = parsePeerId(peerId);
     if (target === undefined || target.nodeId === this.#nodeId) throw peerNotFound(peerId);
     const known = this.#directory.incarnation(target.nodeId);
-    if (known !== undefined && known !== target.incarnation) throw peerNotFound(peerId);
+    const found = known === undefined
+      ? !this.#directory.peers.settled
+      : known === target.incarnation && this.#directory.peers.mayHold(target.nodeId, known, peerId);
+    if (!found) throw peerNotFound(peerId);
     return target.nodeId;
   }
 }

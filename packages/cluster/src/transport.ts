@@ -41,6 +41,8 @@ export interface ClusterTransport {
   incarnationOf(nodeId: string): Promise<string | undefined>;
   /** Every peer of every live node. */
   listPeers(): Promise<StoredPeer[]>;
+  /** The ids of the peers one node stored (none when it is not registered). */
+  peerIdsOf(nodeId: string): Promise<string[]>;
   /** Remove this node's presence at once (clean leave). */
   unregister(nodeId: string): Promise<void>;
   /** Release what the transport opened (never a connection it was given). */

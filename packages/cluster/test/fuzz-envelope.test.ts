@@ -9,6 +9,9 @@ const event = fc.oneof(name, fc.array(name, { minLength: 1, maxLength: 4 }));
 const value = fc.oneof(json, fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)), fc.constant(undefined));
 const message: fc.Arbitrary<OutgoingMessage> = fc.oneof(
   fc.constant({ t: 'hb' as const }),
+  fc.record({ t: fc.constant('hb' as const), r: fc.constant(1 as const), c: fc.nat() }),
+  fc.record({ t: fc.constant('pj' as const), peer: name }),
+  fc.record({ t: fc.constant('pl' as const), peer: name }),
   fc.record({ t: fc.constant('b' as const), e: event, v: value }),
   fc.record({ t: fc.constant('s' as const), to: name, e: event, v: value }),
   fc.record({ t: fc.constant('q' as const), id: fc.integer({ min: 1, max: 2 ** 40 }), to: name, m: name, ms: fc.nat(), v: value }),
@@ -61,5 +64,14 @@ describe('cluster envelope', () => {
     );
     expect(decodeMessage('other', encodeMessage('p', 'n', 'k', { t: 'hb' }))).toEqual({ ok: false, reason: 'foreign' });
     expect(decodeMessage('p', Buffer.from('PC\u0001\u0000\u0000\u0000\u0002[]'))).toEqual({ ok: false, reason: 'malformed' });
+    // Peer announcements and heartbeat fields are checked like the rest.
+    const header = (fields: string): Buffer => {
+      const json = Buffer.from(`{${fields},"p":"p","n":"n","k":"k"}`);
+      return Buffer.concat([Buffer.from([0x50, 0x43, 1, 0, 0, 0, json.length]), json]);
+    };
+    for (const bad of ['"t":"pj"', '"t":"pl","peer":""', '"t":"hb","r":2', '"t":"hb","c":-1', '"t":"hb","c":1.5']) {
+      expect(decodeMessage('p', header(bad))).toEqual({ ok: false, reason: 'malformed' });
+    }
+    expect(decodeMessage('p', header('"t":"pj","peer":"n:k:1"')).ok).toBe(true);
   });
 });
