@@ -63,13 +63,17 @@ export class FramedServer extends EventEmitter<FramedServerEvents> {
     if (options.tls !== undefined) {
       const server = tls.createServer({
         ...resolveTlsServerOptions(options.tls),
-        allowHalfOpen: true,
-        // A peer that stalls or hangs up mid-handshake is only noticed by this timeout.
+        // Half-open only once secure (below): a peer that hangs up mid-handshake (say it refused our
+        // certificate) must fail the handshake at once, not sit half-open until the timeout.
+        allowHalfOpen: false,
+        // A peer that stalls mid-handshake is only noticed by this timeout.
         handshakeTimeout: integerOption('tls.handshakeTimeoutMs', options.tls.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS),
       });
-      server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket));
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        socket.allowHalfOpen = true;
+        this.#accept(socket);
+      });
       server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
-        // With allowHalfOpen a peer that hangs up mid-handshake would otherwise stay half-open.
         socket.destroy();
         this.emit('clientError', error, undefined);
       });
