@@ -167,6 +167,9 @@ export class Link {
 
   /** Both hellos are in and the extension opened the link: it opens (with resume on both sides, after the session exchange). */
   #ready(inFrame: boolean): void {
+    // The transport is ending under us (say the server closing while this link opened): it never
+    // opens, and its close is handled when the stream closes.
+    if (!this.framed.writable) return;
     if (this.resume?.peerResumes === true) this.#host.sessionReady(this, inFrame);
     else this.#open(inFrame);
   }
