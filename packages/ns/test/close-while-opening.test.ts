@@ -1,5 +1,4 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { connect, createServer, type NsDisconnectMessage } from '@proto/ns';
 
@@ -18,7 +17,7 @@ describe('server.close() while a link is still opening', () => {
       const client = await connect({ host: '127.0.0.1', port });
       client.on('error', () => {});
       // The client is open once the server's hello is in; the server has not read the client's yet.
-      const closed = once(client, 'close');
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
       await server.close();
       await closed;
       expect(clientErrors).toEqual([]);
