@@ -24,6 +24,17 @@ export async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
+/** Whatever `iterator` rejects with, and the items before it (fails the test if it ends normally). */
+export async function failure<T>(iterator: AsyncIterable<T>): Promise<{ items: T[]; error: Error & { code?: string; remoteCode?: string } }> {
+  const items: T[] = [];
+  try {
+    for await (const item of iterator) items.push(item);
+  } catch (error) {
+    return { items, error: error as Error };
+  }
+  throw new Error(`the stream ended normally after ${items.length} items`);
+}
+
 /** A promise with its resolve function, for handlers that should wait on the test. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;

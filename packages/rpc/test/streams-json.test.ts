@@ -1,20 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcErrorCode } from '../src/index.js';
-import { collect, Resources } from './helpers.js';
+import { collect, failure, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
-
-/** The error `iterator` fails with, and the items before it (fails the test if it ends normally). */
-async function failure<T>(iterator: AsyncIterable<T>): Promise<{ items: T[]; error: Error & { code?: string; remoteCode?: string } }> {
-  const items: T[] = [];
-  try {
-    for await (const item of iterator) items.push(item);
-  } catch (error) {
-    return { items, error: error as Error };
-  }
-  throw new Error(`the stream ended normally after ${items.length} items`);
-}
 
 // JSON.stringify would drop these silently ({ f: () => 1 } becomes {}): streams refuse them as requests do.
 describe('stream values JSON cannot carry as they are', () => {

@@ -1,20 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RpcPeer, RpcError, RpcErrorCode, type StreamContext } from '../src/index.js';
-import { collect, deferred, next, Resources } from './helpers.js';
+import { collect, deferred, failure, next, Resources } from './helpers.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
-
-/** Whatever `iterator` rejects with (fails the test if it ends normally), and the items before it. */
-async function failure<T>(iterator: AsyncIterable<T>): Promise<{ items: T[]; error: Error & { code?: string; remoteCode?: string } }> {
-  const items: T[] = [];
-  try {
-    for await (const item of iterator) items.push(item);
-  } catch (error) {
-    return { items, error: error as Error };
-  }
-  throw new Error(`the stream ended normally after ${items.length} items`);
-}
 
 /** A round trip to the server: anything it sent or processed before is settled by then. */
 async function roundTrip(client: { request(method: string): Promise<unknown> }): Promise<void> {
