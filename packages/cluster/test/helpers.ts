@@ -1,7 +1,28 @@
 import { type ClusterAdapter, RpcClient, type RpcPeer, RpcServer, type RpcServerOptions } from '@proto/rpc';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Cleanup } from '../../../testing/cleanup.js';
+import { RedisServer } from '../../../testing/redis-server.js';
 
 export const PASSWORD = 'cluster test password 7f3a';
+
+/** Presence timings short enough for tests: a dead node leaves the registry within 800 ms. */
+export const FAST = { heartbeatMs: 100, nodeTimeoutMs: 800 } as const;
+
+/**
+ * The file's redis-server: started before its tests, stopped after them, and started again after a
+ * test that left it stopped (an outage test that failed midway). `newPrefix()` gives each test its
+ * own cluster namespace on it.
+ */
+export function useRedis(tag: string): { redis: RedisServer; newPrefix: () => string } {
+  const redis = new RedisServer();
+  beforeAll(() => redis.start());
+  afterAll(() => redis.stop());
+  afterEach(async () => {
+    if (!redis.running) await redis.start();
+  });
+  let prefixes = 0;
+  return { redis, newPrefix: () => `${tag}${++prefixes}-${process.pid}` };
+}
 
 /** A server of the cluster, listening on 127.0.0.1, closed by `cleanup`. */
 export async function startServer(cleanup: Cleanup, cluster: ClusterAdapter, options: Partial<RpcServerOptions> = {}): Promise<RpcServer> {

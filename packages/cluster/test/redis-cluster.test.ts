@@ -1,31 +1,18 @@
 import { once } from 'node:events';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient } from '@redis/client';
 import { RpcErrorCode, type RpcServer } from '@proto/rpc';
 import { startChildServer } from '../../../testing/child-server.js';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { RedisServer } from '../../../testing/redis-server.js';
 import { failOnUncaught } from '../../../testing/uncaught.js';
 import { createRedisCluster, type RedisCluster, type RedisClusterOptions } from '../src/index.js';
 import { encodeMessage } from '../src/envelope.js';
-import { collect, connectClient, PASSWORD, rejection, startServer } from './helpers.js';
+import { collect, connectClient, FAST, PASSWORD, rejection, startServer, useRedis } from './helpers.js';
 
-const redis = new RedisServer();
-beforeAll(() => redis.start());
-afterAll(() => redis.stop());
-// A test that failed during an outage leaves the next one a running Redis.
-afterEach(async () => {
-  if (!redis.running) await redis.start();
-});
+const { redis, newPrefix } = useRedis('test');
 
 const cleanup = new Cleanup();
 failOnUncaught(cleanup);
-
-let prefixes = 0;
-/** Each test its own cluster namespace on the shared redis-server. */
-const newPrefix = (): string => `test${++prefixes}-${process.pid}`;
-
-const FAST = { heartbeatMs: 100, nodeTimeoutMs: 800 } as const;
 
 async function node(prefix: string, options: Partial<RedisClusterOptions> = {}): Promise<{ server: RpcServer; cluster: RedisCluster }> {
   const cluster = createRedisCluster({ url: redis.url, prefix, ...FAST, ...options });

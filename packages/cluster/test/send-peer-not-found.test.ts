@@ -1,25 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RpcClient, RpcErrorCode, type RpcServer } from '@proto/rpc';
 import { startChildServer } from '../../../testing/child-server.js';
 import { Cleanup } from '../../../testing/cleanup.js';
-import { RedisServer } from '../../../testing/redis-server.js';
 import { failOnUncaught } from '../../../testing/uncaught.js';
 import { createMemoryCluster, createRedisCluster, type RedisClusterOptions } from '../src/index.js';
-import { collect, connectClient, PASSWORD, rejection, startServer } from './helpers.js';
+import { collect, connectClient, FAST, PASSWORD, rejection, startServer, useRedis } from './helpers.js';
 
-const redis = new RedisServer();
-beforeAll(() => redis.start());
-afterAll(() => redis.stop());
-afterEach(async () => {
-  if (!redis.running) await redis.start();
-});
+const { redis, newPrefix } = useRedis('send');
 
 const cleanup = new Cleanup();
 failOnUncaught(cleanup);
-
-let prefixes = 0;
-const newPrefix = (): string => `send${++prefixes}-${process.pid}`;
-const FAST = { heartbeatMs: 100, nodeTimeoutMs: 800 } as const;
 
 async function redisNode(prefix: string, options: Partial<RedisClusterOptions> = {}): Promise<RpcServer> {
   const cluster = createRedisCluster({ url: redis.url, prefix, ...FAST, ...options });

@@ -6,7 +6,7 @@ import { Cleanup } from '../../../testing/cleanup.js';
 import { RedisServer } from '../../../testing/redis-server.js';
 import { failOnUncaught } from '../../../testing/uncaught.js';
 import { createMemoryCluster, createRedisCluster } from '../src/index.js';
-import { connectClient, PASSWORD, rejection, startServer } from './helpers.js';
+import { connectClient, FAST, PASSWORD, rejection, startServer } from './helpers.js';
 
 // The cluster side of `server.stream(peerId, ...)`: two members of a memory cluster, the holding
 // one serving the stream from a generator standing in for the peer's local stream.
@@ -147,7 +147,6 @@ beforeAll(() => redis.start());
 afterAll(() => redis.stop());
 const cleanup = new Cleanup();
 failOnUncaught(cleanup);
-const FAST = { heartbeatMs: 100, nodeTimeoutMs: 800 } as const;
 let prefixes = 0;
 
 async function redisNode(prefix: string): Promise<RpcServer> {
